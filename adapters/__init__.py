@@ -1,0 +1,1 @@
+"""Backends as adapters: network and compute simulators behind the engine's ports."""

@@ -1,0 +1,1 @@
+"""The analytical network backends (congestion-unaware; ASTRA-sim 1.0 flavour first)."""

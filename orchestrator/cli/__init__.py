@@ -1,0 +1,1 @@
+"""The ``astra-cosim`` command line: one module per subcommand."""

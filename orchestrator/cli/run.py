@@ -1,0 +1,107 @@
+"""``astra-cosim run``: one simulation, from upstream files or an experiment YAML.
+
+    astra-cosim run --workload W --system S --network N [--network-backend analytical]
+                    [--num-passes N] [--comm-scale X] [--compute-scale X]
+                    [--injection-scale X] --out DIR
+    astra-cosim run EXPERIMENT.yaml [--out DIR]
+
+Writes ``summary.json``, ``tutorial_result.csv`` and ``EndToEnd.csv`` into ``--out`` and prints
+a one-row result table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import warnings
+
+from orchestrator.errors import InputError
+from orchestrator.experiment.load import load_experiment, validate_options
+from orchestrator.experiment.model import NETWORK_BACKENDS, Experiment
+from orchestrator.experiment.runner import simulate
+from orchestrator.output.files import write_results
+from orchestrator.units import ns_to_us_text
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("run", help="run one simulation",
+                                 description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("experiment", nargs="?", help="an experiment YAML file")
+    parser.add_argument("--workload", help="1.0 text workload file")
+    parser.add_argument("--system", help="1.0 system file (key: value lines)")
+    parser.add_argument("--network", help="1.0 analytical network JSON file")
+    parser.add_argument("--network-backend", default=None,
+                        help=f"network backend: {', '.join(NETWORK_BACKENDS)} (default analytical)")
+    parser.add_argument("--num-passes", type=int, default=None)
+    parser.add_argument("--comm-scale", type=float, default=None)
+    parser.add_argument("--compute-scale", type=float, default=None)
+    parser.add_argument("--injection-scale", type=float, default=None)
+    parser.add_argument("--comm-group", default=None,
+                        help="communicator groups (ASTRA-sim 2.x inputs only)")
+    parser.add_argument("--out", help="output folder (default: results/<experiment name>)")
+    parser.add_argument("--quiet", action="store_true", help="print nothing on success")
+    parser.set_defaults(handler=run_command)
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    return {key: value for key, value in (
+        ("num_passes", args.num_passes), ("comm_scale", args.comm_scale),
+        ("compute_scale", args.compute_scale), ("injection_scale", args.injection_scale))
+        if value is not None}
+
+
+def _experiment_from_args(args: argparse.Namespace) -> Experiment:
+    if args.experiment:
+        if args.workload or args.system or args.network:
+            raise InputError("give either an experiment YAML or --workload/--system/--network, "
+                             "not both")
+        experiment = load_experiment(args.experiment)
+        merged = dataclasses.asdict(experiment.options) | _overrides(args)
+        experiment = dataclasses.replace(experiment, options=validate_options(merged, None))
+        if args.network_backend:
+            experiment = dataclasses.replace(experiment, network_backend=args.network_backend)
+    else:
+        missing = [flag for flag, value in (("--workload", args.workload),
+                                            ("--system", args.system),
+                                            ("--network", args.network)) if not value]
+        if missing:
+            raise InputError(f"missing {', '.join(missing)} (or give an experiment YAML)")
+        if args.workload and not os.path.isfile(args.workload):
+            prefix_files = os.path.isfile(f"{args.workload}.0.et")
+            if prefix_files:
+                raise InputError("ASTRA-sim 2.x inputs (Chakra execution traces) are not "
+                                 "supported yet; this build runs ASTRA-sim 1.0 text workloads",
+                                 args.workload)
+        experiment = Experiment(
+            name=os.path.splitext(os.path.basename(args.workload))[0],
+            workload=args.workload, system=args.system, network=args.network,
+            network_backend=args.network_backend or "analytical",
+            options=validate_options(_overrides(args), None))
+    if experiment.network_backend not in NETWORK_BACKENDS:
+        raise InputError(f"--network-backend: found {experiment.network_backend!r}; this build "
+                         f"provides {', '.join(NETWORK_BACKENDS)}")
+    if args.comm_group:
+        raise InputError("--comm-group applies to ASTRA-sim 2.x (Chakra) workloads, which this "
+                         "build does not run yet")
+    return experiment
+
+
+def run_command(args: argparse.Namespace) -> int:
+    experiment = _experiment_from_args(args)
+    out_dir = args.out or os.path.join("results", experiment.name)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = simulate(experiment)
+    for warning in caught:
+        print(f"astra-cosim: warning: {warning.message}", file=sys.stderr)
+    write_results(result, out_dir)
+    if not args.quiet:
+        print(f"{'run':<24} {'total (us)':>14} {'compute (us)':>14} {'exposed comm (us)':>18}")
+        print(f"{result.name:<24} {ns_to_us_text(result.total_ns):>14} "
+              f"{ns_to_us_text(result.compute_ns):>14} "
+              f"{ns_to_us_text(result.exposed_comm_ns):>18}")
+        print(f"results in {out_dir}/")
+    return 0

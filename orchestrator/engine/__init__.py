@@ -1,0 +1,1 @@
+"""The discrete-event core: an integer-nanosecond event queue and its run loop."""

@@ -1,0 +1,1 @@
+"""What one run is: its input files read into validated configuration objects."""

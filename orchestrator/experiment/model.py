@@ -1,0 +1,34 @@
+"""An experiment: what to simulate (workload, system, network) and with which options.
+
+Both CLI forms end here: ``run --workload W --system S --network N`` and ``run EXPERIMENT.yaml``.
+System and network settings are either a path to an upstream file or an inline mapping with
+the same keys, so a YAML experiment can carry everything in one file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+NETWORK_BACKENDS = ("analytical",)
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Command-line scalings of upstream 1.0 (SEMANTICS §3.1, §4.1)."""
+
+    num_passes: int = 1
+    comm_scale: float = 1.0
+    compute_scale: float = 1.0
+    injection_scale: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    name: str
+    workload: str                          # path of the workload file
+    system: str | dict[str, Any]           # path of a system file, or its keys inline
+    network: str | dict[str, Any]          # path of a network file, or its keys inline
+    network_backend: str = "analytical"
+    options: RunOptions = field(default_factory=RunOptions)
+    source: str | None = None              # the experiment YAML, when there is one

@@ -1,0 +1,149 @@
+"""The ASTRA-sim 1.0 system file: ``key: value`` lines (SEMANTICS §4.1).
+
+Every key 1.0 accepts is declared once below with its default and what we do with it. Keys we
+parse but whose effect we do not model give a warning naming them (upstream would use them);
+an unknown key is an error naming the file, the line and the valid keys (1.0 exits too).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator.errors import InputError, expected_one_of
+
+ALGORITHMS = ("ring", "direct", "halvingDoubling", "doubleBinaryTree", "oneRing", "oneDirect",
+              "oneHalvingDoubling")
+COLLECTIVE_KEYS = {
+    "all-reduce-implementation": "all_reduce",
+    "all-gather-implementation": "all_gather",
+    "reduce-scatter-implementation": "reduce_scatter",
+    "all-to-all-implementation": "all_to_all",
+}
+
+
+class IgnoredKeyWarning(UserWarning):
+    """A key upstream accepts whose effect astra-cosim does not model."""
+
+
+@dataclass(frozen=True, slots=True)
+class SystemConfig:
+    """Validated 1.0 system settings; algorithm lists hold one entry per dimension."""
+
+    scheduling_policy: str = "LIFO"
+    endpoint_delay: int = 10
+    active_chunks_per_dimension: int = 1
+    preferred_dataset_splits: int = 1
+    boost_mode: int = 0
+    collective_optimization: str = "baseline"
+    all_reduce: tuple[str, ...] = ("ring",)
+    all_gather: tuple[str, ...] = ("ring",)
+    reduce_scatter: tuple[str, ...] = ("ring",)
+    all_to_all: tuple[str, ...] = ("ring",)
+    intra_dimension_scheduling: str = "FIFO"
+    inter_dimension_scheduling: str = "ascending"
+    path: str = "<inline>"
+
+
+def _positive_int(value: str, key: str, path: str, line: int | None, *, allow_zero: bool) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise InputError(f"{key}: found {value!r}; expected a whole number", path, line) from None
+    if number < 0 or (number == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else ">= 1"
+        raise InputError(f"{key}: found {number}; expected a whole number {bound}", path, line)
+    return number
+
+
+def _choice(value: str, key: str, valid: tuple[str, ...], path: str, line: int | None) -> str:
+    if value not in valid:
+        raise InputError(f"{key}: " + expected_one_of(value, valid), path, line)
+    return value
+
+
+def _algorithms(value: str, key: str, path: str, line: int | None) -> tuple[str, ...]:
+    names = tuple(value.split("_"))
+    for name in names:
+        base = name
+        if name.startswith("direct") and name[6:].isdigit():
+            base = "direct"     # directN: a window of N
+        _choice(base, key, ALGORITHMS, path, line)
+    return names
+
+
+# key -> (field name, parser); parser(value, key, path, line) -> parsed value
+_PARSERS: dict[str, tuple[str, Any]] = {
+    "scheduling-policy": ("scheduling_policy",
+                          lambda v, k, p, n: _choice(v, k, ("LIFO", "FIFO"), p, n)),
+    "endpoint-delay": ("endpoint_delay",
+                       lambda v, k, p, n: _positive_int(v, k, p, n, allow_zero=True)),
+    "active-chunks-per-dimension": ("active_chunks_per_dimension",
+                                    lambda v, k, p, n: _positive_int(v, k, p, n,
+                                                                     allow_zero=False)),
+    "preferred-dataset-splits": ("preferred_dataset_splits",
+                                 lambda v, k, p, n: _positive_int(v, k, p, n, allow_zero=False)),
+    "boost-mode": ("boost_mode", lambda v, k, p, n: int(_choice(v, k, ("0", "1"), p, n))),
+    "collective-optimization": ("collective_optimization",
+                                lambda v, k, p, n: _choice(v, k, ("baseline", "localBWAware"),
+                                                           p, n)),
+    "intra-dimension-scheduling": ("intra_dimension_scheduling",
+                                   lambda v, k, p, n: _choice(v, k, ("FIFO",), p, n)),
+    "inter-dimension-scheduling": ("inter_dimension_scheduling",
+                                   lambda v, k, p, n: _choice(v, k, ("ascending",), p, n)),
+    **{key: (name, _algorithms) for key, name in COLLECTIVE_KEYS.items()},
+}
+
+# Keys 1.0 accepts whose effect we do not model: accepted with a warning.
+IGNORED_KEYS = {
+    "seprate-log": "CSV output control of 1.0",
+    "gap-denominator": "CSV output control of 1.0",
+    "local-reduction-delay": "LogGP shared-bus model (model-shared-bus 0 disables it)",
+    "model-shared-bus": "LogGP shared-bus model",
+    "L": "LogGP shared-bus model", "o": "LogGP shared-bus model",
+    "g": "LogGP shared-bus model", "G": "LogGP shared-bus model",
+}
+
+
+def parse_system_items(items: list[tuple[str, str, int | None]], path: str) -> SystemConfig:
+    """Build a ``SystemConfig`` from ``(key, value, line)`` triples."""
+    values: dict[str, Any] = {}
+    ignored: list[str] = []
+    for key, value, line in items:
+        if key in _PARSERS:
+            name, parse = _PARSERS[key]
+            values[name] = parse(value, key, path, line)
+        elif key in IGNORED_KEYS:
+            ignored.append(key)
+        else:
+            raise InputError("unknown system key: "
+                             + expected_one_of(key, list(_PARSERS) + list(IGNORED_KEYS)),
+                             path, line)
+    if ignored:
+        warnings.warn(f"{path}: keys accepted but not modelled by astra-cosim: "
+                      + ", ".join(f"{k} ({IGNORED_KEYS[k]})" for k in ignored),
+                      IgnoredKeyWarning, stacklevel=2)
+    return SystemConfig(path=path, **values)
+
+
+def load_v1_system(path: str) -> SystemConfig:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError as exc:
+        raise InputError(f"cannot read system file ({exc.strerror})", path) from None
+    items = []
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        key, sep, value = text.partition(":")
+        if not sep or not value.strip():
+            raise InputError(f"found {text.strip()!r}; expected 'key: value'", path, number)
+        items.append((key.strip(), value.strip(), number))
+    return parse_system_items(items, path)
+
+
+def system_from_mapping(mapping: dict[str, Any], source: str) -> SystemConfig:
+    """Inline system keys from an experiment YAML (same keys and checks as the file)."""
+    return parse_system_items([(str(k), str(v), None) for k, v in mapping.items()], source)

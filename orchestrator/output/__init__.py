@@ -1,0 +1,1 @@
+"""Result files written into ``--out DIR``; this package only reads finished results."""

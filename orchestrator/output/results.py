@@ -1,0 +1,51 @@
+"""What a finished run knows, independent of how it is written out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class LayerStats:
+    """One layer on the reporting NPU (NPU 0), summed over passes, in ns."""
+
+    name: str
+    fwd_compute_ns: int = 0
+    ig_compute_ns: int = 0
+    wg_compute_ns: int = 0
+    # Time the training loop sat waiting for this layer's collectives (exposed communication).
+    fwd_exposed_ns: int = 0
+    ig_exposed_ns: int = 0
+    wg_exposed_ns: int = 0
+    # Issue-to-finish time of this layer's collectives (total communication).
+    fwd_comm_ns: int = 0
+    ig_comm_ns: int = 0
+    wg_comm_ns: int = 0
+
+    @property
+    def compute_ns(self) -> int:
+        return self.fwd_compute_ns + self.ig_compute_ns + self.wg_compute_ns
+
+    @property
+    def exposed_ns(self) -> int:
+        return self.fwd_exposed_ns + self.ig_exposed_ns + self.wg_exposed_ns
+
+    @property
+    def comm_ns(self) -> int:
+        return self.fwd_comm_ns + self.ig_comm_ns + self.wg_comm_ns
+
+
+@dataclass(slots=True)
+class RunResult:
+    name: str
+    total_ns: int                  # v1: when NPU 0 finished all passes
+    finish_ns: list[int]           # per NPU
+    compute_ns: int                # NPU 0's executed compute
+    payload_bytes: int             # bytes NPU 0 sent
+    events_processed: int
+    layers: list[LayerStats] = field(default_factory=list)
+
+    @property
+    def exposed_comm_ns(self) -> int:
+        """As 1.0 reports it: total time minus compute time of NPU 0."""
+        return self.total_ns - self.compute_ns

@@ -1,0 +1,146 @@
+"""The collective-algorithm extension point: one NPU's state machine for one phase.
+
+An algorithm instance is created per NPU, per stream (chunk), per phase. The engine calls
+``start()`` when the stream becomes active in its queue (1.0's ``StreamInit``); the algorithm
+sends and receives through ``npu.send`` / ``npu.recv``, charges its per-message costs through
+``npu.register_event``, and calls ``npu.phase_finished(stream)`` exactly once when its part is
+done. Subclasses implement ``start`` and may override ``output_size`` (the data size handed to
+the next phase, known when phases are planned) and ``supports`` (the collectives they run).
+
+``PacketAlgorithm`` is the machinery ring, direct and halving-doubling share (SEMANTICS §4.3,
+§4.4): each "insert" queues one packet and releases it through the memory bus (``endpoint
+delay``, plus the reduction cost when the packet carries data to reduce); every release ends
+in a *general* step that may send the next queued packet; a receive triggers the next insert.
+Subclasses supply how many packets a round has, where each packet goes and its size.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, ClassVar
+
+from orchestrator.registry import Registry
+from orchestrator.system.costs import reduction_cycles_v1
+
+if TYPE_CHECKING:
+    from orchestrator.system.npu import Npu
+    from orchestrator.system.streams import Phase, Stream
+
+algorithms: Registry[type[PhaseAlgorithm]] = Registry("algorithms",
+                                                        "orchestrator.system.algorithms")
+
+ALL_REDUCE = "ALLREDUCE"
+REDUCE_SCATTER = "REDUCESCATTER"
+ALL_GATHER = "ALLGATHER"
+ALL_TO_ALL = "ALLTOALL"
+
+
+class PhaseAlgorithm:
+    """One NPU's part of one phase. See the module docstring for the contract."""
+
+    supports: ClassVar[tuple[str, ...]] = (ALL_REDUCE, REDUCE_SCATTER, ALL_GATHER, ALL_TO_ALL)
+
+    def __init__(self, npu: Npu, stream: Stream, phase: Phase) -> None:
+        self.npu = npu
+        self.stream = stream
+        self.kind = phase.kind
+        self.ring = phase.ring
+        self.size_bytes = phase.size_bytes
+
+    @staticmethod
+    def output_size(kind: str, size_bytes: int, ring_size: int) -> int:
+        """The data size this phase hands to the next one (reduce-scatter divides, all-gather
+        multiplies, SEMANTICS §4.2)."""
+        if kind == REDUCE_SCATTER:
+            return size_bytes // ring_size
+        if kind == ALL_GATHER:
+            return size_bytes * ring_size
+        return size_bytes
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+
+class PacketAlgorithm(PhaseAlgorithm):
+    """Insert / release / send machinery shared by the ring family of algorithms."""
+
+    parallel: int = 1          # packets in flight at once (direct's window)
+
+    def __init__(self, npu: Npu, stream: Stream, phase: Phase) -> None:
+        super().__init__(npu, stream, phase)
+        self.sends_left = 0
+        self.msg_size = 0
+        self.free_packets = 0
+        self.received = 0
+        self._zero = 0
+        self._nonzero = 0
+        self._toggle = False
+        self._packets: deque[tuple[int, int, int]] = deque()   # (dst, src, bytes)
+        self._after_bus = self.after_bus          # bound once: no per-event allocation
+        self._on_receive = self.on_receive
+
+    # -- what subclasses decide --------------------------------------------------------
+    def nonzero_packets(self) -> int:
+        """Packets of a round that follow the first ``parallel`` ones."""
+        raise NotImplementedError
+
+    def next_packet(self) -> tuple[int, int, int]:
+        """Destination, source and size of the packet being inserted."""
+        raise NotImplementedError
+
+    def after_insert(self) -> None:
+        """Advance per-packet state (peer, size) once a packet has been released."""
+
+    def on_general(self) -> None:
+        self.ready()
+        self.iteratable()
+
+    # -- shared machinery ----------------------------------------------------------------
+    def start(self) -> None:
+        for _ in range(self.parallel):
+            self.insert_packet()
+
+    def on_receive(self, _arg: object = None) -> None:
+        self.received += 1
+        self.insert_packet()
+
+    def insert_packet(self) -> None:
+        if self._zero == 0 and self._nonzero == 0:
+            self._zero = self.parallel
+            self._nonzero = self.nonzero_packets()
+            self._toggle = not self._toggle
+        packet = self.next_packet()
+        self._packets.append(packet)
+        if self._zero > 0:
+            self._zero -= 1
+            processed = False
+        else:
+            self._nonzero -= 1
+            processed = self.kind == REDUCE_SCATTER or (self.kind == ALL_REDUCE and self._toggle)
+        # The bundle crosses the memory bus; a reducing one then pays the reduction.
+        self.npu.register_event(self.npu.endpoint_delay, self._after_bus,
+                                packet[2] if processed else -1)
+        self.after_insert()
+
+    def after_bus(self, reduced_bytes: int) -> None:
+        if reduced_bytes >= 0:
+            self.npu.register_event(reduction_cycles_v1(reduced_bytes), self._general_step, None)
+        else:
+            self._general_step(None)
+
+    def _general_step(self, _arg: object) -> None:
+        self.free_packets += 1
+        self.on_general()
+
+    def ready(self) -> None:
+        if self._packets and self.sends_left > 0 and self.free_packets > 0:
+            dst, src, size = self._packets.popleft()
+            tag = self.stream.num
+            self.npu.send(dst, size, tag)
+            self.npu.recv(src, size, tag, self._on_receive)
+            self.sends_left -= 1
+            self.free_packets -= 1
+
+    def iteratable(self) -> None:
+        if self.sends_left == 0 and self.free_packets == self.parallel:
+            self.npu.phase_finished(self.stream)

@@ -1,0 +1,182 @@
+"""One NPU's system layer (1.0's ``Sys``): its clock hooks, collectives, queues and streams.
+
+Timing rules reproduced here (SEMANTICS §2, §4):
+
+* ``register_event(delay)``: callbacks are kept per NPU and per absolute tick; only the first
+  registration for a tick puts a wake-up on the shared event queue, later ones ride on it, and
+  a zero-delay registration made while that tick runs joins it.
+* A collective is split into chunks at the tick it is issued; each chunk enters the queue of
+  its first phase at once and starts if the queue has room (its first message leaves one
+  endpoint delay later).
+* When an NPU finishes a phase, the ``PhaseBarrier`` holds the chunk until every NPU has; then
+  the chunk moves to its next queue and the next waiting chunk of the queue it left starts,
+  in the same tick. After its last phase the chunk counts towards its DataSet, which notifies
+  its owner synchronously when complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from adapters.base import NetworkAdapter
+from orchestrator.engine.clock import EventQueue
+from orchestrator.errors import InputError
+from orchestrator.system.barrier import PhaseBarrier
+from orchestrator.system.collective import CollectivePlanner
+from orchestrator.system.scheduler import QueueSet
+from orchestrator.system.streams import DataSet, Stream
+
+HIGHEST_PRIORITY = 100_000_000
+
+
+class SystemContext:
+    """What all NPUs share: configuration, the collective planner and the phase barrier."""
+
+    def __init__(self, *, npus_count: int, queues_count: int, planner: CollectivePlanner,
+                 splits: int, active_chunks: int, endpoint_delay: int, lifo: bool) -> None:
+        self.npus_count = npus_count
+        self.queues_count = queues_count
+        self.planner = planner
+        self.splits = splits
+        self.active_chunks = active_chunks
+        self.endpoint_delay = endpoint_delay
+        self.lifo = lifo
+        self.barrier = PhaseBarrier(npus_count)
+
+
+class Npu:
+    def __init__(self, npu_id: int, context: SystemContext, queue: EventQueue,
+                 network: NetworkAdapter) -> None:
+        self.id = npu_id
+        self.context = context
+        self.clock = queue
+        self.network = network
+        self.endpoint_delay = context.endpoint_delay
+        self.queues = QueueSet(context.queues_count, context.active_chunks, self._start_stream)
+        self.streams_injected = 0
+        self.streams_finished = 0
+        self._buckets: dict[int, list[tuple[Callable[[Any], None], Any]]] = {}
+        self._run_tick = self.run_tick            # bound once: no per-event allocation
+        self._priority_counter = 0
+        self._stream_counter = 0
+        self._dataset_counter = 0
+        self._tree_parity: dict[tuple[str, int], int] = {}
+        self.active_datasets: dict[int, DataSet] = {}
+
+    # -- time -------------------------------------------------------------------------------
+    @property
+    def now_ns(self) -> int:
+        return self.clock.now_ns
+
+    def register_event(self, delay: int, handler: Callable[[Any], None], arg: Any) -> None:
+        tick = self.clock.now_ns + delay
+        bucket = self._buckets.get(tick)
+        if bucket is None:
+            self._buckets[tick] = [(handler, arg)]
+            self.clock.schedule(delay, self._run_tick, tick)
+        else:
+            bucket.append((handler, arg))
+
+    def run_tick(self, tick: int) -> None:
+        bucket = self._buckets[tick]
+        index = 0
+        while index < len(bucket):          # registrations for this tick join the walk
+            handler, arg = bucket[index]
+            handler(arg)
+            index += 1
+        del self._buckets[tick]
+
+    # -- network ----------------------------------------------------------------------------
+    def send(self, dst: int, size_bytes: int, tag: int) -> None:
+        # 1.0's send-completion handler does nothing, so none is scheduled.
+        self.network.send(self.id, dst, size_bytes, tag, None, None)
+
+    def recv(self, src: int, size_bytes: int, tag: int, handler: Callable[[Any], None]) -> None:
+        self.network.recv(src, self.id, size_bytes, tag, handler, None)
+
+    # -- collectives ------------------------------------------------------------------------
+    def priority(self, preference: str) -> int:
+        """HIGHEST wins outright; otherwise the system file's LIFO / FIFO counter decides."""
+        if preference == "HIGHEST":
+            return HIGHEST_PRIORITY
+        value = self._priority_counter
+        self._priority_counter += 1 if self.context.lifo else -1
+        return value
+
+    def generate_collective(self, kind: str, size_bytes: int, involved: Sequence[bool],
+                            preference: str, on_finished: Callable[[DataSet], None],
+                            owner: Any) -> DataSet | None:
+        """Split a collective into chunks and start them; None when it spans no dimension."""
+        context = self.context
+        priority = self.priority(preference)
+        chunk = size_bytes // context.splits
+        if chunk == 0:
+            raise InputError(f"a {kind} of {size_bytes} bytes cannot be split into "
+                             f"preferred-dataset-splits = {context.splits} chunks "
+                             "(ASTRA-sim 1.0 loops forever here)")
+        phases = context.planner.phases(kind, chunk, involved, self._tree_parity)
+        if not phases:
+            return None
+        chunks = -(-size_bytes // chunk)
+        dataset = DataSet(self._dataset_counter, kind, size_bytes, self.now_ns,
+                          total_streams=chunks, on_finished=on_finished, context=owner)
+        self._dataset_counter += 1
+        self.active_datasets[dataset.id] = dataset
+        self.streams_injected += chunks
+        remaining = size_bytes
+        first = True
+        while remaining > 0:
+            this_chunk = min(chunk, remaining)
+            remaining -= this_chunk
+            if not first:
+                phases = context.planner.phases(kind, this_chunk, involved, self._tree_parity)
+            first = False
+            stream = Stream(self._stream_counter, dataset, priority, phases)
+            self._stream_counter += 1
+            self._advance(stream)
+        return dataset
+
+    # -- streams ----------------------------------------------------------------------------
+    def _start_stream(self, stream: Stream) -> None:
+        stream.initialized = True
+        stream.started_ns = self.clock.now_ns
+        phase = stream.phase
+        stream.algorithm = phase.algorithm(self, stream, phase)
+        stream.algorithm.start()
+
+    def phase_finished(self, stream: Stream) -> None:
+        """Called by an algorithm when this NPU's part of the stream's phase is done."""
+        stream.phase_log.append((stream.phase.dim, stream.started_ns, self.clock.now_ns))
+        released = self.context.barrier.arrive(self, stream)
+        if released is None:
+            return
+        for npu, waiting in released:
+            npu._advance(waiting)
+        self._advance(stream)
+
+    def _advance(self, stream: Stream) -> None:
+        """Move a stream into its next phase's queue, or finish it after its last phase."""
+        previous = stream.queue
+        stream.algorithm = None
+        last = stream.phase_index == len(stream.phases) - 1
+        queues = self.queues
+        if last:
+            dataset = stream.dataset
+            dataset.finished_streams += 1
+            if dataset.finished_streams == dataset.total_streams:
+                dataset.finished_ns = self.clock.now_ns
+                del self.active_datasets[dataset.id]
+                dataset.on_finished(dataset)
+            queues.remove(previous, stream)
+            queues.stream_removed(previous)
+            return
+        stream.phase_index += 1
+        stream.queue = stream.phase.queue
+        stream.initialized = False
+        if previous >= 0:
+            queues.remove(previous, stream)
+        queues.insert(stream.queue, stream)
+        if previous >= 0:
+            queues.stream_removed(previous)
+        queues.stream_added(stream.queue)

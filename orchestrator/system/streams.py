@@ -1,0 +1,66 @@
+"""Collectives as the system layer tracks them: DataSets of Streams of Phases (SEMANTICS §4.2).
+
+A collective (``DataSet``) is split into chunks; each chunk is a ``Stream`` that walks an ordered
+list of ``Phase``s, one per topology dimension it spans. Streams are numbered per NPU in the
+order they are created, which is the same on every NPU, so stream *k* names the same chunk
+everywhere (the phase barrier relies on this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orchestrator.system.algorithms.base import PhaseAlgorithm
+    from orchestrator.system.topology import RingView
+
+
+@dataclass(slots=True)
+class Phase:
+    """One step of a chunk: a collective ``kind`` on one dimension's ring, in one queue."""
+
+    kind: str
+    dim: int
+    queue: int
+    algorithm: type[PhaseAlgorithm]
+    ring: RingView
+    size_bytes: int
+    window: int = -1
+    root_at_max: bool = True      # doubleBinaryTree: which of the two trees this chunk uses
+
+
+@dataclass(slots=True)
+class DataSet:
+    """One collective on one NPU; ``on_finished`` runs when its last stream finishes."""
+
+    id: int
+    kind: str
+    size_bytes: int
+    created_ns: int
+    total_streams: int = 0
+    finished_streams: int = 0
+    finished_ns: int = -1
+    on_finished: Callable[[DataSet], None] | None = None
+    context: Any = None            # the workload's handle (layer, kind)
+
+
+@dataclass(slots=True)
+class Stream:
+    """One chunk of a DataSet travelling through its phases."""
+
+    num: int
+    dataset: DataSet
+    priority: int
+    phases: list[Phase]
+    phase_index: int = -1          # -1: not yet in its first phase
+    queue: int = -1
+    initialized: bool = False      # running in its queue (counted against the active limit)
+    algorithm: PhaseAlgorithm | None = None
+    started_ns: int = 0
+    phase_log: list[tuple[int, int, int]] = field(default_factory=list)  # (dim, start, end)
+
+    @property
+    def phase(self) -> Phase:
+        return self.phases[self.phase_index]

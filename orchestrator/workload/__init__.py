@@ -1,0 +1,1 @@
+"""Workload layer: layers read from workload files and the training loops that walk them."""

@@ -1,0 +1,1 @@
+"""Training loops, one per module, each registered under its workload header token."""
