@@ -66,10 +66,11 @@ def load_experiment(path: str) -> Experiment:
     unknown = set(doc) - set(_TOP_KEYS)
     if unknown:
         key = sorted(unknown)[0]
-        raise InputError(expected_one_of(key, _TOP_KEYS), path)
+        raise InputError("unknown key: " + expected_one_of(key, _TOP_KEYS), path)
     for key in ("workload", "system", "network"):
         if key not in doc:
-            raise InputError(f"missing key {key!r}", path)
+            raise InputError(f"missing key {key!r}; expected workload, system and network",
+                             path)
     base_dir = os.path.dirname(os.path.abspath(path))
     workload = _resolve(base_dir, doc["workload"], "workload", path)
     if not isinstance(workload, str):

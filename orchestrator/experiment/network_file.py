@@ -5,9 +5,9 @@
  "links-count": [6, 1], "link-latency": [500, 500], "link-bandwidth": [25, 6.25]}
 ```
 
-Optional keys change only the dollar cost model (``dimension-type``, ``topology-name``) or add
-per-message terms that default to zero (``nic-latency``, ``router-latency``; the HBM term
-applies only when ``hbm-scale`` > 0).
+Optional keys change only the dollar cost model (``dimension-type``), name the only topology
+1.0 builds (``topology-name``: ``Hierarchical``) or add per-message terms that default to zero
+(``nic-latency``, ``router-latency``; the HBM term applies only when ``hbm-scale`` > 0).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from orchestrator.errors import InputError, expected_one_of
 
 TOPOLOGIES = ("Ring", "FullyConnected", "Switch")
+TOPOLOGY_NAME = "Hierarchical"     # the only value 1.0 builds; others would be a silent guess
 
 _REQUIRED = ("topologies-per-dim", "units-count", "links-count", "link-latency", "link-bandwidth")
 _PER_DIM_OPTIONAL = ("nic-latency", "router-latency", "hbm-latency", "hbm-bandwidth", "hbm-scale",
@@ -76,7 +77,8 @@ def load_v1_network(path: str) -> NetworkConfig:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", path, exc.lineno) from None
+        raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path,
+                         exc.lineno) from None
     return parse_v1_network(doc, path)
 
 
@@ -87,8 +89,8 @@ def parse_v1_network(doc: object, path: str) -> NetworkConfig:
     unknown = set(doc) - set(_REQUIRED) - set(_PER_DIM_OPTIONAL) - set(_OTHER_OPTIONAL)
     if unknown:
         key = sorted(unknown)[0]
-        raise InputError(f"unknown key {key!r}; "
-                         + expected_one_of(key, _REQUIRED + _PER_DIM_OPTIONAL + _OTHER_OPTIONAL), path)
+        valid = _REQUIRED + _PER_DIM_OPTIONAL + _OTHER_OPTIONAL
+        raise InputError("unknown key: " + expected_one_of(key, valid), path)
     missing = [key for key in _REQUIRED if key not in doc]
     if missing:
         raise InputError(f"missing key {missing[0]!r} (required: {', '.join(_REQUIRED)})", path)
@@ -103,8 +105,12 @@ def parse_v1_network(doc: object, path: str) -> NetworkConfig:
     for key in _REQUIRED[1:] + tuple(k for k in _PER_DIM_OPTIONAL if k in doc):
         value = doc[key]
         if not isinstance(value, list) or len(value) != count:
-            raise InputError(f"{key}: expected a list of {count} entries (one per dimension), "
-                             f"found {value!r}", path)
+            found = f"{len(value)} entries" if isinstance(value, list) else repr(value)
+            raise InputError(f"{key}: found {found}; expected a list of {count} (one per "
+                             f"dimension, dimensions-count {count})", path)
+    name = doc.get("topology-name", TOPOLOGY_NAME)
+    if name != TOPOLOGY_NAME:
+        raise InputError("topology-name: " + expected_one_of(name, (TOPOLOGY_NAME,)), path)
     dims = []
     for index, topology in enumerate(topologies):
         if topology not in TOPOLOGIES:

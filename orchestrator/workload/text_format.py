@@ -59,7 +59,7 @@ def _comm(kind: str, size_token: str, column: str, path: str, line: int) -> Comm
                          "aborts the run (no collective implements it); use ALLREDUCE or "
                          "ALLTOALL", path, line)
     if size == 0:
-        raise InputError(f"column {column}_bytes: a {kind} of 0 bytes; expected a size > 0 "
+        raise InputError(f"column {column}_bytes: {kind} of 0 bytes; expected a size > 0 "
                          "(write NONE 0 for no communication)", path, line)
     return CommSpec(kind, size)
 
@@ -78,7 +78,10 @@ def load_text_workload(path: str) -> TextWorkload:
         raise InputError("empty workload file; expected a parallelism header line", path)
     header_line, header_tokens = lines[0]
     loop_name = header_tokens[0]
-    loop_cls = training_loops.get(loop_name, where=(path, header_line))
+    if loop_name not in training_loops.names():     # worded as the format names the token
+        raise InputError("unknown parallelism token: "
+                         + expected_one_of(loop_name, training_loops.names()), path, header_line)
+    loop_cls = training_loops.get(loop_name)
     header = loop_cls.parse_header(header_tokens[1:], path, header_line)
     if len(lines) < 2:
         raise InputError("missing the number-of-layers line after the header", path)
@@ -91,8 +94,8 @@ def load_text_workload(path: str) -> TextWorkload:
         raise InputError("the workload declares 0 layers; expected at least 1", path, count_line)
     layer_lines = lines[2:]
     if len(layer_lines) != declared:
-        raise InputError(f"the header declares {declared} layers but {len(layer_lines)} layer "
-                         "lines follow", path, count_line)
+        raise InputError(f"the layer count is {declared} but {len(layer_lines)} layer line(s) "
+                         "follow; expected one line per layer", path, count_line)
     layers = [_parse_layer(index, tokens, loop_cls, path, number)
               for index, (number, tokens) in enumerate(layer_lines)]
     workload = TextWorkload(path, loop_name, loop_cls, header, layers)

@@ -29,9 +29,9 @@ class HybridDlrm(TrainingLoop):
     @classmethod
     def parse_header(cls, tokens: list[str], path: str, line: int) -> dict[str, Any]:
         if len(tokens) != 1:
-            raise InputError(f"header: found {' '.join(tokens) or 'nothing'!r} after the "
-                             "parallelism token; expected the index of the last bottom-MLP "
-                             "layer", path, line)
+            found = repr(" ".join(tokens)) if tokens else "nothing"
+            raise InputError(f"header: found {found} after the parallelism token; expected the "
+                             "index of the last bottom-MLP layer", path, line)
         try:
             last_bottom = int(tokens[0])
         except ValueError:
