@@ -135,8 +135,6 @@ def test_transformer_group_larger_than_network(tmp_path: Path,
                  "16 NPUs")
 
 
-@pytest.mark.xfail(strict=True, reason="orchestrator/system/topology.py break_dimension raises "
-                                       "without the workload path (runner.py must add it)")
 def test_transformer_group_that_does_not_divide_the_ring(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     inputs = Inputs(tmp_path, f"HYBRID_TRANSFORMER model_parallel_NPU_group: 3\n1\n"
@@ -145,9 +143,6 @@ def test_transformer_group_that_does_not_divide_the_ring(
                  "16 NPUs")
 
 
-@pytest.mark.xfail(strict=True, reason="orchestrator/system/npu.py raises at issue time without "
-                                       "a file; runner.py should check sizes against the splits "
-                                       "up front, naming the workload line")
 def test_collective_smaller_than_dataset_splits(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     inputs = Inputs(tmp_path, "MICRO\n1\nmicro -1 1 NONE 0 1 NONE 0 1 ALLREDUCE 3 1\n")
@@ -182,25 +177,30 @@ def test_bad_system_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], sys
     expect_error(capsys, inputs.argv(), inputs.system, line, *fragments)
 
 
-@pytest.mark.parametrize("workload, system_text, network_text, fragments", [
+def _line_of(key: str) -> int:
+    return list(SYSTEM).index(key) + 1
+
+
+@pytest.mark.parametrize("workload, system_text, network_text, line, fragments", [
     pytest.param(MICRO, system(all_reduce_implementation="halvingDoubling"),
-                 network("Switch", npus=6, links=1),
+                 network("Switch", npus=6, links=1), _line_of("all-reduce-implementation"),
                  ("halvingDoubling", "power-of-two", "6"), id="halving-doubling-on-6-npus"),
     pytest.param(MICRO.replace("ALLREDUCE", "ALLTOALL"),
                  system(all_to_all_implementation="halvingDoubling"),
-                 network("Switch", links=1),
+                 network("Switch", links=1), _line_of("all-to-all-implementation"),
                  ("all-to-all-implementation", "halvingDoubling", "cannot run"),
                  id="halving-doubling-all-to-all"),
     pytest.param(MICRO, system(all_reduce_implementation="ring_ring"), network(),
+                 _line_of("all-reduce-implementation"),
                  ("all-reduce-implementation", "2 algorithms", "1 dimension"),
                  id="more-algorithms-than-dimensions"),
 ])
 def test_system_that_does_not_fit(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                   workload: str, system_text: str, network_text: str,
-                                  fragments: tuple[str, ...]) -> None:
-    """Checks that need the workload and the network too; the system file is at fault."""
+                                  line: int, fragments: tuple[str, ...]) -> None:
+    """Checks that need the workload and the network too; the key's line is named."""
     inputs = Inputs(tmp_path, workload, system_text, network_text)
-    expect_error(capsys, inputs.argv(), inputs.system, None, *fragments)
+    expect_error(capsys, inputs.argv(), inputs.system, line, *fragments)
 
 
 def test_ignored_system_key_warns_and_runs(tmp_path: Path,
@@ -320,3 +320,26 @@ def test_bad_experiment(tmp_path: Path, capsys: pytest.CaptureFixture[str], text
                         line: int | None, fragments: tuple[str, ...]) -> None:
     argv = _experiment(tmp_path, text)
     expect_error(capsys, argv, argv[1], line, *fragments)
+
+
+def test_system_missing_required_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "".join(line + "\n" for line in system().splitlines()
+                   if not line.startswith("collective-optimization"))
+    inputs = Inputs(tmp_path, system_text=text)
+    expect_error(capsys, inputs.argv(), inputs.system, None, "missing required key",
+                 "collective-optimization")
+
+
+def test_inline_system_error_names_the_experiment(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    inputs = Inputs(tmp_path)
+    experiment = tmp_path / "exp.yaml"
+    experiment.write_text(
+        "workload: workload.txt\nnetwork: {config: network.json}\n"
+        "system: {scheduling-policy: LIFO, endpoint-delay: 10, preferred-dataset-splits: 4,\n"
+        "         all-reduce-implementation: ring, all-gather-implementation: ring,\n"
+        "         reduce-scatter-implementation: ring, all-to-all-implementation: direct,\n"
+        "         collective-optimization: localBWAware, active-chunks: 1}\n")
+    assert inputs.workload  # the files the experiment points at exist
+    expect_error(capsys, ["run", str(experiment), "--out", str(tmp_path / "out")],
+                 experiment, None, "unknown system key", "'active-chunks'")

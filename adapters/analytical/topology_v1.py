@@ -13,7 +13,7 @@ Hops: Ring the shorter way round, FullyConnected 1, Switch 2. No contention.
 from __future__ import annotations
 
 from orchestrator.errors import InputError
-from orchestrator.experiment.network_file import NetworkConfig
+from adapters.analytical.config_v1 import NetworkConfig
 from orchestrator.units import gb_per_s_to_bytes_per_ns
 
 

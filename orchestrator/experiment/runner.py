@@ -15,7 +15,7 @@ from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError, SimulationError
 from orchestrator.experiment.model import Experiment
-from orchestrator.experiment.network_file import NetworkConfig, load_v1_network, parse_v1_network
+from adapters.analytical.config_v1 import NetworkConfig, load_v1_network, parse_v1_network
 from orchestrator.experiment.system_file import (
     COLLECTIVE_KEYS, SystemConfig, load_v1_system, system_from_mapping)
 from orchestrator.output.results import LayerStats, RunResult
@@ -32,14 +32,12 @@ _COLLECTIVE_OF_FIELD = {"all_reduce": "ALLREDUCE", "all_gather": "ALLGATHER",
                         "reduce_scatter": "REDUCESCATTER", "all_to_all": "ALLTOALL"}
 
 
-def _system(spec: str | dict[str, Any]) -> SystemConfig:
-    return load_v1_system(spec) if isinstance(spec, str) else system_from_mapping(spec,
-                                                                                 "<experiment>")
+def _system(spec: str | dict[str, Any], source: str) -> SystemConfig:
+    return load_v1_system(spec) if isinstance(spec, str) else system_from_mapping(spec, source)
 
 
-def _network(spec: str | dict[str, Any]) -> NetworkConfig:
-    return load_v1_network(spec) if isinstance(spec, str) else parse_v1_network(spec,
-                                                                               "<experiment>")
+def _network(spec: str | dict[str, Any], source: str) -> NetworkConfig:
+    return load_v1_network(spec) if isinstance(spec, str) else parse_v1_network(spec, source)
 
 
 def _implementations(system: SystemConfig, logical_dims: list[int], split_at: int | None
@@ -49,18 +47,20 @@ def _implementations(system: SystemConfig, logical_dims: list[int], split_at: in
     result = {}
     for field_name, collective in _COLLECTIVE_OF_FIELD.items():
         names = getattr(system, field_name)
+        key = _KIND_OF_KEY[field_name]
+        line = system.line_of(key)
         if split_at is not None:
             if split_at >= len(names):
-                raise InputError(f"{_KIND_OF_KEY[field_name]} names {len(names)} dimension(s) but "
-                                 f"model parallelism splits dimension {split_at}", system.path)
+                raise InputError(f"{key} names {len(names)} dimension(s) but model parallelism "
+                                 f"splits dimension {split_at}", system.path, line)
             names = names[:split_at + 1] + names[split_at:]
         if not any(name.startswith("one") for name in names):
             if len(names) > len(logical_dims):
-                raise InputError(f"{_KIND_OF_KEY[field_name]} names {len(names)} algorithms but the "
-                                 f"topology has {len(logical_dims)} dimension(s) "
-                                 f"{logical_dims}", system.path)
+                raise InputError(f"{key} names {len(names)} algorithms but the topology has "
+                                 f"{len(logical_dims)} dimension(s) {logical_dims}",
+                                 system.path, line)
             if len(names) < len(logical_dims):
-                warnings.warn(f"{system.path}: {_KIND_OF_KEY[field_name]} names {len(names)} "
+                warnings.warn(f"{system.path}: {key} names {len(names)} "
                               f"algorithm(s) for {len(logical_dims)} dimensions; as in ASTRA-sim "
                               "1.0 the dimensions without one are not used by that collective",
                               stacklevel=2)
@@ -85,8 +85,9 @@ def _layer_runtimes(workload: TextWorkload, compute_scale: float, comm_scale: fl
 def simulate(experiment: Experiment) -> RunResult:
     options = experiment.options
     workload = load_text_workload(experiment.workload)
-    system = _system(experiment.system)
-    network_config = _network(experiment.network)
+    source = experiment.source or "<experiment>"
+    system = _system(experiment.system, source)
+    network_config = _network(experiment.network, source)
     topology = HierarchicalTopologyV1(network_config)
     npus_count = topology.npus_count
 
@@ -97,19 +98,30 @@ def simulate(experiment: Experiment) -> RunResult:
     if group is not None:
         if group > npus_count:
             raise InputError(f"model_parallel_NPU_group is {group} but the network has only "
-                             f"{npus_count} NPUs", workload.path, 1)
-        boundary, logical_dims = break_dimension(physical_dims, group)
+                             f"{npus_count} NPUs", workload.path, workload.header_line)
+        try:
+            boundary, logical_dims = break_dimension(physical_dims, group)
+        except ValueError as exc:
+            raise InputError(str(exc), workload.path, workload.header_line) from None
     split_at = boundary if logical_dims != physical_dims else None
     implementations = _implementations(system, logical_dims, split_at)
     plans = {kind: plan_dimensions(logical_dims, names) for kind, names in implementations.items()}
-    planner = CollectivePlanner(plans, system.collective_optimization == "localBWAware",
-                                system.path)
+    planner = CollectivePlanner(plans, system.collective_optimization == "localBWAware", system)
     dims = workload.loop_cls.dimensions(workload.header, boundary)
     loop_for_checks = workload.loop_cls(workload.layers, workload.header, dims)
+    splits = system.preferred_dataset_splits
     for layer in workload.layers:
         for kind, spec in (("fwd", layer.fwd_comm), ("ig", layer.ig_comm), ("wg", layer.wg_comm)):
-            if not spec.is_none:
-                planner.check(spec.kind, loop_for_checks.layer_dimensions(layer, kind))
+            if spec.is_none:
+                continue
+            planner.check(spec.kind, loop_for_checks.layer_dimensions(layer, kind))
+            scaled = scale_float32(spec.size_bytes, options.comm_scale)
+            if scaled // splits == 0:
+                raise InputError(f"the {kind} {spec.kind} of {scaled} bytes (after comm-scale "
+                                 f"{options.comm_scale:g}) is smaller than "
+                                 f"preferred-dataset-splits = {splits}; each chunk would be 0 "
+                                 "bytes (ASTRA-sim 1.0 loops forever here)",
+                                 workload.path, layer.line)
 
     clock = EventQueue()
     network = AnalyticalNetworkV1(topology, clock)

@@ -8,10 +8,10 @@ an unknown key is an error naming the file, the line and the valid keys (1.0 exi
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.errors import InputError, expected_one_of
+from orchestrator.system.config import SystemConfig
 
 ALGORITHMS = ("ring", "direct", "halvingDoubling", "doubleBinaryTree", "oneRing", "oneDirect",
               "oneHalvingDoubling")
@@ -27,23 +27,8 @@ class IgnoredKeyWarning(UserWarning):
     """A key upstream accepts whose effect astra-cosim does not model."""
 
 
-@dataclass(frozen=True, slots=True)
-class SystemConfig:
-    """Validated 1.0 system settings; algorithm lists hold one entry per dimension."""
-
-    scheduling_policy: str = "LIFO"
-    endpoint_delay: int = 10
-    active_chunks_per_dimension: int = 1
-    preferred_dataset_splits: int = 1
-    boost_mode: int = 0
-    collective_optimization: str = "baseline"
-    all_reduce: tuple[str, ...] = ("ring",)
-    all_gather: tuple[str, ...] = ("ring",)
-    reduce_scatter: tuple[str, ...] = ("ring",)
-    all_to_all: tuple[str, ...] = ("ring",)
-    intra_dimension_scheduling: str = "FIFO"
-    inter_dimension_scheduling: str = "ascending"
-    path: str = "<inline>"
+# 1.0 panics when one of these is missing.
+REQUIRED_KEYS = ("scheduling-policy", "collective-optimization", *COLLECTIVE_KEYS)
 
 
 def _positive_int(value: str, key: str, path: str, line: int | None, *, allow_zero: bool) -> int:
@@ -113,10 +98,13 @@ def parse_system_items(items: list[tuple[str, str, int | None]], path: str) -> S
     """Build a ``SystemConfig`` from ``(key, value, line)`` triples."""
     values: dict[str, Any] = {}
     ignored: list[str] = []
+    lines: dict[str, int] = {}
     for key, value, line in items:
         if key in _PARSERS:
             name, parse = _PARSERS[key]
             values[name] = parse(value, key, path, line)
+            if line is not None:
+                lines[key] = line
         elif key in IGNORED_KEYS:
             ignored.append(key)
         else:
@@ -127,7 +115,11 @@ def parse_system_items(items: list[tuple[str, str, int | None]], path: str) -> S
         warnings.warn(f"{path}: keys accepted but not modelled by astra-cosim: "
                       + ", ".join(f"{k} ({IGNORED_KEYS[k]})" for k in ignored),
                       IgnoredKeyWarning, stacklevel=2)
-    return SystemConfig(path=path, **values)
+    missing = [key for key in REQUIRED_KEYS if _PARSERS[key][0] not in values]
+    if missing:
+        raise InputError(f"missing required key(s) {', '.join(missing)} (ASTRA-sim 1.0 needs "
+                         f"{', '.join(REQUIRED_KEYS)})", path)
+    return SystemConfig(path=path, lines=lines, **values)
 
 
 def load_v1_system(path: str) -> SystemConfig:

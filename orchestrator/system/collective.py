@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from orchestrator.errors import InputError
+from orchestrator.system.config import SystemConfig
 from orchestrator.system.algorithms.base import (
     ALL_GATHER, ALL_REDUCE, REDUCE_SCATTER, PhaseAlgorithm, algorithms)
 from orchestrator.system.streams import Phase
@@ -32,10 +33,10 @@ class CollectivePlanner:
     """Turns (kind, chunk size, involved dimensions) into the chunk's phase list."""
 
     def __init__(self, plans: dict[str, list[DimensionPlan]], local_bw_aware: bool,
-                 system_path: str) -> None:
+                 system: SystemConfig) -> None:
         self.plans = plans
         self.local_bw_aware = local_bw_aware
-        self.system_path = system_path
+        self.system = system
         self._classes = {kind: [algorithms.get(p.algorithm) for p in kind_plans]
                          for kind, kind_plans in plans.items()}
 
@@ -53,13 +54,13 @@ class CollectivePlanner:
                 if phase_kind not in cls.supports and not runs_as_all_reduce:
                     raise InputError(f"{KEY_OF_KIND[plan_kind]}: {plan.algorithm} cannot run "
                                      f"{kind} (dimension {dim}); it supports "
-                                     f"{', '.join(cls.supports)}", self.system_path)
+                                     f"{', '.join(cls.supports)}", *self._where(plan_kind))
                 if plan.algorithm in ("halvingDoubling", "doubleBinaryTree") and \
                         plan.ring.size & (plan.ring.size - 1):
                     raise InputError(f"{KEY_OF_KIND[plan_kind]}: {plan.algorithm} needs a "
                                      f"power-of-two number of NPUs, but dimension {dim} has "
                                      f"{plan.ring.size} (ASTRA-sim 1.0 hangs or crashes here)",
-                                     self.system_path)
+                                     *self._where(plan_kind))
 
     def phases(self, kind: str, size_bytes: int, involved: Sequence[bool],
                tree_parity: dict[tuple[str, int], int]) -> list[Phase]:
@@ -97,6 +98,10 @@ class CollectivePlanner:
                 size = PhaseAlgorithm.output_size(phase_kind, size, plan.ring.size)
             phases.append(phase)
         return phases
+
+    def _where(self, plan_kind: str) -> tuple[str, int | None]:
+        key = KEY_OF_KIND[plan_kind]
+        return self.system.path, self.system.line_of(key)
 
     @staticmethod
     def _active(plans: list[DimensionPlan], dim: int, involved: Sequence[bool]) -> bool:

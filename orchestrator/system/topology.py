@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.errors import InputError
-
 ONE_PREFIX = "one"
 
 
@@ -84,8 +82,8 @@ def break_dimension(dims: list[int], group: int) -> tuple[int, list[int]]:
 
     Walks the dimensions multiplying their sizes: if the product reaches ``group`` exactly at
     dimension d, model parallelism spans 0..d. If it overshoots inside dimension d, d is split
-    into ``group / product_before`` and the rest. Returns -1 when ``group`` is 1 or exceeds
-    the NPU count (then nothing is model parallel).
+    into ``group / product_before`` and the rest (ValueError when that does not divide).
+    Returns -1 when ``group`` is 1 or exceeds the NPU count (then nothing is model parallel).
     """
     if group == 1:
         return -1, list(dims)
@@ -98,8 +96,9 @@ def break_dimension(dims: list[int], group: int) -> tuple[int, list[int]]:
         else:
             first = group // product
             if first * product != group or size % first:
-                raise InputError(f"model_parallel_NPU_group {group} does not divide the "
+                raise ValueError(f"model_parallel_NPU_group {group} does not fit the "
                                  f"topology: dimension {index} has {size} NPUs and the "
-                                 f"dimensions below it {product}")
+                                 f"dimensions below it {product}; the group must be their "
+                                 "product times a divisor of the dimension")
             return index, dims[:index] + [first, size // first] + dims[index + 1:]
     return -1, list(dims)

@@ -35,6 +35,7 @@ class TextWorkload:
     loop_cls: type[TrainingLoop]
     header: dict[str, Any]
     layers: list[Layer] = field(default_factory=list)
+    header_line: int = 1
 
 
 def _int(token: str, column: str, path: str, line: int) -> int:
@@ -98,7 +99,7 @@ def load_text_workload(path: str) -> TextWorkload:
                          "follow; expected one line per layer", path, count_line)
     layers = [_parse_layer(index, tokens, loop_cls, path, number)
               for index, (number, tokens) in enumerate(layer_lines)]
-    workload = TextWorkload(path, loop_name, loop_cls, header, layers)
+    workload = TextWorkload(path, loop_name, loop_cls, header, layers, header_line)
     loop_cls.validate(workload.header, layers, path)
     return workload
 

@@ -1,4 +1,4 @@
-"""The ASTRA-sim 1.0 analytical network file (JSON), SEMANTICS §5.3.
+"""The analytical network adapter's configuration: ASTRA-sim 1.0's network JSON (SEMANTICS §5.3).
 
 ```json
 {"dimensions-count": 2, "topologies-per-dim": ["Switch", "Switch"], "units-count": [16, 16],
