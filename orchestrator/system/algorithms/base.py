@@ -76,8 +76,18 @@ class PacketAlgorithm(PhaseAlgorithm):
         self._nonzero = 0
         self._toggle = False
         self._packets: deque[tuple[int, int, int]] = deque()   # (dst, src, bytes)
-        self._after_bus = self.after_bus          # bound once: no per-event allocation
+        # Hot path (one pass per message): bind methods and constants once per phase.
+        self._after_bus = self.after_bus
         self._on_receive = self.on_receive
+        self._general = self.general_step
+        self._register = npu.register_event
+        self._endpoint_delay = npu.endpoint_delay
+        self._net_send = npu.network.send
+        self._net_recv = npu.network.recv
+        self._me = npu.id
+        self._tag = stream.num
+        self._reduces_always = self.kind == REDUCE_SCATTER
+        self._reduces_first_round = self.kind == ALL_REDUCE
 
     # -- what subclasses decide --------------------------------------------------------
     def nonzero_packets(self) -> int:
@@ -116,28 +126,28 @@ class PacketAlgorithm(PhaseAlgorithm):
             processed = False
         else:
             self._nonzero -= 1
-            processed = self.kind == REDUCE_SCATTER or (self.kind == ALL_REDUCE and self._toggle)
+            processed = self._reduces_always or (self._reduces_first_round and self._toggle)
         # The bundle crosses the memory bus; a reducing one then pays the reduction.
-        self.npu.register_event(self.npu.endpoint_delay, self._after_bus,
-                                packet[2] if processed else -1)
+        self._register(self._endpoint_delay, self._after_bus, packet[2] if processed else -1)
         self.after_insert()
 
     def after_bus(self, reduced_bytes: int) -> None:
         if reduced_bytes >= 0:
-            self.npu.register_event(reduction_cycles_v1(reduced_bytes), self._general_step, None)
+            self._register(reduction_cycles_v1(reduced_bytes), self._general, None)
         else:
-            self._general_step(None)
+            self.general_step(None)
 
-    def _general_step(self, _arg: object) -> None:
+    def general_step(self, _arg: object) -> None:
         self.free_packets += 1
         self.on_general()
 
     def ready(self) -> None:
         if self._packets and self.sends_left > 0 and self.free_packets > 0:
             dst, src, size = self._packets.popleft()
-            tag = self.stream.num
-            self.npu.send(dst, size, tag)
-            self.npu.recv(src, size, tag, self._on_receive)
+            me, tag = self._me, self._tag
+            # 1.0's send-completion handler does nothing, so none is given.
+            self._net_send(me, dst, size, tag, None, None)
+            self._net_recv(src, me, size, tag, self._on_receive, None)
             self.sends_left -= 1
             self.free_packets -= 1
 

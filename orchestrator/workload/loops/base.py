@@ -83,6 +83,15 @@ Step = Compute | Tick | Issue | IssueBlocking | Wait
 TICK = Tick()
 
 
+def blocking_forward(layer: Layer) -> Iterator[Step]:
+    """The forward step of every model-parallel loop: wait for the layer's weight-gradient
+    collective of the previous pass, compute, run the forward collective to completion."""
+    yield Wait(layer, "wg")
+    yield Compute(layer, "fwd")
+    yield IssueBlocking(layer, "fwd", "NONE")
+    yield TICK
+
+
 def split_dimensions(boundary: int) -> dict[str, tuple[bool, ...]]:
     """Model parallelism on dims 0..boundary, data parallelism above (HYBRID_TRANSFORMER)."""
     model = tuple(i <= boundary for i in range(MAX_DIMS))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from orchestrator.workload.loops.base import (
-    ALL_DIMS, NO_DIMS, TICK, Compute, IssueBlocking, Step, TrainingLoop, Wait, training_loops)
+    ALL_DIMS, NO_DIMS, Step, TrainingLoop, blocking_forward, training_loops)
 
 
 @training_loops.register("DISTRIBUTED_INFERENCE", summary="forward passes with blocking "
@@ -23,7 +23,4 @@ class DistributedInference(TrainingLoop):
     def run(self, num_passes: int) -> Iterator[Step]:
         for _ in range(num_passes):
             for layer in self.layers:
-                yield Wait(layer, "wg")
-                yield Compute(layer, "fwd")
-                yield IssueBlocking(layer, "fwd", "NONE")
-                yield TICK
+                yield from blocking_forward(layer)

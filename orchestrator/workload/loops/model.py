@@ -17,8 +17,8 @@ from collections.abc import Iterator
 
 from orchestrator.workload.layer import Layer
 from orchestrator.workload.loops.base import (
-    ALL_BUT_FIRST, ALL_DIMS, FIRST_DIM_ONLY, NO_DIMS, TICK, Compute, Issue, IssueBlocking, Step,
-    TrainingLoop, Wait, training_loops)
+    ALL_BUT_FIRST, ALL_DIMS, FIRST_DIM_ONLY, NO_DIMS, TICK, Compute, Issue, Step, TrainingLoop, Wait,
+    blocking_forward, training_loops)
 
 POLICY_DIMENSIONS = {
     "DATA": {"fwd": NO_DIMS, "ig": NO_DIMS, "wg": ALL_DIMS},
@@ -40,10 +40,7 @@ class ModelParallel(TrainingLoop):
     def run(self, num_passes: int) -> Iterator[Step]:
         for _ in range(num_passes):
             for layer in self.layers:
-                yield Wait(layer, "wg")
-                yield Compute(layer, "fwd")
-                yield IssueBlocking(layer, "fwd", "NONE")
-                yield TICK
+                yield from blocking_forward(layer)
             for layer in reversed(self.layers):
                 yield from self.input_gradient(layer)
                 yield TICK

@@ -23,8 +23,8 @@ from typing import Any
 from orchestrator.errors import InputError
 from orchestrator.workload.layer import Layer
 from orchestrator.workload.loops.base import (
-    TICK, Compute, Issue, IssueBlocking, Step, TrainingLoop, Wait, split_dimensions,
-    training_loops)
+    TICK, Compute, Issue, IssueBlocking, Step, TrainingLoop, Wait, blocking_forward,
+    split_dimensions, training_loops)
 
 
 def _expect(tokens: list[str], position: int, word: str, path: str, line: int) -> None:
@@ -88,7 +88,7 @@ class HybridTransformer(TrainingLoop):
     def run(self, num_passes: int) -> Iterator[Step]:
         for _ in range(num_passes):
             for layer in self.layers:
-                yield from self.forward_layer(layer)
+                yield from blocking_forward(layer)
             for layer in reversed(self.layers):
                 yield from self.before_input_gradient(layer)
                 yield Compute(layer, "ig")
@@ -98,12 +98,6 @@ class HybridTransformer(TrainingLoop):
                 yield Issue(layer, "wg", "FIFO")
                 yield Wait(layer, "ig")
                 yield TICK
-
-    def forward_layer(self, layer: Layer) -> Iterator[Step]:
-        yield Wait(layer, "wg")
-        yield Compute(layer, "fwd")
-        yield IssueBlocking(layer, "fwd", "NONE")
-        yield TICK
 
     def before_input_gradient(self, layer: Layer) -> Iterator[Step]:
         return iter(())
@@ -151,7 +145,7 @@ class HybridTransformerFwdInBckwd(HybridTransformer):
         yield TICK
         index = start
         while True:
-            yield from self.forward_layer(self.layers[index])
+            yield from blocking_forward(self.layers[index])
             index += 1
             if index in self.header["checkpoint_initiates"]:
                 break
