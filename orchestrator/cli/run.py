@@ -30,9 +30,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                                  description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("experiment", nargs="?", help="an experiment YAML file")
-    parser.add_argument("--workload", help="1.0 text workload file")
-    parser.add_argument("--system", help="1.0 system file (key: value lines)")
-    parser.add_argument("--network", help="1.0 analytical network JSON file")
+    parser.add_argument("--workload", help="1.0 text workload file, or the prefix of 2.x "
+                                           "Chakra traces (<prefix>.<npu>.et)")
+    parser.add_argument("--system", help="system file: 1.0 key: value lines, or 2.x JSON")
+    parser.add_argument("--network", help="network file: 1.0 JSON, or 2.x YAML")
     parser.add_argument("--network-backend", default=None,
                         help=f"network backend: {', '.join(NETWORK_BACKENDS)} (default analytical)")
     parser.add_argument("--num-passes", type=int, default=None)
@@ -69,23 +70,16 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
                                             ("--network", args.network)) if not value]
         if missing:
             raise InputError(f"missing {', '.join(missing)} (or give an experiment YAML)")
-        if args.workload and not os.path.isfile(args.workload):
-            prefix_files = os.path.isfile(f"{args.workload}.0.et")
-            if prefix_files:
-                raise InputError("ASTRA-sim 2.x inputs (Chakra execution traces) are not "
-                                 "supported yet; this build runs ASTRA-sim 1.0 text workloads",
-                                 args.workload)
         experiment = Experiment(
             name=os.path.splitext(os.path.basename(args.workload))[0],
             workload=args.workload, system=args.system, network=args.network,
             network_backend=args.network_backend or "analytical",
             options=validate_options(_overrides(args), None))
     if experiment.network_backend not in NETWORK_BACKENDS:
-        raise InputError(f"--network-backend: found {experiment.network_backend!r}; this build "
-                         f"provides {', '.join(NETWORK_BACKENDS)}")
+        raise InputError(f"--network-backend: found {experiment.network_backend!r}; expected "
+                         f"one of {', '.join(NETWORK_BACKENDS)}")
     if args.comm_group:
-        raise InputError("--comm-group applies to ASTRA-sim 2.x (Chakra) workloads, which this "
-                         "build does not run yet")
+        raise InputError("--comm-group: communicator groups are not implemented yet")
     return experiment
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-NETWORK_BACKENDS = ("analytical",)
+NETWORK_BACKENDS = ("analytical", "analytical-aware")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,9 @@ END_TO_END = "EndToEnd.csv"
 def summary_dict(result: RunResult) -> dict:
     return {
         "name": result.name,
+        "format": result.input_format,
         "total_ns": result.total_ns,
+        "min_finish_ns": min(result.finish_ns),
         "finish_ns": result.finish_ns,
         "compute_ns": result.compute_ns,
         "exposed_comm_ns": result.exposed_comm_ns,
@@ -33,7 +35,9 @@ def summary_dict(result: RunResult) -> dict:
 def write_results(result: RunResult, out_dir: str) -> list[str]:
     """Write every result file; returns their paths."""
     os.makedirs(out_dir, exist_ok=True)
-    paths = [os.path.join(out_dir, name) for name in (SUMMARY, TUTORIAL_RESULT, END_TO_END)]
+    names = (SUMMARY, TUTORIAL_RESULT, END_TO_END) if result.layers else (SUMMARY,
+                                                                            TUTORIAL_RESULT)
+    paths = [os.path.join(out_dir, name) for name in names]
     with open(paths[0], "w", encoding="utf-8") as handle:
         json.dump(summary_dict(result), handle, indent=2)
         handle.write("\n")
@@ -44,6 +48,8 @@ def write_results(result: RunResult, out_dir: str) -> list[str]:
         writer.writerow([result.name, ns_to_us_text(result.total_ns),
                          ns_to_us_text(result.compute_ns), ns_to_us_text(result.exposed_comm_ns),
                          f"{result.payload_bytes / (1 << 20):.3f}"])
+    if not result.layers:
+        return paths
     with open(paths[2], "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["Layer", "FwdCompute(us)", "IgCompute(us)", "WgCompute(us)",

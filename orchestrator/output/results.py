@@ -38,14 +38,11 @@ class LayerStats:
 @dataclass(slots=True)
 class RunResult:
     name: str
-    total_ns: int                  # v1: when NPU 0 finished all passes
+    input_format: str              # "v1" (1.0 text workload) or "v2" (Chakra traces)
+    total_ns: int                  # v1: when NPU 0 finished all passes; v2: the last NPU
     finish_ns: list[int]           # per NPU
-    compute_ns: int                # NPU 0's executed compute
+    compute_ns: int                # NPU 0's compute, as the reference reports it
+    exposed_comm_ns: int           # NPU 0's finish minus its compute
     payload_bytes: int             # bytes NPU 0 sent
     events_processed: int
     layers: list[LayerStats] = field(default_factory=list)
-
-    @property
-    def exposed_comm_ns(self) -> int:
-        """As 1.0 reports it: total time minus compute time of NPU 0."""
-        return self.total_ns - self.compute_ns

@@ -33,10 +33,12 @@ class CollectivePlanner:
     """Turns (kind, chunk size, involved dimensions) into the chunk's phase list."""
 
     def __init__(self, plans: dict[str, list[DimensionPlan]], local_bw_aware: bool,
-                 system: SystemConfig) -> None:
+                 system: SystemConfig, gather_anticlockwise: bool = False) -> None:
         self.plans = plans
         self.local_bw_aware = local_bw_aware
         self.system = system
+        # 2.x puts localBWAware's all-gather phases in the anticlockwise half of the queues
+        self.gather_anticlockwise = gather_anticlockwise
         self._classes = {kind: [algorithms.get(p.algorithm) for p in kind_plans]
                          for kind, kind_plans in plans.items()}
 
@@ -83,10 +85,14 @@ class CollectivePlanner:
             steps += [(ALL_GATHER, dim) for dim in reversed(active[:-1])]
         phases = []
         size = size_bytes
+        split_all_reduce = kind == ALL_REDUCE and self.local_bw_aware
         for phase_kind, dim in steps:
             plan = plans[dim]
             cls = self._classes[plan_kind][dim]
-            phase = Phase(phase_kind, dim, dim, cls, plan.ring, size, plan.window)
+            direction = -1 if (split_all_reduce and phase_kind == ALL_GATHER
+                               and self.gather_anticlockwise) else 1
+            phase = Phase(phase_kind, dim, dim, cls, plan.ring, size, plan.window,
+                          direction=direction)
             if cls.supports == (ALL_REDUCE,):
                 # upstream builds the all-reduce algorithm for any phase on such a dimension
                 phase.kind = ALL_REDUCE

@@ -24,6 +24,11 @@ class SystemConfig:
     inter_dimension_scheduling: str = "ascending"
     path: str = "<inline>"
     lines: dict[str, int] = field(default_factory=dict)   # key -> line it was read from
+    # ASTRA-sim 2.x only
+    local_mem_bw_gb_per_s: float | None = None  # reduction cost and roofline bandwidth
+    peak_perf_tflops: float | None = None
+    roofline_enabled: bool = False
+    replay_only: bool = False
 
     def line_of(self, key: str) -> int | None:
         return self.lines.get(key)

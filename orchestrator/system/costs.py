@@ -2,9 +2,11 @@
 
 * Every packet bundle crosses the NPU's memory bus once: ``endpoint-delay`` cycles, scaled by
   ``--injection-scale`` and truncated to an int as 1.0 does (an unset delay is 10, unscaled).
-* A bundle that reduces data costs three memory accesses of ``floor(bytes / 500000)`` cycles
-  each: 1.0's analytical main builds its memory model with 500 000 bytes per cycle. Invisible
-  for small messages, 201 ns per step for the 1 GiB tutorial all-reduces.
+* A bundle that reduces data costs three memory accesses (one write, two reads), each
+  truncated: ``floor(bytes / B)`` cycles with B = 500 000 bytes per cycle in 1.0 (its
+  analytical main builds the memory model so; invisible for small messages, 201 ns per step
+  for the 1 GiB tutorial all-reduces) and B = ``local-mem-bw`` in 2.x (GB/s with 1 GB = 1e9
+  bytes, so bytes / (GB/s) is ns).
 """
 
 from __future__ import annotations
@@ -22,5 +24,18 @@ def endpoint_delay_cycles(endpoint_delay: int | None, injection_scale: float) ->
     return int(endpoint_delay * injection_scale)
 
 
-def reduction_cycles_v1(size_bytes: int) -> int:
-    return 3 * (size_bytes // V1_MEMORY_BYTES_PER_CYCLE)
+class ReductionCost:
+    """Cycles a reducing bundle of ``size_bytes`` costs: 3 * floor(size / bytes_per_cycle)."""
+
+    __slots__ = ("bytes_per_cycle",)
+
+    def __init__(self, bytes_per_cycle: float) -> None:
+        if bytes_per_cycle <= 0:
+            raise ValueError("memory bandwidth must be > 0")
+        self.bytes_per_cycle = bytes_per_cycle
+
+    def __call__(self, size_bytes: int) -> int:
+        return 3 * int(size_bytes / self.bytes_per_cycle)
+
+
+V1_REDUCTION = ReductionCost(V1_MEMORY_BYTES_PER_CYCLE)

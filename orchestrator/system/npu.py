@@ -8,10 +8,14 @@ Timing rules reproduced here (SEMANTICS §2, §4):
 * A collective is split into chunks at the tick it is issued; each chunk enters the queue of
   its first phase at once and starts if the queue has room (its first message leaves one
   endpoint delay later).
-* When an NPU finishes a phase, the ``PhaseBarrier`` holds the chunk until every NPU has; then
-  the chunk moves to its next queue and the next waiting chunk of the queue it left starts,
-  in the same tick. After its last phase the chunk counts towards its DataSet, which notifies
-  its owner synchronously when complete.
+* When an NPU finishes a phase, 1.0's ``PhaseBarrier`` holds the chunk until every NPU has (2.x
+  has no barrier); then the chunk moves to its next queue and the next waiting chunk of the
+  queue it left starts, in the same tick. After its last phase the chunk counts towards its
+  DataSet, which notifies its owner synchronously when complete.
+
+What differs between ASTRA-sim generations is carried by ``SystemContext``: the barrier, the
+reduction cost, and 2.x's chunk rules (a chunk is at least one byte per NPU except for
+all-gather, and the last chunk is not shrunk).
 """
 
 from __future__ import annotations
@@ -31,18 +35,22 @@ HIGHEST_PRIORITY = 100_000_000
 
 
 class SystemContext:
-    """What all NPUs share: configuration, the collective planner and the phase barrier."""
+    """What all NPUs share: configuration, the collective planner, the generation's rules."""
 
     def __init__(self, *, npus_count: int, queues_count: int, planner: CollectivePlanner,
-                 splits: int, active_chunks: int, endpoint_delay: int, lifo: bool) -> None:
+                 splits: int, active_chunks: int, endpoint_delay: int, policy: str,
+                 reduction_cycles: Callable[[int], int], phase_barrier: bool,
+                 v2_chunking: bool) -> None:
         self.npus_count = npus_count
         self.queues_count = queues_count
         self.planner = planner
         self.splits = splits
         self.active_chunks = active_chunks
         self.endpoint_delay = endpoint_delay
-        self.lifo = lifo
-        self.barrier = PhaseBarrier(npus_count)
+        self.policy = policy                 # LIFO, FIFO or EXPLICIT
+        self.reduction_cycles = reduction_cycles
+        self.barrier = PhaseBarrier(npus_count) if phase_barrier else None
+        self.v2_chunking = v2_chunking
 
 
 class Npu:
@@ -53,6 +61,7 @@ class Npu:
         self.clock = queue
         self.network = network
         self.endpoint_delay = context.endpoint_delay
+        self.reduction_cycles = context.reduction_cycles
         self.queues = QueueSet(context.queues_count, context.active_chunks, self._start_stream)
         self.streams_injected = 0
         self.streams_finished = 0
@@ -96,25 +105,32 @@ class Npu:
         self.network.recv(src, self.id, size_bytes, tag, handler, None)
 
     # -- collectives ------------------------------------------------------------------------
-    def priority(self, preference: str) -> int:
-        """HIGHEST wins outright; otherwise the system file's LIFO / FIFO counter decides."""
+    def priority(self, preference: str, explicit: int = 0) -> int:
+        """1.0's HIGHEST wins outright; 2.x's EXPLICIT policy takes the node's priority;
+        otherwise the system's LIFO / FIFO counter decides (once per collective)."""
         if preference == "HIGHEST":
             return HIGHEST_PRIORITY
+        policy = self.context.policy
+        if policy == "EXPLICIT":
+            return explicit
         value = self._priority_counter
-        self._priority_counter += 1 if self.context.lifo else -1
+        self._priority_counter += 1 if policy == "LIFO" else -1
         return value
 
     def generate_collective(self, kind: str, size_bytes: int, involved: Sequence[bool],
                             preference: str, on_finished: Callable[[DataSet], None],
-                            owner: Any) -> DataSet | None:
+                            owner: Any, explicit_priority: int = 0) -> DataSet | None:
         """Split a collective into chunks and start them; None when it spans no dimension."""
         context = self.context
-        priority = self.priority(preference)
+        priority = self.priority(preference, explicit_priority)
         chunk = size_bytes // context.splits
+        if context.v2_chunking and kind != "ALLGATHER" and chunk < context.npus_count:
+            chunk = context.npus_count          # 2.x: at least one byte per NPU
+            size_bytes = context.splits * chunk
         if chunk == 0:
             raise InputError(f"a {kind} of {size_bytes} bytes cannot be split into "
                              f"preferred-dataset-splits = {context.splits} chunks "
-                             "(ASTRA-sim 1.0 loops forever here)")
+                             "(ASTRA-sim loops forever or hangs here)")
         phases = context.planner.phases(kind, chunk, involved, self._tree_parity)
         if not phases:
             return None
@@ -127,8 +143,9 @@ class Npu:
         remaining = size_bytes
         first = True
         while remaining > 0:
-            this_chunk = min(chunk, remaining)
-            remaining -= this_chunk
+            # 1.0 shrinks the last chunk to what is left; 2.x sends a full chunk every time
+            this_chunk = chunk if context.v2_chunking else min(chunk, remaining)
+            remaining -= min(chunk, remaining)
             if not first:
                 phases = context.planner.phases(kind, this_chunk, involved, self._tree_parity)
             first = False
@@ -148,11 +165,13 @@ class Npu:
     def phase_finished(self, stream: Stream) -> None:
         """Called by an algorithm when this NPU's part of the stream's phase is done."""
         stream.phase_log.append((stream.phase.dim, stream.started_ns, self.clock.now_ns))
-        released = self.context.barrier.arrive(self, stream)
-        if released is None:
-            return
-        for npu, waiting in released:
-            npu._advance(waiting)
+        barrier = self.context.barrier
+        if barrier is not None:
+            released = barrier.arrive(self, stream)
+            if released is None:
+                return
+            for npu, waiting in released:
+                npu._advance(waiting)
         self._advance(stream)
 
     def _advance(self, stream: Stream) -> None:

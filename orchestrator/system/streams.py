@@ -29,6 +29,7 @@ class Phase:
     size_bytes: int
     window: int = -1
     root_at_max: bool = True      # doubleBinaryTree: which of the two trees this chunk uses
+    direction: int = 1            # ring order of the queue: +1 clockwise, -1 anticlockwise
 
 
 @dataclass(slots=True)

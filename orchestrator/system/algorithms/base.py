@@ -20,7 +20,6 @@ from collections import deque
 from typing import TYPE_CHECKING, ClassVar
 
 from orchestrator.registry import Registry
-from orchestrator.system.costs import reduction_cycles_v1
 
 if TYPE_CHECKING:
     from orchestrator.system.npu import Npu
@@ -81,6 +80,7 @@ class PacketAlgorithm(PhaseAlgorithm):
         self._on_receive = self.on_receive
         self._general = self.general_step
         self._register = npu.register_event
+        self._reduction = npu.reduction_cycles
         self._endpoint_delay = npu.endpoint_delay
         self._net_send = npu.network.send
         self._net_recv = npu.network.recv
@@ -133,7 +133,7 @@ class PacketAlgorithm(PhaseAlgorithm):
 
     def after_bus(self, reduced_bytes: int) -> None:
         if reduced_bytes >= 0:
-            self._register(reduction_cycles_v1(reduced_bytes), self._general, None)
+            self._register(self._reduction(reduced_bytes), self._general, None)
         else:
             self.general_step(None)
 

@@ -29,8 +29,8 @@ class Direct(Ring):
         return self.parallel
 
     def next_packet(self) -> tuple[int, int, int]:
-        ring, me = self.ring, self.npu.id
-        return ring.peer(me, self._step), ring.peer(me, -self._step), self.msg_size
+        ring, me, step = self.ring, self.npu.id, self._step * self._direction
+        return ring.peer(me, step), ring.peer(me, -step), self.msg_size
 
     def after_insert(self) -> None:
         self._step = self._step % self._peers + 1

@@ -3,8 +3,8 @@
 Two trees over the dimension's N nodes (N a power of two), numbered in order: one rooted at
 the highest index, one at the lowest; successive chunks alternate between them (highest
 first). A node receives the whole chunk from each child, reducing each, sends it to its
-parent, receives the result back and forwards it to its children. Per-node exits differ; the
-phase barrier of 1.0 lines every NPU up with the slowest.
+parent, receives the result back and forwards it to its children. Per-node exits differ; 1.0's
+phase barrier lines every NPU up with the slowest, 2.x lets each move on.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from orchestrator.system.algorithms.base import ALL_REDUCE, PhaseAlgorithm, algorithms
-from orchestrator.system.costs import reduction_cycles_v1
 
 # Node states.
 BEGIN, WAIT_TWO, WAIT_ONE, SEND_UP, WAIT_PARENT, SEND_DOWN, END = range(7)
@@ -77,7 +76,7 @@ class DoubleBinaryTree(PhaseAlgorithm):
     # -- helpers --------------------------------------------------------------------------
     def _bundle(self, reduce: bool) -> None:
         npu = self.npu
-        delay = npu.endpoint_delay + (reduction_cycles_v1(self.size_bytes) if reduce else 0)
+        delay = npu.endpoint_delay + (npu.reduction_cycles(self.size_bytes) if reduce else 0)
         npu.register_event(delay, self._general, None)
 
     def _send(self, dst: int) -> None:

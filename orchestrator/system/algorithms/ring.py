@@ -3,7 +3,7 @@
 Per NPU: all-reduce sends 2(N-1) messages of C/N (the first N-1 receives reduce);
 reduce-scatter N-1 of C/N (every receive reduces); all-gather N-1 of C; all-to-all
 N(N-1)/2 of C/N relayed to the next neighbour. One packet in flight; the queue's direction
-chooses the neighbour. Closed form (all-reduce): E + 2(N-1)(d + E) + (N-1)·R.
+chooses the neighbour (sends go one way round, receives come from the other side). Closed form (all-reduce): E + 2(N-1)(d + E) + (N-1)·R.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ class Ring(PacketAlgorithm):
             self.sends_left, self.msg_size = n - 1, size
         elif self.kind == ALL_TO_ALL:
             self.sends_left, self.msg_size = n * (n - 1) // 2, size // n
-        self._dst = self.ring.peer(npu.id, 1)
-        self._src = self.ring.peer(npu.id, -1)
+        self._direction = phase.direction
+        self._dst = self.ring.peer(npu.id, phase.direction)
+        self._src = self.ring.peer(npu.id, -phase.direction)
 
     def nonzero_packets(self) -> int:
         return (self.ring.size - 1) * self.parallel

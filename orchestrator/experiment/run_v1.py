@@ -1,0 +1,180 @@
+"""Build and run an ASTRA-sim 1.0 experiment (text workload, ``key: value`` system file,
+network JSON).
+
+build (read files, scale, plan the topology) -> start every NPU's loop at t = 0 in NPU order,
+as 1.0's main does -> run the event queue until it drains -> check every NPU finished (a
+collective that can never complete is reported, never a silent result) -> ``RunResult``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from adapters.analytical.network import AnalyticalNetworkV1
+from adapters.analytical.topology_v1 import HierarchicalTopologyV1
+from orchestrator.engine.clock import EventQueue
+from orchestrator.errors import InputError, SimulationError
+from orchestrator.experiment.model import Experiment
+from adapters.analytical.config_v1 import NetworkConfig, load_v1_network, parse_v1_network
+from orchestrator.experiment.system_file import (
+    COLLECTIVE_KEYS, SystemConfig, load_v1_system, system_from_mapping)
+from orchestrator.output.results import LayerStats, RunResult
+from orchestrator.system.collective import CollectivePlanner
+from orchestrator.system.costs import V1_REDUCTION, endpoint_delay_cycles
+from orchestrator.system.npu import Npu, SystemContext
+from orchestrator.system.topology import break_dimension, plan_dimensions
+from orchestrator.units import scale_float32
+from orchestrator.workload.driver import LayerRuntime, WorkloadDriver
+from orchestrator.workload.text_format import TextWorkload, load_text_workload
+
+_KIND_OF_KEY = {name: key for key, name in COLLECTIVE_KEYS.items()}
+_COLLECTIVE_OF_FIELD = {"all_reduce": "ALLREDUCE", "all_gather": "ALLGATHER",
+                        "reduce_scatter": "REDUCESCATTER", "all_to_all": "ALLTOALL"}
+
+
+def _system(spec: str | dict[str, Any], source: str) -> SystemConfig:
+    return load_v1_system(spec) if isinstance(spec, str) else system_from_mapping(spec, source)
+
+
+def _network(spec: str | dict[str, Any], source: str) -> NetworkConfig:
+    return load_v1_network(spec) if isinstance(spec, str) else parse_v1_network(spec, source)
+
+
+def implementations(system: SystemConfig, logical_dims: list[int], split_at: int | None
+                    ) -> dict[str, tuple[str, ...]]:
+    """Per collective, the algorithm of every logical dimension (a split dimension's entry is
+    used for both of its halves, as 1.0's ``break_dimension`` does)."""
+    result = {}
+    for field_name, collective in _COLLECTIVE_OF_FIELD.items():
+        names = getattr(system, field_name)
+        key = _KIND_OF_KEY[field_name]
+        line = system.line_of(key)
+        if split_at is not None:
+            if split_at >= len(names):
+                raise InputError(f"{key} names {len(names)} dimension(s) but model parallelism "
+                                 f"splits dimension {split_at}", system.path, line)
+            names = names[:split_at + 1] + names[split_at:]
+        if not any(name.startswith("one") for name in names):
+            if len(names) > len(logical_dims):
+                raise InputError(f"{key} names {len(names)} algorithms but the topology has "
+                                 f"{len(logical_dims)} dimension(s) {logical_dims}",
+                                 system.path, line)
+            if len(names) < len(logical_dims):
+                warnings.warn(f"{system.path}: {key} names {len(names)} "
+                              f"algorithm(s) for {len(logical_dims)} dimensions; as in ASTRA-sim "
+                              "1.0 the dimensions without one are not used by that collective",
+                              stacklevel=2)
+        result[collective] = names
+    return result
+
+
+def _layer_runtimes(workload: TextWorkload, compute_scale: float, comm_scale: float
+                    ) -> list[LayerRuntime]:
+    runtimes = []
+    for layer in workload.layers:
+        compute = {"fwd": scale_float32(layer.fwd_compute_cycles, compute_scale),
+                   "ig": scale_float32(layer.ig_compute_cycles, compute_scale),
+                   "wg": scale_float32(layer.wg_compute_cycles, compute_scale)}
+        comm = {kind: (spec.kind, scale_float32(spec.size_bytes, comm_scale))
+                for kind, spec in (("fwd", layer.fwd_comm), ("ig", layer.ig_comm),
+                                   ("wg", layer.wg_comm))}
+        runtimes.append(LayerRuntime(layer, compute, comm, LayerStats(layer.name)))
+    return runtimes
+
+
+def simulate_v1(experiment: Experiment) -> RunResult:
+    options = experiment.options
+    if experiment.network_backend != "analytical":
+        raise InputError(f"--network-backend {experiment.network_backend} needs ASTRA-sim 2.x "
+                         "inputs (Chakra traces, JSON system, YAML network); 1.0 inputs run on "
+                         "the analytical backend")
+    workload = load_text_workload(experiment.workload)
+    source = experiment.source or "<experiment>"
+    system = _system(experiment.system, source)
+    network_config = _network(experiment.network, source)
+    topology = HierarchicalTopologyV1(network_config)
+    npus_count = topology.npus_count
+
+    physical_dims = [dim.npus for dim in network_config.dims]
+    group = workload.loop_cls.model_parallel_group(workload.header)
+    boundary: int | None = None
+    logical_dims = physical_dims
+    if group is not None:
+        if group > npus_count:
+            raise InputError(f"model_parallel_NPU_group is {group} but the network has only "
+                             f"{npus_count} NPUs", workload.path, workload.header_line)
+        try:
+            boundary, logical_dims = break_dimension(physical_dims, group)
+        except ValueError as exc:
+            raise InputError(str(exc), workload.path, workload.header_line) from None
+    split_at = boundary if logical_dims != physical_dims else None
+    plans = {kind: plan_dimensions(logical_dims, names)
+             for kind, names in implementations(system, logical_dims, split_at).items()}
+    planner = CollectivePlanner(plans, system.collective_optimization == "localBWAware", system)
+    dims = workload.loop_cls.dimensions(workload.header, boundary)
+    loop_for_checks = workload.loop_cls(workload.layers, workload.header, dims)
+    splits = system.preferred_dataset_splits
+    for layer in workload.layers:
+        for kind, spec in (("fwd", layer.fwd_comm), ("ig", layer.ig_comm), ("wg", layer.wg_comm)):
+            if spec.is_none:
+                continue
+            planner.check(spec.kind, loop_for_checks.layer_dimensions(layer, kind))
+            scaled = scale_float32(spec.size_bytes, options.comm_scale)
+            if scaled // splits == 0:
+                raise InputError(f"the {kind} {spec.kind} of {scaled} bytes (after comm-scale "
+                                 f"{options.comm_scale:g}) is smaller than "
+                                 f"preferred-dataset-splits = {splits}; each chunk would be 0 "
+                                 "bytes (ASTRA-sim 1.0 loops forever here)",
+                                 workload.path, layer.line)
+
+    clock = EventQueue()
+    network = AnalyticalNetworkV1(topology, clock)
+    context = SystemContext(
+        npus_count=npus_count, queues_count=len(logical_dims), planner=planner,
+        splits=system.preferred_dataset_splits, active_chunks=system.active_chunks_per_dimension,
+        endpoint_delay=endpoint_delay_cycles(system.endpoint_delay, options.injection_scale),
+        policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
+        v2_chunking=False)
+    finish_ns = [-1] * npus_count
+    drivers = []
+
+    def on_finish(driver: WorkloadDriver) -> None:
+        finish_ns[driver.npu.id] = driver.finished_ns
+
+    for npu_id in range(npus_count):
+        npu = Npu(npu_id, context, clock, network)
+        loop = workload.loop_cls(workload.layers, workload.header, dims)
+        runtimes = _layer_runtimes(workload, options.compute_scale, options.comm_scale)
+        drivers.append(WorkloadDriver(npu, loop, runtimes, options.num_passes, on_finish))
+    for driver in drivers:           # 1.0's main fires every workload at t = 0, in NPU order
+        driver.start()
+    clock.run()
+
+    stuck = [driver for driver in drivers if driver.finished_ns is None]
+    if stuck:
+        what = ", ".join(f"layer {name} {kind} {ds.kind} ({ds.finished_streams}/"
+                         f"{ds.total_streams} chunks done)"
+                         for name, kind, ds in stuck[0].outstanding()[:4])
+        raise SimulationError(stall_report(stuck[0].npu.id, len(stuck), what, context,
+                                           clock.now_ns))
+    first = drivers[0]
+    return RunResult(
+        name=experiment.name,
+        input_format="v1",
+        total_ns=first.finished_ns,
+        finish_ns=finish_ns,
+        compute_ns=first.compute_ns,
+        exposed_comm_ns=first.finished_ns - first.compute_ns,
+        payload_bytes=network.bytes_sent[0],
+        events_processed=clock.events_processed,
+        layers=[runtime.stats for runtime in first.layers],
+    )
+
+
+def stall_report(npu: int, unfinished: int, what: str, context: SystemContext,
+                 now_ns: int) -> str:
+    barrier = context.barrier.waiting() if context.barrier else {}
+    return (f"the simulation stopped at {now_ns} ns with {unfinished} NPU(s) unfinished "
+            f"(first: NPU {npu}, waiting on {what or 'nothing'}; "
+            f"{len(barrier)} chunk(s) held at a phase barrier). No result is reported.")

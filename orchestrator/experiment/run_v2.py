@@ -1,0 +1,128 @@
+"""Build and run an ASTRA-sim 2.x experiment: Chakra traces ``<prefix>.<npu>.et``, a JSON system
+file and a YAML network, on the congestion-unaware or congestion-aware analytical network.
+
+2.x rules on top of the shared system layer (SEMANTICS §4): no phase barrier, reduction cost
+3·floor(m / local-mem-bw), a chunk is at least one byte per NPU (except all-gather) and the last
+chunk is not shrunk, localBWAware's all-gather phases run anticlockwise.
+Reported as 2.x does: total = the last NPU to finish; NPU 0's compute and exposed time.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from adapters.analytical.config_v2 import NetworkConfigV2, load_v2_network, parse_v2_network
+from adapters.analytical.network_v2 import AnalyticalNetworkV2, AwareTransport, UnawareTransport
+from orchestrator.engine.clock import EventQueue
+from orchestrator.errors import InputError, SimulationError
+from orchestrator.experiment.model import Experiment
+from orchestrator.experiment.run_v1 import implementations, stall_report
+from orchestrator.experiment.system_json import load_v2_system, parse_v2_system
+from orchestrator.output.results import RunResult
+from orchestrator.system.collective import CollectivePlanner
+from orchestrator.system.config import SystemConfig
+from orchestrator.system.costs import ReductionCost, endpoint_delay_cycles
+from orchestrator.system.npu import Npu, SystemContext
+from orchestrator.system.topology import plan_dimensions
+from orchestrator.workload import chakra
+from orchestrator.workload.graph_driver import GraphDriver, Roofline
+
+BACKENDS = {"analytical": UnawareTransport, "analytical-aware": AwareTransport}
+
+
+def _system(spec: str | dict[str, Any], source: str) -> SystemConfig:
+    return load_v2_system(spec) if isinstance(spec, str) else parse_v2_system(spec, source)
+
+
+def _network(spec: str | dict[str, Any], source: str) -> NetworkConfigV2:
+    return load_v2_network(spec) if isinstance(spec, str) else parse_v2_network(spec, source)
+
+
+class _MissingMemoryBandwidth:
+    """The reduction cost when the system file sets no local-mem-bw: upstream divides by
+    zero there; we stop with an error the first time a reduction is charged."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __call__(self, size_bytes: int) -> int:
+        raise InputError("local-mem-bw is not set but this run reduces data; set it in GB/s "
+                         "(e.g. \"local-mem-bw\": 1600)", self.path)
+
+
+def simulate_v2(experiment: Experiment) -> RunResult:
+    options = experiment.options
+    source = experiment.source or "<experiment>"
+    if options.num_passes != 1:
+        raise InputError("--num-passes applies to 1.0 text workloads; a Chakra trace describes "
+                         "its iterations itself")
+    if options.compute_scale != 1:
+        warnings.warn("--compute-scale is not used by ASTRA-sim 2.x; compute times come from "
+                      "the traces", stacklevel=2)
+    transport_cls = BACKENDS.get(experiment.network_backend)
+    if transport_cls is None:
+        raise InputError(f"--network-backend: found {experiment.network_backend!r}; expected "
+                         f"one of {', '.join(BACKENDS)}")
+    system = _system(experiment.system, source)
+    network_config = _network(experiment.network, source)
+    npus_count = network_config.npus_count
+    prefix = experiment.workload
+    found = chakra.count_traces(prefix)
+    if found != npus_count:
+        raise InputError(f"the network has {npus_count} NPUs but {found} trace file(s) "
+                         f"{prefix}.0.et ... were found (one per NPU is needed)", prefix)
+    traces = [chakra.read_trace(chakra.trace_path(prefix, npu)) for npu in range(npus_count)]
+
+    dims = [dim.npus for dim in network_config.dims]
+    plans = {kind: plan_dimensions(dims, names)
+             for kind, names in implementations(system, dims, None).items()}
+    planner = CollectivePlanner(plans, system.collective_optimization == "localBWAware", system,
+                                gather_anticlockwise=True)
+    reduction = (ReductionCost(system.local_mem_bw_gb_per_s) if system.local_mem_bw_gb_per_s
+                 else _MissingMemoryBandwidth(system.path))
+    roofline = None
+    if system.roofline_enabled:
+        if not system.local_mem_bw_gb_per_s or not system.peak_perf_tflops:
+            raise InputError("roofline-enabled needs local-mem-bw and peak-perf", system.path)
+        roofline = Roofline(system.local_mem_bw_gb_per_s, system.peak_perf_tflops)
+
+    clock = EventQueue()
+    network = AnalyticalNetworkV2(transport_cls(network_config, clock), clock, npus_count)
+    context = SystemContext(
+        npus_count=npus_count, queues_count=len(dims), planner=planner,
+        splits=system.preferred_dataset_splits, active_chunks=system.active_chunks_per_dimension,
+        endpoint_delay=endpoint_delay_cycles(system.endpoint_delay, options.injection_scale),
+        policy=system.scheduling_policy, reduction_cycles=reduction, phase_barrier=False,
+        v2_chunking=True)
+    finish_ns = [-1] * npus_count
+    drivers = []
+
+    def on_finish(driver: GraphDriver) -> None:
+        finish_ns[driver.npu.id] = driver.finished_ns
+
+    for npu_id, trace in enumerate(traces):
+        npu = Npu(npu_id, context, clock, network)
+        drivers.append(GraphDriver(npu, trace, roofline=roofline, on_finish=on_finish,
+                                   comm_scale=options.comm_scale,
+                                   replay_only=system.replay_only))
+    for driver in drivers:           # 2.x's main fires every workload at t = 0, in NPU order
+        driver.start()
+    clock.run()
+
+    stuck = [driver for driver in drivers if driver.finished_ns is None]
+    if stuck:
+        what = ", ".join(stuck[0].outstanding()[:4])
+        raise SimulationError(stall_report(stuck[0].npu.id, len(stuck), f"nodes {what}",
+                                           context, clock.now_ns))
+    first = drivers[0]
+    return RunResult(
+        name=experiment.name,
+        input_format="v2",
+        total_ns=max(finish_ns),
+        finish_ns=finish_ns,
+        compute_ns=first.gpu_compute_ns,
+        exposed_comm_ns=first.exposed_comm_ns,
+        payload_bytes=network.bytes_sent[0],
+        events_processed=clock.events_processed,
+    )

@@ -1,0 +1,251 @@
+"""Runs one NPU's Chakra execution trace with ASTRA-sim 2.x's rules (SEMANTICS §3.2).
+
+* Only ``data_deps`` hold a node back; ready nodes wait in a min-heap by node id, and every
+  completion drains the heap: nodes that can start do, the others go back for the next
+  completion on this NPU.
+* Hardware resource: at most one CPU op, one GPU compute and one GPU communication (collective,
+  send, memory op) in flight; receives take no slot.
+* COMP nodes replay ``duration_micros`` x 1000 ns (1 ns when 0), or the roofline time; a node
+  with neither runtime nor ``num_ops`` is skipped at once, as are INVALID nodes.
+* There is no workload delay: successors start in the nanosecond their parent completes.
+* The NPU finishes when no node is left and nothing is in flight; exposed communication is the
+  finish time minus the GPU compute time (CPU-op time is not subtracted, as upstream).
+
+Where upstream hangs silently (a collective type without an implementation, a GPU metadata
+node, a collective spanning no dimension) we raise an error naming the trace and node.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from orchestrator.errors import InputError
+from orchestrator.system.npu import Npu
+from orchestrator.system.streams import DataSet
+from orchestrator.workload import chakra
+from orchestrator.workload.chakra_et_pb2 import Node
+
+COLLECTIVES = {
+    chakra.CollectiveCommType.ALL_REDUCE: "ALLREDUCE",
+    chakra.CollectiveCommType.ALL_GATHER: "ALLGATHER",
+    chakra.CollectiveCommType.REDUCE_SCATTER: "REDUCESCATTER",
+    chakra.CollectiveCommType.ALL_TO_ALL: "ALLTOALL",
+}
+DEFAULT_INVOLVED_DIMS = (True, True, True, True)
+
+CPU, GPU_COMPUTE, GPU_COMM, NO_SLOT = range(4)
+
+
+@dataclass(slots=True)
+class Roofline:
+    """2.x roofline: time = num_ops / min(local_mem_bw * num_ops / tensor_size, peak)."""
+
+    local_mem_bw_gb_per_s: float
+    peak_tflops: float
+
+    def runtime_ns(self, num_ops: int, tensor_size: int) -> int:
+        intensity = num_ops / tensor_size if tensor_size else float("inf")
+        perf = min(self.local_mem_bw_gb_per_s * 1e9 * intensity, self.peak_tflops * 1e12)
+        return int(num_ops / perf * 1e9)
+
+
+class GraphDriver:
+    """One NPU executing its execution trace."""
+
+    def __init__(self, npu: Npu, trace: chakra.Trace, *, roofline: Roofline | None,
+                 on_finish: Callable[[GraphDriver], None], comm_scale: float = 1.0,
+                 replay_only: bool = False) -> None:
+        self.npu = npu
+        self.trace = trace
+        self.roofline = roofline
+        self.comm_scale = comm_scale
+        self.replay_only = replay_only
+        self._on_finish = on_finish
+        self._nodes: dict[int, Node] = {}
+        self._pending_deps: dict[int, list[int]] = {}
+        self._children: dict[int, list[int]] = {}
+        self._ready: list[int] = []
+        self._busy = [0, 0, 0]
+        self.gpu_compute_ns = 0
+        self.cpu_compute_ns = 0
+        self.finished_ns: int | None = None
+        self._complete = self.complete
+        self._load(trace)
+
+    def _load(self, trace: chakra.Trace) -> None:
+        for node in trace.nodes:
+            if node.id in self._nodes:
+                raise InputError(f"node id {node.id} appears twice", trace.path)
+            self._nodes[node.id] = node
+        for node in trace.nodes:
+            deps = list(node.data_deps)
+            self._pending_deps[node.id] = deps
+            for parent in deps:
+                if parent not in self._nodes:
+                    raise InputError(f"node {node.id} ({node.name!r}) depends on node {parent}, "
+                                     "which is not in the trace (upstream would wait forever)",
+                                     trace.path)
+                children = self._children.setdefault(parent, [])
+                if node.id not in children:
+                    children.append(node.id)
+            if not deps:
+                self._ready.append(node.id)
+        heapq.heapify(self._ready)
+
+    # -- slots ------------------------------------------------------------------------------
+    def _slot(self, node: Node) -> int:
+        if self._is_cpu_op(node):
+            return CPU
+        if node.type == chakra.NodeType.COMP_NODE:
+            return GPU_COMPUTE
+        if node.type == chakra.NodeType.COMM_RECV_NODE:
+            return NO_SLOT
+        return GPU_COMM
+
+    def _is_cpu_op(self, node: Node) -> bool:
+        return chakra.bool_attribute(node, "is_cpu_op", self.trace.path)
+
+    # -- running ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._issue_ready()
+        self._check_finished()
+
+    def complete(self, node_id: int) -> None:
+        """A node finished: free its slot and children, issue what is ready."""
+        node = self._nodes[node_id]
+        slot = self._slot(node)
+        if slot != NO_SLOT:
+            self._busy[slot] -= 1
+        self._free_children(node_id)
+        self._issue_ready()
+        del self._nodes[node_id]
+        self._check_finished()
+
+    def _free_children(self, node_id: int) -> None:
+        for child in self._children.pop(node_id, ()):
+            deps = self._pending_deps[child]
+            deps.remove(node_id)
+            if not deps:
+                heapq.heappush(self._ready, child)
+
+    def _issue_ready(self) -> None:
+        held = []
+        ready = self._ready
+        while ready:
+            node_id = heapq.heappop(ready)
+            node = self._nodes[node_id]
+            slot = self._slot(node)
+            if slot != NO_SLOT and self._busy[slot]:
+                held.append(node_id)
+            else:
+                self._issue(node, slot)
+        for node_id in held:
+            heapq.heappush(ready, node_id)
+
+    def _skip(self, node: Node) -> None:
+        self._free_children(node.id)
+        del self._nodes[node.id]
+
+    def _issue(self, node: Node, slot: int) -> None:
+        kind = node.type
+        path = self.trace.path
+        if self.replay_only:
+            # replay-only: every node, communication included, takes its recorded duration
+            self._busy[slot if slot != NO_SLOT else GPU_COMM] += 1
+            runtime = node.duration_micros * 1000 or 1
+            if slot == CPU:
+                self.cpu_compute_ns += runtime
+            else:
+                self.gpu_compute_ns += runtime
+            self.npu.register_event(runtime, self._complete, node.id)
+            return
+        if kind == chakra.NodeType.INVALID_NODE:
+            self._skip(node)
+            return
+        if slot == CPU or kind == chakra.NodeType.COMP_NODE:
+            num_ops = chakra.int_attribute(node, "num_ops", path)
+            if node.duration_micros == 0 and num_ops == 0:
+                self._skip(node)
+                return
+            if self.roofline is not None and num_ops:
+                runtime = self.roofline.runtime_ns(
+                    num_ops, chakra.int_attribute(node, "tensor_size", path))
+            else:
+                runtime = node.duration_micros * 1000 or 1
+            self._busy[slot] += 1
+            if slot == CPU:
+                self.cpu_compute_ns += runtime
+            else:
+                self.gpu_compute_ns += runtime
+            self.npu.register_event(runtime, self._complete, node.id)
+            return
+        if kind == chakra.NodeType.COMM_COLL_NODE:
+            self._issue_collective(node, slot)
+            return
+        if kind in (chakra.NodeType.COMM_SEND_NODE, chakra.NodeType.COMM_RECV_NODE):
+            self._issue_point_to_point(node, slot)
+            return
+        raise InputError(f"node {node.id} ({node.name!r}): {chakra.NodeType.Name(kind)} is not "
+                         "supported (upstream never completes it and prints no result)", path)
+
+    def _issue_collective(self, node: Node, slot: int) -> None:
+        path = self.trace.path
+        comm_type = chakra.int_attribute(node, "comm_type", path)
+        size = self._comm_size(node)
+        self._busy[slot] += 1
+        if comm_type == chakra.CollectiveCommType.BROADCAST:
+            self.npu.register_event(node.duration_micros * 1000 or 1, self._complete, node.id)
+            return
+        collective = COLLECTIVES.get(comm_type)
+        if collective is None:
+            name = chakra.CollectiveCommType.Name(comm_type) \
+                if comm_type in chakra.CollectiveCommType.values() else str(comm_type)
+            raise InputError(f"node {node.id} ({node.name!r}): collective {name} has no "
+                             "implementation in ASTRA-sim 2.x (upstream hangs without a result); "
+                             f"supported: {', '.join(sorted(COLLECTIVES.values()))}, BROADCAST",
+                             path)
+        involved = chakra.bool_list_attribute(node, "involved_dim", path) or DEFAULT_INVOLVED_DIMS
+        priority = chakra.int_attribute(node, "comm_priority", path)
+        dataset = self.npu.generate_collective(collective, size, involved, "EXPLICIT",
+                                               self._collective_done, node.id,
+                                               explicit_priority=priority)
+        if dataset is None:
+            raise InputError(f"node {node.id} ({node.name!r}): the {collective} spans no "
+                             f"dimension with more than one NPU (involved_dim {list(involved)}); "
+                             "upstream hangs here", path)
+
+    def _comm_size(self, node: Node) -> int:
+        size = chakra.int_attribute(node, "comm_size", self.trace.path)
+        return size if self.comm_scale == 1 else int(size * self.comm_scale)
+
+    def _collective_done(self, dataset: DataSet) -> None:
+        self.complete(dataset.context)
+
+    def _issue_point_to_point(self, node: Node, slot: int) -> None:
+        path = self.trace.path
+        size = self._comm_size(node)
+        tag = chakra.int_attribute(node, "comm_tag", path)
+        if slot != NO_SLOT:
+            self._busy[slot] += 1
+        network = self.npu.network
+        if node.type == chakra.NodeType.COMM_SEND_NODE:
+            dst = chakra.int_attribute(node, "comm_dst", path)
+            network.send(self.npu.id, dst, size, tag, self._complete, node.id)
+        else:
+            src = chakra.int_attribute(node, "comm_src", path)
+            network.recv(src, self.npu.id, size, tag, self._complete, node.id)
+
+    def _check_finished(self) -> None:
+        if self.finished_ns is None and not self._nodes and not any(self._busy):
+            self.finished_ns = self.npu.now_ns
+            self._on_finish(self)
+
+    @property
+    def exposed_comm_ns(self) -> int:
+        assert self.finished_ns is not None
+        return self.finished_ns - self.gpu_compute_ns
+
+    def outstanding(self) -> list[str]:
+        return [f"{n.id} {n.name!r}" for n in self._nodes.values()]
