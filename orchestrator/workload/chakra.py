@@ -21,6 +21,9 @@ from orchestrator.workload import chakra_et_pb2 as pb
 
 NodeType = pb.NodeType
 CollectiveCommType = pb.CollectiveCommType
+# astra-cosim's own attribute: the exact compute time in ns (duration_micros cannot hold
+# 1.0's cycle counts); other readers ignore it and use duration_micros.
+DURATION_NS = "duration_ns"
 
 _INTEGER_KINDS = ("int64_val", "uint64_val", "int32_val", "uint32_val", "sint64_val",
                   "sint32_val", "fixed64_val", "fixed32_val", "sfixed64_val", "sfixed32_val")

@@ -6,7 +6,9 @@
 * Hardware resource: at most one CPU op, one GPU compute and one GPU communication (collective,
   send, memory op) in flight; receives take no slot.
 * COMP nodes replay ``duration_micros`` x 1000 ns (1 ns when 0), or the roofline time; a node
-  with neither runtime nor ``num_ops`` is skipped at once, as are INVALID nodes.
+  with neither runtime nor ``num_ops`` is skipped at once, as are INVALID nodes. Traces that
+  astra-cosim writes also carry the exact time in ns (attribute ``duration_ns``), which is
+  used when present: microseconds cannot hold 1.0's cycle counts.
 * There is no workload delay: successors start in the nanosecond their parent completes.
 * The NPU finishes when no node is left and nothing is in flight; exposed communication is the
   finish time minus the GPU compute time (CPU-op time is not subtracted, as upstream).
@@ -93,6 +95,23 @@ class GraphDriver:
             if not deps:
                 self._ready.append(node.id)
         heapq.heapify(self._ready)
+        cycle = self._nodes_on_cycles()
+        if cycle:
+            shown = ", ".join(str(node_id) for node_id in cycle[:8])
+            raise InputError(f"dependency cycle: nodes {shown}{' ...' if len(cycle) > 8 else ''} "
+                             "depend on each other (upstream would wait forever)", trace.path)
+
+    def _nodes_on_cycles(self) -> list[int]:
+        """Nodes that can never become ready because their dependencies loop (Kahn)."""
+        waiting = {node_id: len(deps) for node_id, deps in self._pending_deps.items()}
+        ready = [node_id for node_id, count in waiting.items() if count == 0]
+        while ready:
+            node_id = ready.pop()
+            for child in self._children.get(node_id, ()):
+                waiting[child] -= self._pending_deps[child].count(node_id)
+                if waiting[child] == 0:
+                    ready.append(child)
+        return sorted(node_id for node_id, count in waiting.items() if count > 0)
 
     # -- slots ------------------------------------------------------------------------------
     def _slot(self, node: Node) -> int:
@@ -154,7 +173,7 @@ class GraphDriver:
         if self.replay_only:
             # replay-only: every node, communication included, takes its recorded duration
             self._busy[slot if slot != NO_SLOT else GPU_COMM] += 1
-            runtime = node.duration_micros * 1000 or 1
+            runtime = self._replay_ns(node)
             if slot == CPU:
                 self.cpu_compute_ns += runtime
             else:
@@ -166,14 +185,15 @@ class GraphDriver:
             return
         if slot == CPU or kind == chakra.NodeType.COMP_NODE:
             num_ops = chakra.int_attribute(node, "num_ops", path)
-            if node.duration_micros == 0 and num_ops == 0:
+            if node.duration_micros == 0 and num_ops == 0 and \
+                    not chakra.int_attribute(node, chakra.DURATION_NS, path):
                 self._skip(node)
                 return
             if self.roofline is not None and num_ops:
                 runtime = self.roofline.runtime_ns(
                     num_ops, chakra.int_attribute(node, "tensor_size", path))
             else:
-                runtime = node.duration_micros * 1000 or 1
+                runtime = self._replay_ns(node)
             self._busy[slot] += 1
             if slot == CPU:
                 self.cpu_compute_ns += runtime
@@ -196,7 +216,7 @@ class GraphDriver:
         size = self._comm_size(node)
         self._busy[slot] += 1
         if comm_type == chakra.CollectiveCommType.BROADCAST:
-            self.npu.register_event(node.duration_micros * 1000 or 1, self._complete, node.id)
+            self.npu.register_event(self._replay_ns(node), self._complete, node.id)
             return
         collective = COLLECTIVES.get(comm_type)
         if collective is None:
@@ -215,6 +235,14 @@ class GraphDriver:
             raise InputError(f"node {node.id} ({node.name!r}): the {collective} spans no "
                              f"dimension with more than one NPU (involved_dim {list(involved)}); "
                              "upstream hangs here", path)
+
+    def _replay_ns(self, node: Node) -> int:
+        """The recorded duration: ``duration_micros`` x 1000 (at least 1 ns), or the exact ns of
+        astra-cosim's ``duration_ns`` attribute when a trace carries one."""
+        exact = chakra.attribute(node, chakra.DURATION_NS)
+        if exact is not None:
+            return chakra.int_attribute(node, chakra.DURATION_NS, self.trace.path) or 1
+        return node.duration_micros * 1000 or 1
 
     def _comm_size(self, node: Node) -> int:
         size = chakra.int_attribute(node, "comm_size", self.trace.path)

@@ -1,0 +1,96 @@
+"""``astra-cosim trace``: convert 1.0 text workloads to Chakra traces, and summarise traces.
+
+    astra-cosim trace convert --workload W --npus N --out PREFIX [--network NET.json|.yml]
+                              [--num-passes K] [--compute-scale X] [--comm-scale X]
+    astra-cosim trace show PREFIX_OR_FILE [--all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+import yaml
+
+from orchestrator.errors import InputError
+from orchestrator.system.topology import break_dimension
+from orchestrator.workload import chakra
+from orchestrator.workload.convert import convert_workload
+from orchestrator.workload.text_format import load_text_workload
+from orchestrator.workload.trace_summary import format_summary, summarise
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("trace", help="convert and inspect Chakra execution traces",
+                                 description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    convert = verbs.add_parser("convert", help="1.0 text workload -> one .et file per NPU")
+    convert.add_argument("--workload", required=True)
+    convert.add_argument("--npus", type=int, required=True, help="number of NPUs (files)")
+    convert.add_argument("--out", required=True, help="output prefix: writes PREFIX.<npu>.et")
+    convert.add_argument("--network", help="network file, needed by HYBRID_TRANSFORMER loops "
+                                           "to place model parallelism on the dimensions")
+    convert.add_argument("--num-passes", type=int, default=1)
+    convert.add_argument("--compute-scale", type=float, default=1.0)
+    convert.add_argument("--comm-scale", type=float, default=1.0)
+    convert.set_defaults(handler=convert_command)
+    show = verbs.add_parser("show", help="summarise traces")
+    show.add_argument("trace", help="a .et file or a prefix of PREFIX.<npu>.et files")
+    show.add_argument("--all", action="store_true", help="every NPU, not only NPU 0")
+    show.set_defaults(handler=show_command)
+
+
+def _network_dims(path: str) -> list[int]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            doc = yaml.safe_load(handle) if path.endswith((".yml", ".yaml")) \
+                else json.load(handle)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read network file ({exc})", path) from None
+    dims = doc.get("npus_count") or doc.get("units-count") if isinstance(doc, dict) else None
+    if not isinstance(dims, list):
+        raise InputError("expected npus_count (2.x YAML) or units-count (1.0 JSON)", path)
+    return dims
+
+
+def convert_command(args: argparse.Namespace) -> int:
+    if args.npus < 1:
+        raise InputError(f"--npus: found {args.npus}; expected a number >= 1")
+    workload = load_text_workload(args.workload)
+    group = workload.loop_cls.model_parallel_group(workload.header)
+    boundary = None
+    if group is not None:
+        if not args.network:
+            raise InputError(f"{workload.loop_name} places model parallelism on the network's "
+                             "dimensions: give --network", args.workload)
+        try:
+            boundary, _ = break_dimension(_network_dims(args.network), group)
+        except ValueError as exc:
+            raise InputError(str(exc), args.workload, workload.header_line) from None
+    dims = workload.loop_cls.dimensions(workload.header, boundary)
+    loop = workload.loop_cls(workload.layers, workload.header, dims)
+    result = convert_workload(workload, loop, args.num_passes, args.compute_scale,
+                              args.comm_scale)
+    for npu in range(args.npus):
+        chakra.write_trace(chakra.trace_path(args.out, npu), result.nodes)
+    print(f"wrote {args.npus} trace(s) {args.out}.0.et ...: {len(result.nodes)} nodes each, "
+          f"{result.collectives} collectives, {result.compute_ns / 1000:.3f} us of compute")
+    return 0
+
+
+def show_command(args: argparse.Namespace) -> int:
+    if os.path.isfile(args.trace):
+        paths = [args.trace]
+    else:
+        count = chakra.count_traces(args.trace)
+        if count == 0:
+            raise InputError("no such trace file, and no PREFIX.0.et", args.trace)
+        paths = [chakra.trace_path(args.trace, npu) for npu in range(count)]
+        if not args.all:
+            print(f"{count} trace(s); showing NPU 0 (--all for every NPU)")
+            paths = paths[:1]
+    for path in paths:
+        print(format_summary(summarise(chakra.read_trace(path))))
+    return 0
