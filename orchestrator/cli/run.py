@@ -41,7 +41,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--compute-scale", type=float, default=None)
     parser.add_argument("--injection-scale", type=float, default=None)
     parser.add_argument("--comm-group", default=None,
-                        help="communicator groups (ASTRA-sim 2.x inputs only)")
+                        help="communicator groups JSON {name: [npus]} (2.x inputs only)")
     parser.add_argument("--out", help="output folder (default: results/<experiment name>)")
     parser.add_argument("--quiet", action="store_true", help="print nothing on success")
     parser.set_defaults(handler=run_command)
@@ -79,7 +79,7 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
         raise InputError(f"--network-backend: found {experiment.network_backend!r}; expected "
                          f"one of {', '.join(NETWORK_BACKENDS)}")
     if args.comm_group:
-        raise InputError("--comm-group: communicator groups are not implemented yet")
+        experiment = dataclasses.replace(experiment, comm_group=args.comm_group)
     return experiment
 
 

@@ -21,7 +21,7 @@ import yaml
 from orchestrator.errors import InputError, expected_one_of
 from orchestrator.experiment.model import NETWORK_BACKENDS, Experiment, RunOptions
 
-_TOP_KEYS = ("name", "description", "workload", "system", "network", "options")
+_TOP_KEYS = ("name", "description", "workload", "system", "network", "options", "comm_group")
 _OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale")
 
 
@@ -94,4 +94,14 @@ def load_experiment(path: str) -> Experiment:
         network_backend=backend,
         options=validate_options(doc.get("options") or {}, path),
         source=path,
+        comm_group=_comm_group(base_dir, doc.get("comm_group"), path),
     )
+
+
+def _comm_group(base_dir: str, value: Any, path: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InputError(f"comm_group: found {value!r}; expected the path of a groups JSON file",
+                         path)
+    return os.path.normpath(os.path.join(base_dir, value))

@@ -31,4 +31,5 @@ class Experiment:
     network: str | dict[str, Any]          # path of a network file, or its keys inline
     network_backend: str = "analytical"
     options: RunOptions = field(default_factory=RunOptions)
+    comm_group: str | None = None          # 2.x communicator groups (JSON file)
     source: str | None = None              # the experiment YAML, when there is one

@@ -89,6 +89,9 @@ def simulate_v1(experiment: Experiment) -> RunResult:
         raise InputError(f"--network-backend {experiment.network_backend} needs ASTRA-sim 2.x "
                          "inputs (Chakra traces, JSON system, YAML network); 1.0 inputs run on "
                          "the analytical backend")
+    if experiment.comm_group:
+        raise InputError("--comm-group applies to ASTRA-sim 2.x (Chakra) workloads; a 1.0 "
+                         "workload's parallelism sets its groups")
     workload = load_text_workload(experiment.workload)
     source = experiment.source or "<experiment>"
     system = _system(experiment.system, source)

@@ -23,6 +23,7 @@ from orchestrator.output.results import RunResult
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.config import SystemConfig
 from orchestrator.system.costs import ReductionCost, endpoint_delay_cycles
+from orchestrator.system.groups import load_groups
 from orchestrator.system.npu import Npu, SystemContext
 from orchestrator.system.topology import plan_dimensions
 from orchestrator.workload import chakra
@@ -73,6 +74,7 @@ def simulate_v2(experiment: Experiment) -> RunResult:
         raise InputError(f"the network has {npus_count} NPUs but {found} trace file(s) "
                          f"{prefix}.0.et ... were found (one per NPU is needed)", prefix)
     traces = [chakra.read_trace(chakra.trace_path(prefix, npu)) for npu in range(npus_count)]
+    groups = load_groups(experiment.comm_group, npus_count) if experiment.comm_group else None
 
     dims = [dim.npus for dim in network_config.dims]
     plans = {kind: plan_dimensions(dims, names)
@@ -105,7 +107,7 @@ def simulate_v2(experiment: Experiment) -> RunResult:
         npu = Npu(npu_id, context, clock, network)
         drivers.append(GraphDriver(npu, trace, roofline=roofline, on_finish=on_finish,
                                    comm_scale=options.comm_scale,
-                                   replay_only=system.replay_only))
+                                   replay_only=system.replay_only, groups=groups))
     for driver in drivers:           # 2.x's main fires every workload at t = 0, in NPU order
         driver.start()
     clock.run()

@@ -18,6 +18,8 @@ from orchestrator.errors import InputError
 from orchestrator.system.config import SystemConfig
 from orchestrator.system.algorithms.base import (
     ALL_GATHER, ALL_REDUCE, REDUCE_SCATTER, PhaseAlgorithm, algorithms)
+from orchestrator.system.algorithms.ring import Ring
+from orchestrator.system.groups import CommGroup
 from orchestrator.system.streams import Phase
 from orchestrator.system.topology import DimensionPlan
 
@@ -108,6 +110,14 @@ class CollectivePlanner:
     def _where(self, plan_kind: str) -> tuple[str, int | None]:
         key = KEY_OF_KIND[plan_kind]
         return self.system.path, self.system.line_of(key)
+
+    def group_phases(self, kind: str, size_bytes: int, group: CommGroup,
+                     tree_parity: dict[tuple[str, int], int]) -> list[Phase]:
+        """Phases of a chunk in a communicator group: the whole system on every dimension, or
+        one ring phase over the members (upstream forces the ring algorithm there)."""
+        if group.whole_system:
+            return self.phases(kind, size_bytes, (True,) * len(self.plans[kind]), tree_parity)
+        return [Phase(kind, 0, 0, Ring, group.ring, size_bytes)]
 
     @staticmethod
     def _active(plans: list[DimensionPlan], dim: int, involved: Sequence[bool]) -> bool:

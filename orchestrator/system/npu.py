@@ -28,6 +28,7 @@ from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError
 from orchestrator.system.barrier import PhaseBarrier
 from orchestrator.system.collective import CollectivePlanner
+from orchestrator.system.groups import CommGroup
 from orchestrator.system.scheduler import QueueSet
 from orchestrator.system.streams import DataSet, Stream
 
@@ -119,7 +120,8 @@ class Npu:
 
     def generate_collective(self, kind: str, size_bytes: int, involved: Sequence[bool],
                             preference: str, on_finished: Callable[[DataSet], None],
-                            owner: Any, explicit_priority: int = 0) -> DataSet | None:
+                            owner: Any, explicit_priority: int = 0,
+                            group: CommGroup | None = None) -> DataSet | None:
         """Split a collective into chunks and start them; None when it spans no dimension."""
         context = self.context
         priority = self.priority(preference, explicit_priority)
@@ -131,7 +133,11 @@ class Npu:
             raise InputError(f"a {kind} of {size_bytes} bytes cannot be split into "
                              f"preferred-dataset-splits = {context.splits} chunks "
                              "(ASTRA-sim loops forever or hangs here)")
-        phases = context.planner.phases(kind, chunk, involved, self._tree_parity)
+        planner = context.planner
+        if group is None:
+            phases = planner.phases(kind, chunk, involved, self._tree_parity)
+        else:
+            phases = planner.group_phases(kind, chunk, group, self._tree_parity)
         if not phases:
             return None
         chunks = -(-size_bytes // chunk)
@@ -147,10 +153,16 @@ class Npu:
             this_chunk = chunk if context.v2_chunking else min(chunk, remaining)
             remaining -= min(chunk, remaining)
             if not first:
-                phases = context.planner.phases(kind, this_chunk, involved, self._tree_parity)
+                phases = planner.phases(kind, this_chunk, involved, self._tree_parity) \
+                    if group is None else planner.group_phases(kind, this_chunk, group,
+                                                               self._tree_parity)
             first = False
-            stream = Stream(self._stream_counter, dataset, priority, phases)
-            self._stream_counter += 1
+            if group is None:
+                number = self._stream_counter
+                self._stream_counter += 1
+            else:
+                number = group.stream_number(self.id)
+            stream = Stream(number, dataset, priority, phases)
             self._advance(stream)
         return dataset
 

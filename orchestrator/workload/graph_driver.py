@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from orchestrator.errors import InputError
+from orchestrator.system.groups import CommGroup, GroupTable
 from orchestrator.system.npu import Npu
 from orchestrator.system.streams import DataSet
 from orchestrator.workload import chakra
@@ -58,12 +59,13 @@ class GraphDriver:
 
     def __init__(self, npu: Npu, trace: chakra.Trace, *, roofline: Roofline | None,
                  on_finish: Callable[[GraphDriver], None], comm_scale: float = 1.0,
-                 replay_only: bool = False) -> None:
+                 replay_only: bool = False, groups: GroupTable | None = None) -> None:
         self.npu = npu
         self.trace = trace
         self.roofline = roofline
         self.comm_scale = comm_scale
         self.replay_only = replay_only
+        self.groups = groups
         self._on_finish = on_finish
         self._nodes: dict[int, Node] = {}
         self._pending_deps: dict[int, list[int]] = {}
@@ -230,7 +232,8 @@ class GraphDriver:
         priority = chakra.int_attribute(node, "comm_priority", path)
         dataset = self.npu.generate_collective(collective, size, involved, "EXPLICIT",
                                                self._collective_done, node.id,
-                                               explicit_priority=priority)
+                                               explicit_priority=priority,
+                                               group=self._group(node))
         if dataset is None:
             raise InputError(f"node {node.id} ({node.name!r}): the {collective} spans no "
                              f"dimension with more than one NPU (involved_dim {list(involved)}); "
@@ -247,6 +250,21 @@ class GraphDriver:
     def _comm_size(self, node: Node) -> int:
         size = chakra.int_attribute(node, "comm_size", self.trace.path)
         return size if self.comm_scale == 1 else int(size * self.comm_scale)
+
+    def _group(self, node: Node) -> CommGroup | None:
+        """The node's ``pg_name`` group if it names one, else the NPU's group, if any."""
+        if self.groups is None:
+            return None
+        attr = chakra.attribute(node, "pg_name")
+        name = attr.string_val if attr is not None and attr.WhichOneof("value") == "string_val" \
+            else ""
+        group = self.groups.by_name.get(name) if name else None
+        if group is None:
+            return self.groups.default_of.get(self.npu.id)
+        if self.npu.id not in group.members:
+            raise InputError(f"node {node.id} ({node.name!r}) runs in group {name!r}, which "
+                             f"does not contain NPU {self.npu.id}", self.trace.path)
+        return group
 
     def _collective_done(self, dataset: DataSet) -> None:
         self.complete(dataset.context)
