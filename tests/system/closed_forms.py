@@ -11,6 +11,7 @@ message, R(m) = 3 * (m // 500000), the 1.0 reduction cost of a reducing bundle.
 from __future__ import annotations
 
 import heapq
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -195,7 +196,39 @@ def double_binary_tree_time(c: int, dim: Dim, e: int, chunk_index: int) -> int:
     return (2 * depth + 1) * e + 2 * path + (2 * depth - 1) * reduction(c)
 
 
+# -- bytes one NPU sends -----------------------------------------------------------------------
+
+def phase_payload(algorithm: str, kind: str, n: int, c: int) -> int:
+    """Bytes NPU 0 sends in one phase on a C-byte input (collectives_v1.md §2-§5)."""
+    m = c // n
+    if algorithm == "ring":
+        return {ALLREDUCE: 2 * (n - 1) * m, REDUCESCATTER: (n - 1) * m,
+                ALLGATHER: (n - 1) * c, ALLTOALL: n * (n - 1) // 2 * m}[kind]
+    if algorithm == "direct":
+        return {ALLREDUCE: 2 * (n - 1) * m, REDUCESCATTER: (n - 1) * m,
+                ALLGATHER: (n - 1) * c, ALLTOALL: (n - 1) * m}[kind]
+    if algorithm == "halvingDoubling":
+        # every message is sent; the all-reduce's final self-addressed packet is not
+        return sum(size for size, _ in halving_doubling_messages(kind, n, c))
+    if algorithm == "doubleBinaryTree":
+        # NPU 0 has ring index 0: a leaf of the highest-root tree (one send up) and the root of
+        # the lowest-root tree (one send to its only child); either way C once.
+        return c
+    raise KeyError(algorithm)
+
+
 # -- chunks ---------------------------------------------------------------------------------
+
+def float32(x: float) -> float:
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def workload_size(size: int, comm_scale: float = 1.0) -> int:
+    """1.0 reads a communication size as ``(uint64)(size * (float)comm_scale)`` in float32
+    (sys_v1.md §7), even at scale 1: sizes above 2^24 lose their low bits (33554433 ->
+    33554432)."""
+    return int(float32(float32(float(size)) * float32(comm_scale)))
+
 
 def chunk_sizes(size: int, splits: int) -> list[int]:
     """chunk = size // splits; ceil(size / chunk) chunks, the last one min(chunk, rest)."""
