@@ -203,22 +203,25 @@ class _Exchange:
 
     __slots__ = ("send", "send_arg", "recv", "recv_arg", "arrived")
 
-    def __init__(self) -> None:
-        self.send: Handler | None = None
-        self.send_arg: Any = None
+    def __init__(self, send: Handler | None, send_arg: Any) -> None:
+        self.send = send
+        self.send_arg = send_arg
         self.recv: Handler | None = None
         self.recv_arg: Any = None
         self.arrived = False
 
 
 class AnalyticalNetworkV2(NetworkAdapter):
+    """Matching per key ``(tag, src, dst, bytes)``: sends not yet received wait in order in
+    ``_unreceived``, receives posted before their send in ``_early_recvs``; so the k-th send
+    meets the k-th receive, as 2.x's per-key send and receive counters make them."""
+
     def __init__(self, transport: UnawareTransport | AwareTransport, queue: EventQueue,
                  npus_count: int) -> None:
         self.transport = transport
         self.queue = queue
-        self._sends: dict[tuple[int, int, int, int], int] = {}
-        self._recvs: dict[tuple[int, int, int, int], int] = {}
-        self._exchanges: dict[tuple[int, int, int, int, int], _Exchange] = {}
+        self._unreceived: dict[tuple[int, int, int, int], deque[_Exchange]] = {}
+        self._early_recvs: dict[tuple[int, int, int, int], deque[tuple[Handler, Any]]] = {}
         self._arrived = self.arrived
         self.bytes_sent = [0] * npus_count
         self.messages = 0
@@ -229,23 +232,26 @@ class AnalyticalNetworkV2(NetworkAdapter):
     def send(self, src: int, dst: int, size_bytes: int, tag: int,
              handler: Handler | None, arg: Any) -> None:
         key = (tag, src, dst, size_bytes)
-        number = self._sends.get(key, 0)
-        self._sends[key] = number + 1
-        exchange_key = (*key, number)
-        exchange = self._exchanges.get(exchange_key)
-        if exchange is None:
-            exchange = self._exchanges[exchange_key] = _Exchange()
-        exchange.send, exchange.send_arg = handler, arg
+        exchange = _Exchange(handler, arg)
+        early = self._early_recvs.get(key)
+        if early:
+            exchange.recv, exchange.recv_arg = early.popleft()
+            if not early:
+                del self._early_recvs[key]
+        else:
+            waiting = self._unreceived.get(key)
+            if waiting is None:
+                self._unreceived[key] = deque((exchange,))
+            else:
+                waiting.append(exchange)
         self.bytes_sent[src] += size_bytes
         self.messages += 1
-        self.transport.start(src, dst, size_bytes, self._arrived, exchange_key)
+        self.transport.start(src, dst, size_bytes, self._arrived, exchange)
 
-    def arrived(self, exchange_key: tuple[int, int, int, int, int]) -> None:
-        exchange = self._exchanges[exchange_key]
+    def arrived(self, exchange: _Exchange) -> None:
         if exchange.send is not None:
             exchange.send(exchange.send_arg)
         if exchange.recv is not None:
-            del self._exchanges[exchange_key]
             exchange.recv(exchange.recv_arg)
         else:
             exchange.arrived = True
@@ -253,17 +259,22 @@ class AnalyticalNetworkV2(NetworkAdapter):
     def recv(self, src: int, dst: int, size_bytes: int, tag: int,
              handler: Handler, arg: Any) -> None:
         key = (tag, src, dst, size_bytes)
-        number = self._recvs.get(key, 0)
-        self._recvs[key] = number + 1
-        exchange_key = (*key, number)
-        exchange = self._exchanges.get(exchange_key)
-        if exchange is not None and exchange.arrived:
-            del self._exchanges[exchange_key]
-            self.queue.schedule(0, handler, arg)
+        waiting = self._unreceived.get(key)
+        if not waiting:
+            early = self._early_recvs.get(key)
+            if early is None:
+                self._early_recvs[key] = deque(((handler, arg),))
+            else:
+                early.append((handler, arg))
             return
-        if exchange is None:
-            exchange = self._exchanges[exchange_key] = _Exchange()
-        exchange.recv, exchange.recv_arg = handler, arg
+        exchange = waiting.popleft()
+        if not waiting:
+            del self._unreceived[key]
+        if exchange.arrived:
+            self.queue.schedule(0, handler, arg)
+        else:
+            exchange.recv, exchange.recv_arg = handler, arg
 
     def unmatched(self) -> int:
-        return len(self._exchanges)
+        return sum(map(len, self._unreceived.values())) + \
+            sum(map(len, self._early_recvs.values()))
