@@ -52,11 +52,12 @@ def _algorithms(value: str, key: str, path: str, line: int | None) -> tuple[str,
     names = tuple(value.split("_"))
     for name in names:
         base = name
-        if name.startswith("direct") and name[6:].isdigit():
-            base = "direct"     # directN: a window of N
-            if int(name[6:]) < 1:   # 1.0 would then send nothing and never finish
-                raise InputError(f"{key}: found {name!r}; expected directN with a window N >= 1",
-                                 path, line)
+        for direct in ("direct", "oneDirect"):
+            if name.startswith(direct) and name[len(direct):].isdigit():
+                base = direct      # directN / oneDirectN: a window of N
+                if int(name[len(direct):]) < 1:   # 1.0 would send nothing and never finish
+                    raise InputError(f"{key}: found {name!r}; expected {direct}N with a window "
+                                     "N >= 1", path, line)
         _choice(base, key, ALGORITHMS, path, line)
     return names
 

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from orchestrator.units import scale_float32
+
 V1_MEMORY_BYTES_PER_CYCLE = 500_000
 
 
@@ -18,10 +20,11 @@ DEFAULT_ENDPOINT_DELAY = 10
 
 
 def endpoint_delay_cycles(endpoint_delay: int | None, injection_scale: float) -> int:
-    """1.0 scales the delay only when the system file sets it; its default stays 10."""
+    """1.0 scales the delay only when the system file sets it; its default stays 10. The
+    product is an int times a float, so single precision: 15 x 4.2 is 62.999996 -> 62."""
     if endpoint_delay is None:
         return DEFAULT_ENDPOINT_DELAY
-    return int(endpoint_delay * injection_scale)
+    return scale_float32(endpoint_delay, injection_scale)
 
 
 class ReductionCost:

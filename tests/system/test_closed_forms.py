@@ -431,15 +431,9 @@ def test_nic_and_router_latency(micro, topology, npus, nic, router, latency, kin
 
 # -- one* implementations: one ring over all NPUs of a 2-D network ------------------------------
 
-ONE_DIRECT_WINDOW_REJECTED = pytest.mark.xfail(strict=True, reason=(
-    "input discrepancy: 1.0's Sys::generate_collective_implementation_from_input accepts "
-    "oneDirectN (window N, parsed like directN), the engine's system-file validator only "
-    "accepts the window suffix on 'direct' and raises InputError for 'oneDirect3'"))
-
-
 @pytest.mark.parametrize("algorithm,npus_2d", [
     ("oneRing", [2, 4]), ("oneRing", [3, 3]), ("oneDirect", [4, 2]),
-    pytest.param("oneDirect3", [2, 4], marks=ONE_DIRECT_WINDOW_REJECTED),
+    ("oneDirect3", [2, 4]),
     ("oneHalvingDoubling", [2, 4]), ("oneHalvingDoubling", [4, 4])])
 @pytest.mark.parametrize("kind", KINDS)
 def test_one_star_on_uniform_switches(micro, algorithm, npus_2d, kind):
@@ -579,11 +573,6 @@ def test_injection_scale_scales_endpoint_delay(micro, endpoint_delay, scale, eff
     assert got == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: orchestrator/system/costs.endpoint_delay_cycles computes int(delay * scale) "
-    "in double; 1.0 stores `int communication_delay` and `float injection_scale` and evaluates "
-    "`communication_delay * injection_scale` in float32 (15 * 4.2f -> 62.999996 -> 62, the "
-    "engine gives 63; 15 * 8.2f -> 123.0 -> 123, the engine gives 122)"))
 @pytest.mark.parametrize("endpoint_delay,scale", [(15, 4.2), (15, 8.2)])
 def test_injection_scale_in_float32(micro, endpoint_delay, scale):
     effective = int(float32(float32(endpoint_delay) * float32(scale)))
