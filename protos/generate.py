@@ -4,7 +4,7 @@
     python protos/generate.py --check  # exit 1 if a committed file is stale
 
 Needs ``grpcio-tools`` (a ``test`` extra). The generated files are committed so that users do
-not need protoc; ``tests/test_protos.py`` runs ``--check`` so they never drift from the schema.
+not need protoc; ``tests/workload/test_chakra.py`` runs ``--check`` so they never drift from the schema.
 """
 
 from __future__ import annotations

@@ -177,7 +177,8 @@ def simulate_v1(experiment: Experiment) -> RunResult:
 
 def stall_report(npu: int, unfinished: int, what: str, context: SystemContext,
                  now_ns: int) -> str:
-    barrier = context.barrier.waiting() if context.barrier else {}
+    held = ""
+    if context.barrier is not None:
+        held = f"; {len(context.barrier.waiting())} chunk(s) held at the phase barrier"
     return (f"the simulation stopped at {now_ns} ns with {unfinished} NPU(s) unfinished "
-            f"(first: NPU {npu}, waiting on {what or 'nothing'}; "
-            f"{len(barrier)} chunk(s) held at a phase barrier). No result is reported.")
+            f"(first: NPU {npu}, waiting on {what or 'nothing'}{held}). No result is reported.")

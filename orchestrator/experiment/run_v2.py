@@ -9,6 +9,7 @@ Reported as 2.x does: total = the last NPU to finish; NPU 0's compute and expose
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any
 
@@ -69,10 +70,11 @@ def simulate_v2(experiment: Experiment) -> RunResult:
     network_config = _network(experiment.network, source)
     npus_count = network_config.npus_count
     prefix = experiment.workload
-    found = chakra.count_traces(prefix)
-    if found != npus_count:
-        raise InputError(f"the network has {npus_count} NPUs but {found} trace file(s) "
-                         f"{prefix}.0.et ... were found (one per NPU is needed)", prefix)
+    for npu in range(npus_count):
+        if not os.path.isfile(chakra.trace_path(prefix, npu)):
+            raise InputError(f"missing execution trace for NPU {npu}: the network has "
+                             f"{npus_count} NPUs, so {prefix}.0.et ... {prefix}.{npus_count - 1}.et "
+                             "are needed", chakra.trace_path(prefix, npu))
     traces = [chakra.read_trace(chakra.trace_path(prefix, npu)) for npu in range(npus_count)]
     groups = load_groups(experiment.comm_group, npus_count) if experiment.comm_group else None
 
@@ -115,8 +117,8 @@ def simulate_v2(experiment: Experiment) -> RunResult:
     stuck = [driver for driver in drivers if driver.finished_ns is None]
     if stuck:
         what = ", ".join(stuck[0].outstanding()[:4])
-        raise SimulationError(stall_report(stuck[0].npu.id, len(stuck), f"nodes {what}",
-                                           context, clock.now_ns))
+        raise SimulationError(f"{stuck[0].trace.path}: " + stall_report(
+            stuck[0].npu.id, len(stuck), f"nodes {what}", context, clock.now_ns))
     first = drivers[0]
     return RunResult(
         name=experiment.name,

@@ -25,8 +25,9 @@ def input_format(workload: str) -> str:
         return "v1"
     if os.path.isfile(trace_path(workload, 0)):
         return "v2"
-    raise InputError("workload not found: neither a 1.0 text workload file nor the prefix of "
-                     f"execution traces ({trace_path(workload, 0)} does not exist)", workload)
+    raise InputError("cannot read workload file (No such file or directory); nor is it the "
+                     f"prefix of execution traces ({trace_path(workload, 0)} does not exist)",
+                     workload)
 
 
 def simulate(experiment: Experiment) -> RunResult:

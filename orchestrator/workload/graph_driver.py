@@ -85,6 +85,11 @@ class GraphDriver:
             self._nodes[node.id] = node
         for node in trace.nodes:
             deps = list(node.data_deps)
+            if len(set(deps)) != len(deps):
+                twice = next(d for d in deps if deps.count(d) > 1)
+                raise InputError(f"node {node.id} ({node.name!r}) lists dependency {twice} twice "
+                                 "(upstream clears one per completion and would wait forever)",
+                                 trace.path)
             self._pending_deps[node.id] = deps
             for parent in deps:
                 if parent not in self._nodes:
@@ -104,16 +109,25 @@ class GraphDriver:
                              "depend on each other (upstream would wait forever)", trace.path)
 
     def _nodes_on_cycles(self) -> list[int]:
-        """Nodes that can never become ready because their dependencies loop (Kahn)."""
+        """Nodes on dependency cycles: what Kahn's algorithm cannot order, minus the nodes that
+        merely hang below a cycle (peeled off from the bottom)."""
         waiting = {node_id: len(deps) for node_id, deps in self._pending_deps.items()}
         ready = [node_id for node_id, count in waiting.items() if count == 0]
         while ready:
             node_id = ready.pop()
             for child in self._children.get(node_id, ()):
-                waiting[child] -= self._pending_deps[child].count(node_id)
+                waiting[child] -= 1
                 if waiting[child] == 0:
                     ready.append(child)
-        return sorted(node_id for node_id, count in waiting.items() if count > 0)
+        stuck = {node_id for node_id, count in waiting.items() if count > 0}
+        changed = True
+        while changed:
+            changed = False
+            for node_id in list(stuck):
+                if not any(child in stuck for child in self._children.get(node_id, ())):
+                    stuck.discard(node_id)
+                    changed = True
+        return sorted(stuck)
 
     # -- slots ------------------------------------------------------------------------------
     def _slot(self, node: Node) -> int:
