@@ -283,9 +283,10 @@ def test_missing_file_through_the_installed_command(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "orchestrator", *inputs.argv()],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 2
-    assert done.stderr.splitlines() == [
-        f"astra-cosim: error: {inputs.workload}: cannot read workload file "
-        "(No such file or directory)"]
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"astra-cosim: error: {inputs.workload}: cannot read workload "
+                               "file (No such file or directory)")
 
 
 # -- experiment YAML --------------------------------------------------------------------------

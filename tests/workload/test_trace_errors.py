@@ -204,13 +204,13 @@ def test_collective_issued_by_one_npu_only_reports_stuck_nodes(tmp_path) -> None
     assert "NPU 0" in line and names_node(line, 4)
 
 
-def test_duplicated_dependency_reports_stuck_nodes(tmp_path) -> None:
-    """data_deps [0, 0]: like upstream's feeder, a finished parent clears one occurrence, so
-    the child waits forever; astra-cosim must report it rather than return a result."""
+def test_duplicated_dependency_is_rejected(tmp_path) -> None:
+    """data_deps [0, 0]: upstream's feeder clears one occurrence per finished parent, so the
+    child would wait forever; astra-cosim rejects the trace up front, naming node and parent."""
     graph = [comp_node(0, 1), comp_node(5, 1, deps=[0, 0])]
     prefix = write_traces(tmp_path / "et", "w", [graph] * NPUS)
     line = cli_error_subprocess(tmp_path, prefix)
-    assert names_node(line, 5) and "No result" in line
+    assert names_node(line, 5) and "dependency 0 twice" in line
 
 
 def test_stuck_report_names_the_trace_file(tmp_path) -> None:
