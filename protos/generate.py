@@ -18,7 +18,8 @@ import tempfile
 PROTOS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(PROTOS)
 # schema -> package folder that holds its generated module
-TARGETS = {"chakra_et.proto": os.path.join(ROOT, "orchestrator", "workload")}
+TARGETS = {"chakra_et.proto": os.path.join(ROOT, "orchestrator", "workload"),
+           "cosim.proto": os.path.join(ROOT, "orchestrator", "cosim")}
 
 
 def generate(proto: str, out_dir: str) -> list[str]:

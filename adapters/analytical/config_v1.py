@@ -67,6 +67,21 @@ def _number(value: object, path: str, key: str, index: int, *, integer: bool, mi
     return int(value) if integer else float(value)
 
 
+def read_v1_network_doc(path: str) -> dict:
+    """The network JSON as a document (what a remote adapter is configured with)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise InputError(f"cannot read network file ({exc.strerror})", path) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path,
+                         exc.lineno) from None
+    return doc
+
+
 def load_v1_network(path: str) -> NetworkConfig:
     """Read and validate a 1.0 network JSON file; errors name the key and index at fault."""
     try:

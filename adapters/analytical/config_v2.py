@@ -42,17 +42,21 @@ class NetworkConfigV2:
         return total
 
 
-def load_v2_network(path: str) -> NetworkConfigV2:
+def read_v2_network_doc(path: str) -> Any:
+    """The network YAML as a document (what a remote adapter is configured with)."""
     try:
         with open(path, encoding="utf-8") as handle:
-            doc = yaml.safe_load(handle)
+            return yaml.safe_load(handle)
     except OSError as exc:
         raise InputError(f"cannot read network file ({exc.strerror})", path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path,
                          mark.line + 1 if mark else None) from None
-    return parse_v2_network(doc, path)
+
+
+def load_v2_network(path: str) -> NetworkConfigV2:
+    return parse_v2_network(read_v2_network_doc(path), path)
 
 
 def _number(value: Any, key: str, index: int, path: str, *, integer: bool, minimum: float,

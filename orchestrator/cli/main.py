@@ -11,7 +11,7 @@ import os
 import sys
 
 from orchestrator import __version__
-from orchestrator.cli import list_cmd, run, trace
+from orchestrator.cli import adapter, list_cmd, run, trace
 from orchestrator.errors import AstraCosimError
 
 
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.add_parser(commands)
     trace.add_parser(commands)
+    adapter.add_parser(commands)
     list_cmd.add_parser(commands)
     return parser
 

@@ -17,6 +17,7 @@ import os
 import sys
 import warnings
 
+from orchestrator.cosim.placement import AdapterPlacement
 from orchestrator.errors import InputError
 from orchestrator.experiment.load import load_experiment, validate_options
 from orchestrator.experiment.model import NETWORK_BACKENDS, Experiment
@@ -42,6 +43,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--injection-scale", type=float, default=None)
     parser.add_argument("--comm-group", default=None,
                         help="communicator groups JSON {name: [npus]} (2.x inputs only)")
+    parser.add_argument("--placement", default="inprocess", choices=("inprocess", "process"),
+                        help="where the network adapter runs (default inprocess)")
+    parser.add_argument("--adapter", action="append", default=[], metavar="KIND=ENDPOINT",
+                        help="use a running adapter server, e.g. network=tcp://host:5555")
+    parser.add_argument("--adapter-timeout", type=float, default=30.0, metavar="S",
+                        help="seconds to wait for an adapter's answer (default 30)")
     parser.add_argument("--out", help="output folder (default: results/<experiment name>)")
     parser.add_argument("--quiet", action="store_true", help="print nothing on success")
     parser.set_defaults(handler=run_command)
@@ -80,6 +87,16 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
                          f"one of {', '.join(NETWORK_BACKENDS)}")
     if args.comm_group:
         experiment = dataclasses.replace(experiment, comm_group=args.comm_group)
+    endpoint = None
+    for item in args.adapter:
+        kind, sep, value = item.partition("=")
+        if kind != "network" or not sep or not value:
+            raise InputError(f"--adapter: found {item!r}; expected network=tcp://HOST:PORT")
+        endpoint = value
+    if args.adapter_timeout <= 0:
+        raise InputError("--adapter-timeout must be > 0")
+    experiment = dataclasses.replace(experiment, placement=AdapterPlacement(
+        args.placement, endpoint, args.adapter_timeout))
     return experiment
 
 

@@ -78,6 +78,22 @@ class EventQueue:
     def next_time(self) -> int | None:
         return self._times[0] if self._times else None
 
+    def run_until(self, limit_ns: int) -> None:
+        """Process the events strictly before ``limit_ns`` (an adapter model's own clock)."""
+        times = self._times
+        buckets = self._buckets
+        while times and times[0] < limit_ns:
+            time_ns = heapq.heappop(times)
+            self.now_ns = time_ns
+            bucket = buckets[time_ns]
+            index = 0
+            while index < len(bucket):
+                _, handler, arg = bucket[index]
+                handler(arg)
+                index += 1
+            self.events_processed += index
+            del buckets[time_ns]
+
     def run(self) -> None:
         """Process events in time order until none remain."""
         # Hot loop: locals avoid attribute lookups per event.

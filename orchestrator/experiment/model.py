@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.cosim.placement import AdapterPlacement
+
 NETWORK_BACKENDS = ("analytical", "analytical-aware")
 
 
@@ -32,4 +34,5 @@ class Experiment:
     network_backend: str = "analytical"
     options: RunOptions = field(default_factory=RunOptions)
     comm_group: str | None = None          # 2.x communicator groups (JSON file)
+    placement: AdapterPlacement = field(default_factory=AdapterPlacement)
     source: str | None = None              # the experiment YAML, when there is one

@@ -11,12 +11,13 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from adapters.analytical.network import AnalyticalNetworkV1
 from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError, SimulationError
 from orchestrator.experiment.model import Experiment
-from adapters.analytical.config_v1 import NetworkConfig, load_v1_network, parse_v1_network
+from adapters.analytical.config_v1 import NetworkConfig, parse_v1_network, read_v1_network_doc
+from orchestrator.cosim.placement import open_network
+from orchestrator.cosim.port import NetworkPort
 from orchestrator.experiment.system_file import (
     COLLECTIVE_KEYS, SystemConfig, load_v1_system, system_from_mapping)
 from orchestrator.output.results import LayerStats, RunResult
@@ -37,8 +38,12 @@ def _system(spec: str | dict[str, Any], source: str) -> SystemConfig:
     return load_v1_system(spec) if isinstance(spec, str) else system_from_mapping(spec, source)
 
 
-def _network(spec: str | dict[str, Any], source: str) -> NetworkConfig:
-    return load_v1_network(spec) if isinstance(spec, str) else parse_v1_network(spec, source)
+def _network(spec: str | dict[str, Any], source: str) -> tuple[NetworkConfig, dict]:
+    """The validated network, and its document for the adapter."""
+    if isinstance(spec, str):
+        doc = read_v1_network_doc(spec)
+        return parse_v1_network(doc, spec), doc
+    return parse_v1_network(spec, source), spec
 
 
 def implementations(system: SystemConfig, logical_dims: list[int], split_at: int | None
@@ -95,7 +100,7 @@ def simulate_v1(experiment: Experiment) -> RunResult:
     workload = load_text_workload(experiment.workload)
     source = experiment.source or "<experiment>"
     system = _system(experiment.system, source)
-    network_config = _network(experiment.network, source)
+    network_config, network_doc = _network(experiment.network, source)
     topology = HierarchicalTopologyV1(network_config)
     npus_count = topology.npus_count
 
@@ -132,7 +137,8 @@ def simulate_v1(experiment: Experiment) -> RunResult:
                                  workload.path, layer.line)
 
     clock = EventQueue()
-    network = AnalyticalNetworkV1(topology, clock)
+    network = open_network(clock, "analytical-v1", network_doc, npus_count, "v1",
+                           experiment.placement, network_config.path)
     context = SystemContext(
         npus_count=npus_count, queues_count=len(logical_dims), planner=planner,
         splits=system.preferred_dataset_splits, active_chunks=system.active_chunks_per_dimension,
@@ -150,9 +156,12 @@ def simulate_v1(experiment: Experiment) -> RunResult:
         loop = workload.loop_cls(workload.layers, workload.header, dims)
         runtimes = _layer_runtimes(workload, options.compute_scale, options.comm_scale)
         drivers.append(WorkloadDriver(npu, loop, runtimes, options.num_passes, on_finish))
-    for driver in drivers:           # 1.0's main fires every workload at t = 0, in NPU order
-        driver.start()
-    clock.run()
+    try:
+        for driver in drivers:       # 1.0's main fires every workload at t = 0, in NPU order
+            driver.start()
+        clock.run()
+    finally:
+        network.client.close()
 
     stuck = [driver for driver in drivers if driver.finished_ns is None]
     if stuck:
@@ -171,8 +180,18 @@ def simulate_v1(experiment: Experiment) -> RunResult:
         exposed_comm_ns=first.finished_ns - first.compute_ns,
         payload_bytes=network.bytes_sent[0],
         events_processed=clock.events_processed,
+        cosim=cosim_metrics(network),
         layers=[runtime.stats for runtime in first.layers],
     )
+
+
+def cosim_metrics(network: NetworkPort) -> dict[str, Any]:
+    """What synchronising with the network adapter cost (summary.json "cosim")."""
+    client = network.client
+    return {"network": {"endpoint": client.endpoint, "rounds": network.rounds,
+                        "messages": network.messages, "bytes_sent": sum(network.bytes_sent),
+                        "protocol_bytes": client.bytes_moved,
+                        "wait_s": round(client.wait_s, 6)}}
 
 
 def stall_report(npu: int, unfinished: int, what: str, context: SystemContext,

@@ -13,12 +13,12 @@ import os
 import warnings
 from typing import Any
 
-from adapters.analytical.config_v2 import NetworkConfigV2, load_v2_network, parse_v2_network
-from adapters.analytical.network_v2 import AnalyticalNetworkV2, AwareTransport, UnawareTransport
+from adapters.analytical.config_v2 import NetworkConfigV2, parse_v2_network, read_v2_network_doc
+from orchestrator.cosim.placement import open_network
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError, SimulationError
 from orchestrator.experiment.model import Experiment
-from orchestrator.experiment.run_v1 import implementations, stall_report
+from orchestrator.experiment.run_v1 import cosim_metrics, implementations, stall_report
 from orchestrator.experiment.system_json import load_v2_system, parse_v2_system
 from orchestrator.output.results import RunResult
 from orchestrator.system.collective import CollectivePlanner
@@ -30,15 +30,19 @@ from orchestrator.system.topology import plan_dimensions
 from orchestrator.workload import chakra
 from orchestrator.workload.graph_driver import GraphDriver, Roofline
 
-BACKENDS = {"analytical": UnawareTransport, "analytical-aware": AwareTransport}
+BACKENDS = {"analytical": "analytical-v2", "analytical-aware": "analytical-v2-aware"}
 
 
 def _system(spec: str | dict[str, Any], source: str) -> SystemConfig:
     return load_v2_system(spec) if isinstance(spec, str) else parse_v2_system(spec, source)
 
 
-def _network(spec: str | dict[str, Any], source: str) -> NetworkConfigV2:
-    return load_v2_network(spec) if isinstance(spec, str) else parse_v2_network(spec, source)
+def _network(spec: str | dict[str, Any], source: str) -> tuple[NetworkConfigV2, Any]:
+    """The validated network, and its document for the adapter."""
+    if isinstance(spec, str):
+        doc = read_v2_network_doc(spec)
+        return parse_v2_network(doc, spec), doc
+    return parse_v2_network(spec, source), spec
 
 
 class _MissingMemoryBandwidth:
@@ -62,12 +66,12 @@ def simulate_v2(experiment: Experiment) -> RunResult:
     if options.compute_scale != 1:
         warnings.warn("--compute-scale is not used by ASTRA-sim 2.x; compute times come from "
                       "the traces", stacklevel=2)
-    transport_cls = BACKENDS.get(experiment.network_backend)
-    if transport_cls is None:
+    model = BACKENDS.get(experiment.network_backend)
+    if model is None:
         raise InputError(f"--network-backend: found {experiment.network_backend!r}; expected "
                          f"one of {', '.join(BACKENDS)}")
     system = _system(experiment.system, source)
-    network_config = _network(experiment.network, source)
+    network_config, network_doc = _network(experiment.network, source)
     npus_count = network_config.npus_count
     prefix = experiment.workload
     for npu in range(npus_count):
@@ -92,7 +96,8 @@ def simulate_v2(experiment: Experiment) -> RunResult:
         roofline = Roofline(system.local_mem_bw_gb_per_s, system.peak_perf_tflops)
 
     clock = EventQueue()
-    network = AnalyticalNetworkV2(transport_cls(network_config, clock), clock, npus_count)
+    network = open_network(clock, model, network_doc, npus_count, "v2", experiment.placement,
+                           network_config.path)
     context = SystemContext(
         npus_count=npus_count, queues_count=len(dims), planner=planner,
         splits=system.preferred_dataset_splits, active_chunks=system.active_chunks_per_dimension,
@@ -110,9 +115,12 @@ def simulate_v2(experiment: Experiment) -> RunResult:
         drivers.append(GraphDriver(npu, trace, roofline=roofline, on_finish=on_finish,
                                    comm_scale=options.comm_scale,
                                    replay_only=system.replay_only, groups=groups))
-    for driver in drivers:           # 2.x's main fires every workload at t = 0, in NPU order
-        driver.start()
-    clock.run()
+    try:
+        for driver in drivers:       # 2.x's main fires every workload at t = 0, in NPU order
+            driver.start()
+        clock.run()
+    finally:
+        network.client.close()
 
     stuck = [driver for driver in drivers if driver.finished_ns is None]
     if stuck:
@@ -129,4 +137,5 @@ def simulate_v2(experiment: Experiment) -> RunResult:
         exposed_comm_ns=first.exposed_comm_ns,
         payload_bytes=network.bytes_sent[0],
         events_processed=clock.events_processed,
+        cosim=cosim_metrics(network),
     )

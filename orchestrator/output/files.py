@@ -29,6 +29,7 @@ def summary_dict(result: RunResult) -> dict:
         "exposed_comm_ns": result.exposed_comm_ns,
         "payload_bytes": result.payload_bytes,
         "events_processed": result.events_processed,
+        "cosim": result.cosim,
     }
 
 

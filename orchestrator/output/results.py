@@ -46,3 +46,4 @@ class RunResult:
     payload_bytes: int             # bytes NPU 0 sent
     events_processed: int
     layers: list[LayerStats] = field(default_factory=list)
+    cosim: dict = field(default_factory=dict)    # synchronisation metrics per adapter

@@ -21,9 +21,8 @@ all-gather, and the last chunk is not shrunk).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from adapters.base import NetworkAdapter
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError
 from orchestrator.system.barrier import PhaseBarrier
@@ -31,6 +30,9 @@ from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.groups import CommGroup
 from orchestrator.system.scheduler import QueueSet
 from orchestrator.system.streams import DataSet, Stream
+
+if TYPE_CHECKING:
+    from orchestrator.cosim.port import NetworkPort
 
 HIGHEST_PRIORITY = 100_000_000
 
@@ -56,7 +58,7 @@ class SystemContext:
 
 class Npu:
     def __init__(self, npu_id: int, context: SystemContext, queue: EventQueue,
-                 network: NetworkAdapter) -> None:
+                 network: NetworkPort) -> None:
         self.id = npu_id
         self.context = context
         self.clock = queue

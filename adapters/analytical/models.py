@@ -1,0 +1,292 @@
+"""The analytical network models behind the adapter spec (adapters/base.py).
+
+* ``UnawareV1``: ASTRA-sim 1.0's congestion-unaware delays (``HierarchicalTopologyV1``).
+* ``UnawareV2``: ASTRA-sim 2.x's congestion-unaware delays: ``trunc(hops * latency +
+  bytes / bw)`` on the lowest dimension where the addresses differ (Ring the shorter way,
+  Switch 2 hops, FullyConnected 1); messages never interact.
+* ``AwareV2``: store-and-forward over FIFO links. Each hop takes ``trunc(latency + bytes /
+  bw)`` and keeps its link busy for ``trunc(bytes / bw)``; a message finding its link busy
+  queues behind those already waiting. Ring routes the shorter way (clockwise on a tie),
+  Switch goes up to the dimension's switch and down, FullyConnected directly. Upstream stops at
+  one dimension; here a message crosses the dimensions in ascending order, each on the links of
+  that dimension's own ring, switch or mesh.
+
+An unaware arrival is decided when the message is injected. An aware arrival is decided when
+the message starts its last hop, so it is reported then, never later than one hop ahead.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections import deque
+from typing import Any
+
+from adapters.analytical.config_v1 import parse_v1_network
+from adapters.analytical.config_v2 import NetworkConfigV2, parse_v2_network
+from adapters.analytical.topology_v1 import HierarchicalTopologyV1
+from adapters.base import NEVER, NetworkModel
+from orchestrator.engine.clock import EventQueue
+from orchestrator.errors import InputError
+from orchestrator.units import gb_per_s_to_bytes_per_ns
+
+
+class _Counting(NetworkModel):
+    def __init__(self, npus_count: int) -> None:
+        self.messages = 0
+        self.bytes_sent = 0
+        self.npus_count = npus_count
+
+    def _count(self, size_bytes: int) -> None:
+        self.messages += 1
+        self.bytes_sent += size_bytes
+
+    def stats(self) -> dict[str, int]:
+        return {"messages": self.messages, "bytes": self.bytes_sent}
+
+
+class _DelayModel(_Counting):
+    """Contention-free: an arrival is decided at injection."""
+
+    def __init__(self, npus_count: int, lookahead: int) -> None:
+        super().__init__(npus_count)
+        self._lookahead = lookahead
+        self._decided: list[tuple[int, int]] = []
+        self._delays: dict[tuple[int, int, int], int] = {}
+
+    @property
+    def lookahead_ns(self) -> int:
+        return self._lookahead
+
+    def delay_ns(self, src: int, dst: int, size_bytes: int) -> int:
+        raise NotImplementedError
+
+    def inject(self, op: int, src: int, dst: int, size_bytes: int, time_ns: int) -> None:
+        self._count(size_bytes)
+        route = (src, dst, size_bytes)
+        delay = self._delays.get(route)
+        if delay is None:
+            delay = self._delays[route] = self.delay_ns(src, dst, size_bytes)
+        self._decided.append((op, time_ns + delay))
+
+    def advance(self, grant_ns: int) -> list[tuple[int, int]]:
+        decided, self._decided = self._decided, []
+        return decided
+
+    def next_event_ns(self) -> int:
+        return NEVER
+
+
+class UnawareV1(_DelayModel):
+    def __init__(self, topology: HierarchicalTopologyV1) -> None:
+        super().__init__(topology.npus_count, topology.min_delay_ns())
+        self.topology = topology
+
+    def delay_ns(self, src: int, dst: int, size_bytes: int) -> int:
+        return self.topology.delay_ns(src, dst, size_bytes)
+
+
+class _Addressing:
+    """Mixed-radix NPU addresses of a 2.x network, dimension 0 least significant."""
+
+    def __init__(self, config: NetworkConfigV2) -> None:
+        self.config = config
+        self.sizes = [dim.npus for dim in config.dims]
+        self.strides = []
+        stride = 1
+        for size in self.sizes:
+            self.strides.append(stride)
+            stride *= size
+        self.bw = [gb_per_s_to_bytes_per_ns(dim.bandwidth_gb_per_s) for dim in config.dims]
+
+    def coordinate(self, npu: int, dim: int) -> int:
+        return (npu // self.strides[dim]) % self.sizes[dim]
+
+    def min_latency_ns(self) -> int:
+        return min(int(dim.latency_ns) for dim in self.config.dims)
+
+
+class UnawareV2(_DelayModel):
+    def __init__(self, config: NetworkConfigV2) -> None:
+        self.addressing = _Addressing(config)
+        super().__init__(config.npus_count, self.addressing.min_latency_ns())
+
+    def delay_ns(self, src: int, dst: int, size_bytes: int) -> int:
+        at = self.addressing
+        for index, dim in enumerate(at.config.dims):
+            a, b = at.coordinate(src, index), at.coordinate(dst, index)
+            if a == b:
+                continue
+            if dim.topology == "Ring":
+                distance = (b - a) % dim.npus
+                hops = min(distance, dim.npus - distance)
+            else:
+                hops = 2 if dim.topology == "Switch" else 1
+            return int(hops * dim.latency_ns + size_bytes / at.bw[index])
+        return 0
+
+
+class Link:
+    """A unidirectional FIFO link: one message on the wire at a time."""
+
+    __slots__ = ("latency_ns", "bytes_per_ns", "busy", "waiting", "bytes_carried", "name")
+
+    def __init__(self, latency_ns: float, bytes_per_ns: float, name: str) -> None:
+        self.latency_ns = latency_ns
+        self.bytes_per_ns = bytes_per_ns
+        self.busy = False
+        self.waiting: deque[_InFlight] = deque()
+        self.bytes_carried = 0
+        self.name = name
+
+
+class _InFlight:
+    __slots__ = ("op", "size", "links", "hop")
+
+    def __init__(self, op: int, size: int, links: list[Link]) -> None:
+        self.op = op
+        self.size = size
+        self.links = links
+        self.hop = 0
+
+
+class AwareV2(_Counting):
+    def __init__(self, config: NetworkConfigV2) -> None:
+        super().__init__(config.npus_count)
+        self.at = _Addressing(config)
+        self.clock = EventQueue()
+        self._links: dict[tuple, Link] = {}
+        self._routes: dict[tuple[int, int], list[Link]] = {}
+        self._decided: list[tuple[int, int]] = []
+        self._injections: list[tuple[int, int, int, int, int, int]] = []   # heap
+        self._sequence = 0
+        self._hop_done = self.hop_done
+        self._link_free = self.link_free
+
+    @property
+    def lookahead_ns(self) -> int:
+        return self.at.min_latency_ns()
+
+    # -- topology ---------------------------------------------------------------------------
+    def _link(self, dim: int, group: int, a: int, b: int) -> Link:
+        key = (dim, group, a, b)
+        link = self._links.get(key)
+        if link is None:
+            spec = self.at.config.dims[dim]
+            name = f"dim{dim}[{group}]:{'sw' if a == spec.npus else a}->" \
+                   f"{'sw' if b == spec.npus else b}"
+            link = self._links[key] = Link(spec.latency_ns, self.at.bw[dim], name)
+        return link
+
+    def _dimension_hops(self, dim: int, group: int, a: int, b: int) -> list[Link]:
+        spec = self.at.config.dims[dim]
+        n = spec.npus
+        if spec.topology == "FullyConnected":
+            return [self._link(dim, group, a, b)]
+        if spec.topology == "Switch":
+            return [self._link(dim, group, a, n), self._link(dim, group, n, b)]
+        clockwise = (b - a) % n
+        step = -1 if n - clockwise < clockwise else 1
+        links = []
+        while a != b:
+            nxt = (a + step) % n
+            links.append(self._link(dim, group, a, nxt))
+            a = nxt
+        return links
+
+    def route(self, src: int, dst: int) -> list[Link]:
+        cached = self._routes.get((src, dst))
+        if cached is not None:
+            return cached
+        links: list[Link] = []
+        here = src
+        at = self.at
+        for dim in range(len(at.sizes)):
+            a, b = at.coordinate(here, dim), at.coordinate(dst, dim)
+            if a == b:
+                continue
+            group = here - a * at.strides[dim]
+            links += self._dimension_hops(dim, group, a, b)
+            here = group + b * at.strides[dim]
+        self._routes[(src, dst)] = links
+        return links
+
+    # -- the adapter spec -------------------------------------------------------------------
+    def inject(self, op: int, src: int, dst: int, size_bytes: int, time_ns: int) -> None:
+        self._count(size_bytes)
+        heapq.heappush(self._injections, (time_ns, self._sequence, op, src, dst, size_bytes))
+        self._sequence += 1
+
+    def advance(self, grant_ns: int) -> list[tuple[int, int]]:
+        clock = self.clock
+        injections = self._injections
+        while injections and injections[0][0] < grant_ns:
+            time_ns, _, op, src, dst, size = heapq.heappop(injections)
+            clock.run_until(time_ns + 1)          # own events of that ns come first
+            clock.now_ns = time_ns
+            links = self.route(src, dst)
+            if links:
+                self._offer(_InFlight(op, size, links))
+            else:
+                self._decided.append((op, time_ns))
+        clock.run_until(grant_ns)
+        decided, self._decided = self._decided, []
+        return decided
+
+    def next_event_ns(self) -> int:
+        pending = self.clock.next_time()
+        first_injection = self._injections[0][0] if self._injections else NEVER
+        return min(NEVER if pending is None else pending, first_injection)
+
+    # -- moving messages --------------------------------------------------------------------
+    def _offer(self, message: _InFlight) -> None:
+        link = message.links[message.hop]
+        if link.busy:
+            link.waiting.append(message)
+        else:
+            self._transmit(link, message)
+
+    def _transmit(self, link: Link, message: _InFlight) -> None:
+        link.busy = True
+        link.bytes_carried += message.size
+        serialisation = message.size / link.bytes_per_ns
+        hop_ns = int(link.latency_ns + serialisation)
+        if message.hop == len(message.links) - 1:
+            self._decided.append((message.op, self.clock.now_ns + hop_ns))   # the last hop
+        else:
+            self.clock.schedule(hop_ns, self._hop_done, message)
+        self.clock.schedule(int(serialisation), self._link_free, link)
+
+    def link_free(self, link: Link) -> None:
+        link.busy = False
+        if link.waiting:
+            self._transmit(link, link.waiting.popleft())
+
+    def hop_done(self, message: _InFlight) -> None:
+        message.hop += 1
+        self._offer(message)
+
+    def stats(self) -> dict[str, int]:
+        result = super().stats()
+        result["links_used"] = len(self._links)
+        return result
+
+    def link_bytes(self) -> dict[str, int]:
+        return {link.name: link.bytes_carried for link in self._links.values()}
+
+
+MODELS = ("analytical-v1", "analytical-v2", "analytical-v2-aware")
+
+
+def build_model(model: str, config: dict[str, Any] | str, source: str = "<adapter>"
+                ) -> NetworkModel:
+    """A model from its name and its configuration document (or the document as JSON text)."""
+    doc = json.loads(config) if isinstance(config, str) else config
+    if model == "analytical-v1":
+        return UnawareV1(HierarchicalTopologyV1(parse_v1_network(doc, source)))
+    if model == "analytical-v2":
+        return UnawareV2(parse_v2_network(doc, source))
+    if model == "analytical-v2-aware":
+        return AwareV2(parse_v2_network(doc, source))
+    raise InputError(f"unknown network model {model!r}; expected one of {', '.join(MODELS)}",
+                     source)

@@ -1,0 +1,1 @@
+"""Co-simulation: the engine's side of the adapter protocol (protos/cosim.proto)."""

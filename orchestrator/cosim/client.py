@@ -1,0 +1,161 @@
+"""Round clients: how the engine reaches an adapter.
+
+``InProcessClient`` calls the model directly (the embedded default: no sockets, no copies).
+``ZmqClient`` speaks protos/cosim.proto over a ZeroMQ REQ socket to an adapter server, which
+the engine may have started itself (``--placement process``) or which runs elsewhere
+(``--adapter network=tcp://HOST:PORT``, e.g. in a container). Both deliver the same rounds, so
+results do not depend on placement.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from adapters.base import NetworkModel
+from orchestrator.cosim import codec
+from orchestrator.errors import AstraCosimError
+
+
+class AdapterError(AstraCosimError):
+    """An adapter that cannot be reached, died, or broke the protocol."""
+
+
+class InProcessClient:
+    def __init__(self, model: NetworkModel, name: str = "network") -> None:
+        self.model = model
+        self.name = name
+        self.endpoint = "in-process"
+        self.wait_s = 0.0
+        self.bytes_moved = 0
+
+    def round(self, grant_ns: int, injections: list[tuple[int, int, int, int, int]]
+              ) -> tuple[list[tuple[int, int]], int]:
+        model = self.model
+        for op, src, dst, size, time_ns in injections:
+            model.inject(op, src, dst, size, time_ns)
+        arrivals = model.advance(grant_ns)
+        return arrivals, model.next_event_ns()
+
+    def close(self) -> None:
+        pass
+
+
+def _free_tcp_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ZmqClient:
+    """The engine's end of one adapter connection (REQ socket, one request in flight)."""
+
+    def __init__(self, endpoint: str, name: str, timeout_s: float,
+                 process: subprocess.Popen | None = None, clock_now=lambda: 0) -> None:
+        import zmq
+
+        self.name = name
+        self.endpoint = endpoint
+        self.timeout_s = timeout_s
+        self.process = process
+        self.wait_s = 0.0
+        self.bytes_moved = 0
+        self._seq = 0
+        self._clock_now = clock_now
+        self._context = zmq.Context.instance()
+        self._socket = self._context.socket(zmq.REQ)
+        self._socket.setsockopt(zmq.LINGER, 0)
+        self._socket.connect(endpoint)
+        self._zmq = zmq
+
+    # -- transport --------------------------------------------------------------------------
+    def _request(self, body: str, message) -> object:
+        self._seq += 1
+        payload = codec.encode(self._seq, body, message)
+        started = time.perf_counter()
+        self._socket.send(payload)
+        reply = self._await_reply()
+        self.wait_s += time.perf_counter() - started
+        self.bytes_moved += len(payload) + len(reply)
+        kind, content = codec.decode_reply(reply, self._seq, self.name, self.endpoint)
+        return kind, content
+
+    def _await_reply(self) -> bytes:
+        poller = self._zmq.Poller()
+        poller.register(self._socket, self._zmq.POLLIN)
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if poller.poll(min(remaining, 0.2) * 1000):
+                return self._socket.recv()
+            if self.process is not None and self.process.poll() is not None:
+                raise AdapterError(self._died(f"exited with status {self.process.returncode}"))
+        raise AdapterError(self._died(f"did not answer within {self.timeout_s:g} s"))
+
+    def _died(self, what: str) -> str:
+        return (f"{self.name} adapter at {self.endpoint} {what} (simulated time "
+                f"{self._clock_now()} ns, round {self._seq})")
+
+    # -- protocol -----------------------------------------------------------------------------
+    def handshake(self, model: str, config_json: str) -> int:
+        kind, hello = self._request("hello", codec.hello("engine"))
+        if kind != "hello":
+            raise AdapterError(f"{self.name} adapter at {self.endpoint} answered the handshake "
+                               f"with {kind}")
+        if model not in hello.capabilities:
+            raise AdapterError(f"{self.name} adapter at {self.endpoint} cannot run {model}; "
+                               f"it offers {', '.join(hello.capabilities)}")
+        kind, configured = self._request("configure", codec.configure(model, config_json))
+        if kind != "configured":
+            raise AdapterError(f"{self.name} adapter at {self.endpoint}: unexpected {kind}")
+        return configured.lookahead_ns
+
+    def round(self, grant_ns: int, injections: list[tuple[int, int, int, int, int]]
+              ) -> tuple[list[tuple[int, int]], int]:
+        kind, reply = self._request("round", codec.round_request(grant_ns, injections))
+        if kind != "round_reply":
+            raise AdapterError(f"{self.name} adapter at {self.endpoint}: expected a round "
+                               f"reply, got {kind}")
+        return [(a.op, a.time_ns) for a in reply.arrivals], reply.next_event_ns
+
+    def close(self) -> None:
+        try:
+            if self.process is None or self.process.poll() is None:
+                self._request("shutdown", codec.shutdown())
+        except AdapterError:
+            pass
+        finally:
+            self._socket.close(linger=0)
+            if self.process is not None:
+                stop_process(self.process)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Shutdown escalation: the adapter was asked to stop; terminate, then kill."""
+    try:
+        process.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def spawn_adapter(kind: str, timeout_s: float) -> tuple[str, subprocess.Popen]:
+    """Start ``astra-cosim adapter serve KIND`` as a child on a loopback port; it exits when
+    this process does (parent watch)."""
+    endpoint = f"tcp://127.0.0.1:{_free_tcp_port()}"
+    workdir = tempfile.mkdtemp(prefix="astra-cosim-adapter-")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "adapter", "serve", kind, "--bind", endpoint,
+         "--parent-pid", str(os.getpid()), "--idle-timeout", str(max(timeout_s * 4, 60))],
+        cwd=workdir, stdin=subprocess.DEVNULL)
+    return endpoint, process

@@ -1,0 +1,79 @@
+"""Envelopes of protos/cosim.proto: building, framing and checking them. The only module that
+touches the generated protobuf classes."""
+
+from __future__ import annotations
+
+import os
+
+from orchestrator.cosim import cosim_pb2 as pb
+from orchestrator.errors import AstraCosimError
+
+PROTOCOL_MAJOR = 1
+PROTOCOL_MINOR = 0
+
+
+class ProtocolError(AstraCosimError):
+    """A peer sent something that is not a valid envelope of this protocol."""
+
+
+def hello(role: str, capabilities: tuple[str, ...] = ()) -> pb.Hello:
+    return pb.Hello(role=role, capabilities=list(capabilities), pid=os.getpid())
+
+
+def configure(model: str, config_json: str) -> pb.Configure:
+    return pb.Configure(model=model, config_json=config_json)
+
+
+def round_request(grant_ns: int, injections: list[tuple[int, int, int, int, int]]) -> pb.Round:
+    message = pb.Round(grant_ns=grant_ns)
+    add = message.injections.add
+    for op, src, dst, size, time_ns in injections:
+        add(op=op, src=src, dst=dst, bytes=size, time_ns=time_ns)
+    return message
+
+
+def round_reply(arrivals: list[tuple[int, int]], next_event_ns: int) -> pb.RoundReply:
+    message = pb.RoundReply(next_event_ns=next_event_ns)
+    add = message.arrivals.add
+    for op, time_ns in arrivals:
+        add(op=op, time_ns=time_ns)
+    return message
+
+
+def shutdown() -> pb.Shutdown:
+    return pb.Shutdown()
+
+
+def encode(seq: int, body: str, message) -> bytes:
+    envelope = pb.Envelope(major=PROTOCOL_MAJOR, minor=PROTOCOL_MINOR, seq=seq)
+    getattr(envelope, body).CopyFrom(message)
+    return envelope.SerializeToString()
+
+
+def decode(data: bytes) -> tuple[pb.Envelope, str]:
+    """Parse and check an envelope; returns it and the name of its body."""
+    envelope = pb.Envelope()
+    try:
+        envelope.ParseFromString(data)
+    except Exception as exc:  # DecodeError
+        raise ProtocolError(f"malformed message ({exc})") from None
+    if envelope.major != PROTOCOL_MAJOR:
+        raise ProtocolError(f"protocol version mismatch: peer speaks {envelope.major}."
+                            f"{envelope.minor}, this side {PROTOCOL_MAJOR}.{PROTOCOL_MINOR}")
+    body = envelope.WhichOneof("body")
+    if body is None:
+        raise ProtocolError("message without a body")
+    return envelope, body
+
+
+def decode_reply(data: bytes, seq: int, name: str, endpoint: str) -> tuple[str, object]:
+    try:
+        envelope, body = decode(data)
+    except ProtocolError as exc:
+        raise ProtocolError(f"{name} adapter at {endpoint}: {exc}") from None
+    if envelope.seq != seq:
+        raise ProtocolError(f"{name} adapter at {endpoint}: reply to request {envelope.seq} "
+                            f"arrived while request {seq} was waiting (out of order)")
+    if body == "error":
+        raise ProtocolError(f"{name} adapter at {endpoint} reported: {envelope.error.message}")
+    return body, getattr(envelope, body)

@@ -1,0 +1,116 @@
+"""The adapter side of protos/cosim.proto: ``astra-cosim adapter serve network``.
+
+A REP socket answers one request at a time. Each envelope is decoded and checked before it is
+dispatched through a table built once; an unknown or out-of-order request gets an error
+reply and the server stops (a peer that breaks the protocol is not trusted further). The
+server also stops when its parent engine disappears (``--parent-pid``) or when no request
+arrives for ``--idle-timeout`` seconds, so no adapter outlives its run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from adapters.analytical.models import MODELS, build_model
+from adapters.base import NetworkModel
+from orchestrator.cosim import codec
+from orchestrator.errors import AstraCosimError
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class NetworkServer:
+    """Holds the model and answers the engine's requests."""
+
+    def __init__(self) -> None:
+        self.model: NetworkModel | None = None
+        self.said_hello = False
+        self.dispatch = {"hello": self.on_hello, "configure": self.on_configure,
+                         "round": self.on_round, "shutdown": self.on_shutdown}
+        self.done = False
+
+    def on_hello(self, message) -> tuple[str, object]:
+        self.said_hello = True
+        return "hello", codec.hello("network", MODELS)
+
+    def on_configure(self, message) -> tuple[str, object]:
+        if not self.said_hello:
+            raise codec.ProtocolError("configure before hello")
+        self.model = build_model(message.model, json.loads(message.config_json),
+                                 f"<{message.model} configuration>")
+        from orchestrator.cosim import cosim_pb2 as pb
+        return "configured", pb.Configured(lookahead_ns=self.model.lookahead_ns)
+
+    def on_round(self, message) -> tuple[str, object]:
+        model = self.model
+        if model is None:
+            raise codec.ProtocolError("round before configure")
+        for injection in message.injections:
+            model.inject(injection.op, injection.src, injection.dst, injection.bytes,
+                         injection.time_ns)
+        arrivals = model.advance(message.grant_ns)
+        return "round_reply", codec.round_reply(arrivals, model.next_event_ns())
+
+    def on_shutdown(self, message) -> tuple[str, object]:
+        from orchestrator.cosim import cosim_pb2 as pb
+        self.done = True
+        stats = self.model.stats() if self.model else {}
+        return "goodbye", pb.Goodbye(messages=stats.get("messages", 0),
+                                     bytes=stats.get("bytes", 0))
+
+    def handle(self, data: bytes) -> tuple[bytes, bool]:
+        """One request -> (reply bytes, keep serving)."""
+        from orchestrator.cosim import cosim_pb2 as pb
+        seq = 0
+        try:
+            envelope, body = codec.decode(data)
+            seq = envelope.seq
+            handler = self.dispatch.get(body)
+            if handler is None:
+                raise codec.ProtocolError(f"unexpected {body} request")
+            kind, reply = handler(getattr(envelope, body))
+            return codec.encode(seq, kind, reply), not self.done
+        except AstraCosimError as exc:
+            return codec.encode(seq, "error", pb.Error(message=str(exc))), False
+        except Exception as exc:  # a bug or bad input in the model: report, then stop
+            return codec.encode(seq, "error", pb.Error(
+                message=f"{type(exc).__name__}: {exc}")), False
+
+
+def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float) -> int:
+    import zmq
+
+    if kind != "network":
+        print(f"astra-cosim: error: no adapter kind {kind!r}; expected network", file=sys.stderr)
+        return 2
+    context = zmq.Context.instance()
+    sock = context.socket(zmq.REP)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.bind(bind)
+    server = NetworkServer()
+    last_request = time.monotonic()
+    try:
+        while True:
+            if sock.poll(500):
+                reply, keep = server.handle(sock.recv())
+                sock.send(reply)
+                last_request = time.monotonic()
+                if not keep:
+                    return 0 if server.done else 1
+            elif parent_pid is not None and not _alive(parent_pid):
+                return 1
+            elif time.monotonic() - last_request > idle_timeout_s:
+                return 1
+    finally:
+        sock.close(linger=0)
