@@ -43,11 +43,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--injection-scale", type=float, default=None)
     parser.add_argument("--comm-group", default=None,
                         help="communicator groups JSON {name: [npus]} (2.x inputs only)")
-    parser.add_argument("--placement", default="inprocess", choices=("inprocess", "process"),
-                        help="where the network adapter runs (default inprocess)")
+    parser.add_argument("--placement", default=None, choices=("inprocess", "process"),
+                        help="where the network adapter runs (default inprocess, or the "
+                             "experiment's network.placement)")
     parser.add_argument("--adapter", action="append", default=[], metavar="KIND=ENDPOINT",
                         help="use a running adapter server, e.g. network=tcp://host:5555")
-    parser.add_argument("--adapter-timeout", type=float, default=30.0, metavar="S",
+    parser.add_argument("--adapter-timeout", type=float, default=None, metavar="S",
                         help="seconds to wait for an adapter's answer (default 30)")
     parser.add_argument("--out", help="output folder (default: results/<experiment name>)")
     parser.add_argument("--quiet", action="store_true", help="print nothing on success")
@@ -93,10 +94,12 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
         if kind != "network" or not sep or not value:
             raise InputError(f"--adapter: found {item!r}; expected network=tcp://HOST:PORT")
         endpoint = value
-    if args.adapter_timeout <= 0:
+    if args.adapter_timeout is not None and args.adapter_timeout <= 0:
         raise InputError("--adapter-timeout must be > 0")
+    current = experiment.placement
     experiment = dataclasses.replace(experiment, placement=AdapterPlacement(
-        args.placement, endpoint, args.adapter_timeout))
+        args.placement or current.placement, endpoint or current.endpoint,
+        args.adapter_timeout if args.adapter_timeout is not None else current.timeout_s))
     return experiment
 
 

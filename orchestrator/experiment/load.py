@@ -5,8 +5,10 @@ name: ex1-ring-allreduce
 workload: workloads/allreduce_1MiB.txt        # relative to this file
 system: systems/ring.txt                      # or a mapping of system keys
 network:
-  backend: analytical                         # which network adapter
+  backend: analytical                         # which network model
   config: networks/ring8.json                 # or a mapping of network keys
+  placement: inprocess                        # or process (a child process over ZeroMQ)
+  endpoint: tcp://host:5555                   # optional: an adapter server already running
 options: {num_passes: 1, comm_scale: 1, compute_scale: 1, injection_scale: 1}
 ```
 """
@@ -18,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from orchestrator.cosim.placement import PLACEMENTS, AdapterPlacement
 from orchestrator.errors import InputError, expected_one_of
 from orchestrator.experiment.model import NETWORK_BACKENDS, Experiment, RunOptions
 
@@ -77,12 +80,19 @@ def load_experiment(path: str) -> Experiment:
         raise InputError("workload: expected the path of a workload file", path)
     network = doc["network"]
     backend = "analytical"
+    placement = AdapterPlacement()
     if isinstance(network, dict) and "config" in network:
-        extra = set(network) - {"backend", "config"}
+        keys = ("backend", "config", "placement", "endpoint", "timeout_s")
+        extra = set(network) - set(keys)
         if extra:
-            raise InputError("network: " + expected_one_of(sorted(extra)[0], ("backend", "config")),
-                             path)
+            raise InputError("network: " + expected_one_of(sorted(extra)[0], keys), path)
         backend = network.get("backend", "analytical")
+        placement = AdapterPlacement(network.get("placement", "inprocess"),
+                                     network.get("endpoint"),
+                                     float(network.get("timeout_s", 30.0)))
+        if placement.placement not in PLACEMENTS:
+            raise InputError("network.placement: " + expected_one_of(placement.placement,
+                                                                     PLACEMENTS), path)
         network = network["config"]
     if backend not in NETWORK_BACKENDS:
         raise InputError("network.backend: " + expected_one_of(backend, NETWORK_BACKENDS), path)
@@ -95,6 +105,7 @@ def load_experiment(path: str) -> Experiment:
         options=validate_options(doc.get("options") or {}, path),
         source=path,
         comm_group=_comm_group(base_dir, doc.get("comm_group"), path),
+        placement=placement,
     )
 
 
