@@ -84,17 +84,7 @@ def read_v1_network_doc(path: str) -> dict:
 
 def load_v1_network(path: str) -> NetworkConfig:
     """Read and validate a 1.0 network JSON file; errors name the key and index at fault."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise InputError(f"cannot read network file ({exc.strerror})", path) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path,
-                         exc.lineno) from None
-    return parse_v1_network(doc, path)
+    return parse_v1_network(read_v1_network_doc(path), path)
 
 
 def parse_v1_network(doc: object, path: str) -> NetworkConfig:

@@ -34,7 +34,7 @@ def open_network(clock: EventQueue, model: str, config: dict[str, Any], npus_cou
     if where.endpoint is None and where.placement == "inprocess":
         network_model = build_model(model, config, source)
         return NetworkPort(clock, InProcessClient(network_model), network_model.lookahead_ns,
-                           npus_count, semantics)
+                           npus_count, semantics, not model.endswith("-aware"))
     if where.endpoint is None and where.placement not in PLACEMENTS:
         raise InputError(f"--placement: found {where.placement!r}; expected one of "
                          f"{', '.join(PLACEMENTS)}")
@@ -46,7 +46,8 @@ def open_network(clock: EventQueue, model: str, config: dict[str, Any], npus_cou
                        clock_now=lambda: clock.now_ns)
     try:
         lookahead = client.handshake(model, json.dumps(config))
-        return NetworkPort(clock, client, lookahead, npus_count, semantics)
+        return NetworkPort(clock, client, lookahead, npus_count, semantics,
+                           not model.endswith("-aware"))
     except BaseException:
         client.close()
         raise

@@ -60,11 +60,15 @@ class NetworkPort:
     """Engine side of one network adapter; implements the system layer's network API."""
 
     def __init__(self, clock: EventQueue, client: RoundClient, lookahead_ns: int,
-                 npus_count: int, semantics: str) -> None:
-        if lookahead_ns < 1:
+                 npus_count: int, semantics: str, decides_at_injection: bool) -> None:
+        # Without lookahead (a delivery may take 0 ns) a model that decides each arrival when
+        # the message is injected is asked at every send instead; one with internal dynamics
+        # would need a round per event.
+        self.eager = lookahead_ns < 1
+        if self.eager and not decides_at_injection:
             raise AstraCosimError("the network's smallest delivery delay is 0 ns, so there is "
-                                  "no lookahead to synchronise on; give every dimension a "
-                                  "latency of at least 1 ns")
+                                  "no lookahead to synchronise the congestion-aware model on; "
+                                  "give every dimension a latency of at least 1 ns")
         if semantics not in ("v1", "v2"):
             raise ValueError(semantics)
         self.clock = clock
@@ -106,11 +110,14 @@ class NetworkPort:
         self._messages[op] = message
         now = clock.now_ns
         self._injections.append((op, src, dst, size_bytes, now))
+        self.bytes_sent[src] += size_bytes
+        self.messages += 1
+        if self.eager:
+            self.synchronise(now)
+            return
         horizon = now + self.lookahead_ns
         if horizon < clock.horizon_ns:
             clock.horizon_ns = horizon
-        self.bytes_sent[src] += size_bytes
-        self.messages += 1
 
     def recv(self, src: int, dst: int, size_bytes: int, tag: int,
              handler: Handler, arg: Any) -> None:
@@ -152,9 +159,8 @@ class NetworkPort:
         self.rounds += 1
         for op, time_ns in arrivals:
             self._arrival(op, time_ns)
-        next_effect = self._adapter_next + self.lookahead_ns if self._adapter_next < NEVER \
-            else NEVER
-        self.clock.horizon_ns = next_effect
+        self.clock.horizon_ns = self._adapter_next + self.lookahead_ns \
+            if self._adapter_next < NEVER and not self.eager else NEVER
 
     def _arrival(self, op: int, time_ns: int) -> None:
         message = self._messages.pop(op)

@@ -13,11 +13,11 @@ from typing import Any
 
 from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 from orchestrator.engine.clock import EventQueue
-from orchestrator.errors import InputError, SimulationError
+from orchestrator.errors import InputError
 from orchestrator.experiment.model import Experiment
 from adapters.analytical.config_v1 import NetworkConfig, parse_v1_network, read_v1_network_doc
 from orchestrator.cosim.placement import open_network
-from orchestrator.cosim.port import NetworkPort
+from orchestrator.experiment.execution import cosim_metrics, run_to_end
 from orchestrator.experiment.system_file import (
     COLLECTIVE_KEYS, SystemConfig, load_v1_system, system_from_mapping)
 from orchestrator.output.results import LayerStats, RunResult
@@ -145,31 +145,13 @@ def simulate_v1(experiment: Experiment) -> RunResult:
         endpoint_delay=endpoint_delay_cycles(system.endpoint_delay, options.injection_scale),
         policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
         v2_chunking=False)
-    finish_ns = [-1] * npus_count
     drivers = []
-
-    def on_finish(driver: WorkloadDriver) -> None:
-        finish_ns[driver.npu.id] = driver.finished_ns
-
     for npu_id in range(npus_count):
         npu = Npu(npu_id, context, clock, network)
         loop = workload.loop_cls(workload.layers, workload.header, dims)
         runtimes = _layer_runtimes(workload, options.compute_scale, options.comm_scale)
-        drivers.append(WorkloadDriver(npu, loop, runtimes, options.num_passes, on_finish))
-    try:
-        for driver in drivers:       # 1.0's main fires every workload at t = 0, in NPU order
-            driver.start()
-        clock.run()
-    finally:
-        network.client.close()
-
-    stuck = [driver for driver in drivers if driver.finished_ns is None]
-    if stuck:
-        what = ", ".join(f"layer {name} {kind} {ds.kind} ({ds.finished_streams}/"
-                         f"{ds.total_streams} chunks done)"
-                         for name, kind, ds in stuck[0].outstanding()[:4])
-        raise SimulationError(stall_report(stuck[0].npu.id, len(stuck), what, context,
-                                           clock.now_ns))
+        drivers.append(WorkloadDriver(npu, loop, runtimes, options.num_passes))
+    finish_ns = run_to_end(clock, network, drivers, context, _waiting_on)
     first = drivers[0]
     return RunResult(
         name=experiment.name,
@@ -185,19 +167,7 @@ def simulate_v1(experiment: Experiment) -> RunResult:
     )
 
 
-def cosim_metrics(network: NetworkPort) -> dict[str, Any]:
-    """What synchronising with the network adapter cost (summary.json "cosim")."""
-    client = network.client
-    return {"network": {"endpoint": client.endpoint, "rounds": network.rounds,
-                        "messages": network.messages, "bytes_sent": sum(network.bytes_sent),
-                        "protocol_bytes": client.bytes_moved,
-                        "wait_s": round(client.wait_s, 6)}}
-
-
-def stall_report(npu: int, unfinished: int, what: str, context: SystemContext,
-                 now_ns: int) -> str:
-    held = ""
-    if context.barrier is not None:
-        held = f"; {len(context.barrier.waiting())} chunk(s) held at the phase barrier"
-    return (f"the simulation stopped at {now_ns} ns with {unfinished} NPU(s) unfinished "
-            f"(first: NPU {npu}, waiting on {what or 'nothing'}{held}). No result is reported.")
+def _waiting_on(driver: WorkloadDriver) -> str:
+    return ", ".join(f"layer {name} {kind} {ds.kind} ({ds.finished_streams}/"
+                     f"{ds.total_streams} chunks done)"
+                     for name, kind, ds in driver.outstanding()[:4])

@@ -18,7 +18,8 @@ from orchestrator.cosim.placement import open_network
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError, SimulationError
 from orchestrator.experiment.model import Experiment
-from orchestrator.experiment.run_v1 import cosim_metrics, implementations, stall_report
+from orchestrator.experiment.execution import cosim_metrics, run_to_end
+from orchestrator.experiment.run_v1 import implementations
 from orchestrator.experiment.system_json import load_v2_system, parse_v2_system
 from orchestrator.output.results import RunResult
 from orchestrator.system.collective import CollectivePlanner
@@ -104,29 +105,16 @@ def simulate_v2(experiment: Experiment) -> RunResult:
         endpoint_delay=endpoint_delay_cycles(system.endpoint_delay, options.injection_scale),
         policy=system.scheduling_policy, reduction_cycles=reduction, phase_barrier=False,
         v2_chunking=True)
-    finish_ns = [-1] * npus_count
-    drivers = []
-
-    def on_finish(driver: GraphDriver) -> None:
-        finish_ns[driver.npu.id] = driver.finished_ns
-
-    for npu_id, trace in enumerate(traces):
-        npu = Npu(npu_id, context, clock, network)
-        drivers.append(GraphDriver(npu, trace, roofline=roofline, on_finish=on_finish,
-                                   comm_scale=options.comm_scale,
-                                   replay_only=system.replay_only, groups=groups))
+    drivers = [GraphDriver(Npu(npu_id, context, clock, network), trace, roofline=roofline,
+                           comm_scale=options.comm_scale, replay_only=system.replay_only,
+                           groups=groups)
+               for npu_id, trace in enumerate(traces)]
     try:
-        for driver in drivers:       # 2.x's main fires every workload at t = 0, in NPU order
-            driver.start()
-        clock.run()
-    finally:
-        network.client.close()
-
-    stuck = [driver for driver in drivers if driver.finished_ns is None]
-    if stuck:
-        what = ", ".join(stuck[0].outstanding()[:4])
-        raise SimulationError(f"{stuck[0].trace.path}: " + stall_report(
-            stuck[0].npu.id, len(stuck), f"nodes {what}", context, clock.now_ns))
+        finish_ns = run_to_end(clock, network, drivers, context,
+                               lambda driver: "nodes " + ", ".join(driver.outstanding()[:4]))
+    except SimulationError as exc:
+        stuck = next(d for d in drivers if d.finished_ns is None)
+        raise SimulationError(f"{stuck.trace.path}: {exc}") from None
     first = drivers[0]
     return RunResult(
         name=experiment.name,

@@ -17,7 +17,7 @@ update-done per collective.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from orchestrator.output.results import LayerStats
 from orchestrator.system.npu import Npu
@@ -51,7 +51,7 @@ class WorkloadDriver:
     """One NPU's training loop, stepped through the event queue."""
 
     def __init__(self, npu: Npu, loop: TrainingLoop, layers: list[LayerRuntime],
-                 num_passes: int, on_finish: Callable[[WorkloadDriver], None]) -> None:
+                 num_passes: int) -> None:
         self.npu = npu
         self.loop = loop
         self.layers = layers
@@ -61,7 +61,6 @@ class WorkloadDriver:
         self._draining = False              # loop done: waiting for injected chunks
         self.finished_ns: int | None = None
         self.compute_ns = 0
-        self._on_finish = on_finish
         self._resume_after_delay = self.resume_after_delay
         self._after_update = self.after_update
 
@@ -179,7 +178,6 @@ class WorkloadDriver:
 
     def _finish(self) -> None:
         self.finished_ns = self.npu.now_ns
-        self._on_finish(self)
 
     def outstanding(self) -> list[tuple[str, str, DataSet]]:
         """Collectives issued and not finished, for stall reports."""

@@ -20,7 +20,6 @@ node, a collective spanning no dimension) we raise an error naming the trace and
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from orchestrator.errors import InputError
@@ -58,7 +57,7 @@ class GraphDriver:
     """One NPU executing its execution trace."""
 
     def __init__(self, npu: Npu, trace: chakra.Trace, *, roofline: Roofline | None,
-                 on_finish: Callable[[GraphDriver], None], comm_scale: float = 1.0,
+                 comm_scale: float = 1.0,
                  replay_only: bool = False, groups: GroupTable | None = None) -> None:
         self.npu = npu
         self.trace = trace
@@ -66,7 +65,6 @@ class GraphDriver:
         self.comm_scale = comm_scale
         self.replay_only = replay_only
         self.groups = groups
-        self._on_finish = on_finish
         self._nodes: dict[int, Node] = {}
         self._pending_deps: dict[int, list[int]] = {}
         self._children: dict[int, list[int]] = {}
@@ -300,7 +298,6 @@ class GraphDriver:
     def _check_finished(self) -> None:
         if self.finished_ns is None and not self._nodes and not any(self._busy):
             self.finished_ns = self.npu.now_ns
-            self._on_finish(self)
 
     @property
     def exposed_comm_ns(self) -> int:
