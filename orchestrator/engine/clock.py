@@ -18,7 +18,6 @@ Co-simulation adds two things (docs/cosim.md):
 from __future__ import annotations
 
 import heapq
-from bisect import insort
 from collections.abc import Callable
 from typing import Any
 
@@ -69,8 +68,12 @@ class EventQueue:
         if bucket is None:
             self._buckets[time_ns] = [(seq, handler, arg)]
             heapq.heappush(self._times, time_ns)
-        else:
-            insort(bucket, (seq, handler, arg), key=_seq_of)
+            return
+        # usually the newest or nearly so: walk back from the end (equal seqs keep their order)
+        index = len(bucket)
+        while index and bucket[index - 1][0] > seq:
+            index -= 1
+        bucket.insert(index, (seq, handler, arg))
 
     def pending(self) -> bool:
         return bool(self._times)
@@ -122,6 +125,3 @@ class EventQueue:
             del buckets[time_ns]
         self.events_processed += processed
 
-
-def _seq_of(event: tuple[int, Handler, Any]) -> int:
-    return event[0]
