@@ -69,38 +69,51 @@ class ZmqClient:
         self._context = zmq.Context.instance()
         self._socket = self._context.socket(zmq.REQ)
         self._socket.setsockopt(zmq.LINGER, 0)
+        # a REQ socket never says its peer went away; the monitor does
+        self._monitor = self._socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
         self._socket.connect(endpoint)
         self._zmq = zmq
+        self._usable = True      # False once a request went unanswered or the peer erred
 
     # -- transport --------------------------------------------------------------------------
     def _request(self, body: str, message) -> object:
         self._seq += 1
         payload = codec.encode(self._seq, body, message)
         started = time.perf_counter()
+        self._usable = False
         self._socket.send(payload)
         reply = self._await_reply()
         self.wait_s += time.perf_counter() - started
         self.bytes_moved += len(payload) + len(reply)
-        kind, content = codec.decode_reply(reply, self._seq, self.name, self.endpoint)
+        try:
+            kind, content = codec.decode_reply(reply, self._seq, self.name, self.endpoint)
+        except codec.ProtocolError as exc:
+            raise codec.ProtocolError(f"{exc} (simulated time {self._clock_now()} ns)") from None
+        self._usable = True
         return kind, content
 
     def _await_reply(self) -> bytes:
         poller = self._zmq.Poller()
         poller.register(self._socket, self._zmq.POLLIN)
+        poller.register(self._monitor, self._zmq.POLLIN)
         deadline = time.monotonic() + self.timeout_s
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            if poller.poll(min(remaining, 0.2) * 1000):
+            ready = dict(poller.poll(min(remaining, 0.2) * 1000))
+            if self._socket in ready:
                 return self._socket.recv()
             if self.process is not None and self.process.poll() is not None:
                 raise AdapterError(self._died(f"exited with status {self.process.returncode}"))
+            if self._monitor in ready:
+                self._monitor.recv_multipart()
+                raise AdapterError(self._died("closed the connection"))
         raise AdapterError(self._died(f"did not answer within {self.timeout_s:g} s"))
 
     def _died(self, what: str) -> str:
         return (f"{self.name} adapter at {self.endpoint} {what} (simulated time "
-                f"{self._clock_now()} ns, round {self._seq})")
+                f"{self._clock_now()} ns, request {self._seq})")
 
     # -- protocol -----------------------------------------------------------------------------
     def handshake(self, model: str, config_json: str) -> int:
@@ -125,12 +138,16 @@ class ZmqClient:
         return [(a.op, a.time_ns) for a in reply.arrivals], reply.next_event_ns
 
     def close(self) -> None:
+        """Ask the adapter to stop (briefly, and only if it is still in step), then escalate."""
         try:
-            if self.process is None or self.process.poll() is None:
+            if self._usable and (self.process is None or self.process.poll() is None):
+                self.timeout_s = min(self.timeout_s, 2.0)
                 self._request("shutdown", codec.shutdown())
-        except AdapterError:
+        except (AstraCosimError, self._zmq.ZMQError):
             pass
         finally:
+            self._socket.disable_monitor()
+            self._monitor.close(linger=0)
             self._socket.close(linger=0)
             if self.process is not None:
                 stop_process(self.process)

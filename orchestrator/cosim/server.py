@@ -99,6 +99,9 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float) -
     sock.setsockopt(zmq.LINGER, 0)
     sock.bind(bind)
     server = NetworkServer()
+    # a killed engine may linger as a zombie (kill(pid, 0) still works); being re-parented
+    # gives it away
+    watch_ppid = parent_pid is not None and os.getppid() == parent_pid
     last_request = time.monotonic()
     try:
         while True:
@@ -108,7 +111,8 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float) -
                 last_request = time.monotonic()
                 if not keep:
                     return 0 if server.done else 1
-            elif parent_pid is not None and not _alive(parent_pid):
+            elif parent_pid is not None and (not _alive(parent_pid) or
+                                             (watch_ppid and os.getppid() != parent_pid)):
                 return 1
             elif time.monotonic() - last_request > idle_timeout_s:
                 return 1

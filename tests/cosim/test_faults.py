@@ -5,9 +5,6 @@ Each run goes through the real CLI in a subprocess (``python -m orchestrator run
 engine's own ``--placement process`` child. Every test checks the exit status, that stderr is
 one line naming the network adapter and its endpoint (and the simulated time where the run
 was under way), a wall-time bound, and that no process tied to the test's endpoint is left.
-
-Tests marked ``xfail(strict=True)`` describe behaviour the engine does not have yet; each
-reason says what happens instead. When the engine is fixed they XPASS and fail: drop the mark.
 """
 
 from __future__ import annotations
@@ -37,11 +34,6 @@ EX1 = os.path.join(REPO, "experiments", "tutorial", "ex1.yaml")
 FAULTY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "faulty_adapter.py")
 HANG_LIMIT_S = 40          # a run still going after this long is a hang, not a slow failure
 
-CLOSE_SENDS_ON_A_WAITING_SOCKET = (
-    "ENGINE BUG: after a request times out, ZmqClient.close() sends 'shutdown' on the REQ "
-    "socket that still awaits a reply; zmq raises ZMQError (EFSM), which close() does not "
-    "catch, so the CLI dies with a traceback and exit status 1 instead of the one-line "
-    "AdapterError")
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -197,7 +189,6 @@ def test_faulty_adapter_in_normal_mode_runs_ex1(tmp_path) -> None:
 
 
 # -- 1. adapter unreachable at start ----------------------------------------------------------
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=CLOSE_SENDS_ON_A_WAITING_SOCKET)
 def test_unreachable_adapter_fails_after_the_timeout(tmp_path) -> None:
     _, endpoint = free_endpoint()
     run = ex1_against(endpoint, tmp_path, 2)
@@ -207,7 +198,6 @@ def test_unreachable_adapter_fails_after_the_timeout(tmp_path) -> None:
 
 
 # -- 2. adapter dies mid-run ------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=CLOSE_SENDS_ON_A_WAITING_SOCKET)
 def test_remote_adapter_dying_mid_run_is_reported(tmp_path) -> None:
     _, endpoint = free_endpoint()
     with faulty_adapter(endpoint, "dies-at-round", "3") as adapter:
@@ -218,10 +208,6 @@ def test_remote_adapter_dying_mid_run_is_reported(tmp_path) -> None:
     assert_nothing_left(endpoint)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "LIMITATION: with --adapter the engine has no process handle, and a ZeroMQ REQ socket "
-    "does not report the peer's disconnect, so an adapter's death is only noticed when "
-    "--adapter-timeout (default 30 s) runs out"))
 def test_remote_adapter_death_is_noticed_before_the_timeout(tmp_path) -> None:
     _, endpoint = free_endpoint()
     with faulty_adapter(endpoint, "dies-at-round", "3"):
@@ -275,10 +261,6 @@ def test_out_of_order_reply(tmp_path) -> None:
     assert_nothing_left(endpoint)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "ENGINE BUG: after an adapter's error reply (the real server then exits), "
-    "ZmqClient.close() still sends 'shutdown' and waits the whole --adapter-timeout "
-    "(default 30 s) for an answer nobody will give"))
 def test_adapter_error_reply_fails_promptly(tmp_path) -> None:
     _, endpoint = free_endpoint()
     with faulty_adapter(endpoint, "error-reply", "3"):
@@ -290,7 +272,6 @@ def test_adapter_error_reply_fails_promptly(tmp_path) -> None:
 
 
 # -- 5. stall ---------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=CLOSE_SENDS_ON_A_WAITING_SOCKET)
 def test_stalled_adapter_times_out(tmp_path) -> None:
     _, endpoint = free_endpoint()
     with faulty_adapter(endpoint, "stall", "3") as adapter:
@@ -315,10 +296,6 @@ def test_adapter_child_exits_when_the_engine_is_killed(tmp_path) -> None:
     assert not left, f"adapter child outlived its engine: {left}"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "ENGINE BUG (minor): the parent watch uses os.kill(pid, 0), which succeeds on a zombie; "
-    "while a dead engine is not yet reaped by whoever started it, its adapter child keeps "
-    "running (it has already been re-parented, so os.getppid() would tell)"))
 def test_adapter_child_exits_when_the_killed_engine_is_not_reaped(tmp_path) -> None:
     engine, started, child, endpoint = start_long_run(tmp_path)
     time.sleep(max(0.0, started + 1.0 - time.monotonic()))
