@@ -11,7 +11,7 @@ import os
 import sys
 
 from orchestrator import __version__
-from orchestrator.cli import adapter, list_cmd, run, trace
+from orchestrator.cli import adapter, list_cmd, run, sweep, trace
 from orchestrator.errors import AstraCosimError
 
 
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parser(commands)
     trace.add_parser(commands)
     adapter.add_parser(commands)
+    sweep.add_parser(commands)
     list_cmd.add_parser(commands)
     return parser
 

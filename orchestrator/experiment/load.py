@@ -64,6 +64,13 @@ def load_experiment(path: str) -> Experiment:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path,
                          mark.line + 1 if mark else None) from None
+    return experiment_from_mapping(doc, path, os.path.dirname(os.path.abspath(path)))
+
+
+def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
+    """An experiment document already read (from a YAML file, or built by a sweep), checked
+    exactly as a file would be; relative paths are taken from ``base_dir`` and errors name
+    ``path``."""
     if not isinstance(doc, dict):
         raise InputError("expected a mapping with keys " + ", ".join(_TOP_KEYS), path)
     unknown = set(doc) - set(_TOP_KEYS)
@@ -74,7 +81,6 @@ def load_experiment(path: str) -> Experiment:
         if key not in doc:
             raise InputError(f"missing key {key!r}; expected workload, system and network",
                              path)
-    base_dir = os.path.dirname(os.path.abspath(path))
     workload = _resolve(base_dir, doc["workload"], "workload", path)
     if not isinstance(workload, str):
         raise InputError("workload: expected the path of a workload file", path)

@@ -123,7 +123,8 @@ def parse_system_items(items: list[tuple[str, str, int | None]], path: str) -> S
     return SystemConfig(path=path, lines=lines, **values)
 
 
-def load_v1_system(path: str) -> SystemConfig:
+def read_v1_system_items(path: str) -> list[tuple[str, str, int]]:
+    """The file's ``(key, value, line)`` triples, unchecked (a sweep edits them as a mapping)."""
     try:
         with open(path, encoding="utf-8") as handle:
             lines = handle.read().splitlines()
@@ -137,7 +138,11 @@ def load_v1_system(path: str) -> SystemConfig:
         if not sep or not value.strip():
             raise InputError(f"found {text.strip()!r}; expected 'key: value'", path, number)
         items.append((key.strip(), value.strip(), number))
-    return parse_system_items(items, path)
+    return items
+
+
+def load_v1_system(path: str) -> SystemConfig:
+    return parse_system_items(read_v1_system_items(path), path)
 
 
 def system_from_mapping(mapping: dict[str, Any], source: str) -> SystemConfig:

@@ -56,6 +56,11 @@ def _flag(doc: dict[str, Any], key: str, path: str) -> bool:
 
 
 def load_v2_system(path: str) -> SystemConfig:
+    return parse_v2_system(read_v2_system_doc(path), path)
+
+
+def read_v2_system_doc(path: str) -> dict[str, Any]:
+    """The system JSON as a document, unchecked beyond being an object."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -68,7 +73,7 @@ def load_v2_system(path: str) -> SystemConfig:
                          exc.lineno) from None
     if not isinstance(doc, dict):
         raise InputError("expected a JSON object of system keys", path)
-    return parse_v2_system(doc, path)
+    return doc
 
 
 def parse_v2_system(doc: dict[str, Any], path: str) -> SystemConfig:

@@ -1,0 +1,208 @@
+"""A trial's resolved config (one self-contained experiment document) and its key.
+
+The base experiment and a point's values combine into a document with the keys of an
+experiment YAML, in which ``system`` and ``network.config`` are always mappings: a file given
+by path is read here, with the project's own readers, into the mapping its keys describe
+(1.0 ``key: value`` system -> mapping of strings; 1.0 network JSON, 2.x network YAML and 2.x
+system JSON -> their documents). So an axis can edit any key of any of them
+(``network.link-bandwidth[1]``), and the document stored with a trial's result says exactly
+what ran. Only the workload (and a 2.x communicator-group file) stay paths: traces are large,
+and they are named by content in the key instead.
+
+The key is the sha256 of the canonical JSON (sorted keys, no spaces) of that document without
+what cannot change a result: the trial's name, the network's placement (results are identical
+in every placement, docs/cosim.md) and the paths of the workload and group files, which are
+replaced by the sha256 of their contents. So results survive moving the checkout, and editing
+a workload file gives new keys rather than stale results. The package version is part of the
+key, so results of another version are not reused.
+"""
+
+from __future__ import annotations
+
+import copy
+import glob
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.analytical.config_v1 import read_v1_network_doc
+from adapters.analytical.config_v2 import read_v2_network_doc
+from orchestrator import __version__
+from orchestrator.errors import InputError
+from orchestrator.experiment.load import experiment_from_mapping, validate_options
+from orchestrator.experiment.runner import input_format
+from orchestrator.experiment.system_file import read_v1_system_items
+from orchestrator.experiment.system_json import read_v2_system_doc
+from orchestrator.sweep.keypath import KeyPathError, Segment, parse_key_path, set_path
+
+# Keys of the experiment's network mapping that are not network-model keys.
+NETWORK_WRAPPER_KEYS = ("backend", "config", "placement", "endpoint", "timeout_s")
+_PLACEMENT_KEYS = ("placement", "endpoint", "timeout_s")
+# Paths whose string values are file paths (relative to the file that wrote them).
+_FILE_PATHS = (("workload",), ("system",), ("network", "config"), ("comm_group",))
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    config: dict[str, Any]       # the experiment document; paths relative to the sweep file
+    key: str                     # sha256 hex of the canonical key document
+    added: tuple[str, ...]       # key paths the point added (they were not in the base)
+
+
+def base_document(raw: Any, origin_dir: str, where: str) -> dict[str, Any]:
+    """The base experiment with absolute paths and ``network`` as ``{backend, config, ...}``.
+
+    It is checked first exactly as ``astra-cosim run`` would check it, so a sweep over a broken
+    base stops at once instead of recording the same error for every trial."""
+    experiment_from_mapping(raw, where, origin_dir)
+    doc = {key: copy.deepcopy(value) for key, value in raw.items()
+           if key not in ("name", "description")}
+    network = doc["network"]
+    if not (isinstance(network, dict) and "config" in network):
+        network = {"backend": "analytical", "config": network}
+    doc["network"] = network
+    for segments in _FILE_PATHS:
+        _absolute(doc, segments, origin_dir)
+    doc["options"] = dict(doc.get("options") or {})
+    return doc
+
+
+def resolve_point(base: dict[str, Any], point: dict[str, Any], sweep_dir: str, where: str,
+                  digests: dict[str, str] | None = None) -> Resolved:
+    """The trial for one point: ``point`` maps axis paths (as written) to values."""
+    doc = copy.deepcopy(base)
+    edits = []
+    for text, value in point.items():
+        segments = parse_key_path(text)
+        if segments[0] == "network" and len(segments) > 1 and \
+                segments[1] not in NETWORK_WRAPPER_KEYS:
+            segments = ("network", "config", *segments[1:])    # a network-model key
+        edits.append((text, segments, copy.deepcopy(value)))
+    # Whole sections first (a new system file), then keys inside them.
+    edits.sort(key=lambda edit: len(edit[1]))
+    added = []
+    for text, segments, value in edits:
+        if segments == ("network",):        # a whole network: file path or mapping
+            if not (isinstance(value, dict) and "config" in value):
+                value = {"backend": doc["network"].get("backend", "analytical"),
+                         "config": value}
+            if isinstance(value["config"], str):
+                value["config"] = os.path.normpath(os.path.join(sweep_dir, value["config"]))
+        elif segments in _FILE_PATHS and isinstance(value, str):
+            value = os.path.normpath(os.path.join(sweep_dir, value))
+        if segments[0] == "system" and len(segments) > 1:
+            _materialise(doc, "system", where)
+        elif segments[:2] == ("network", "config") and len(segments) > 2:
+            _materialise(doc, "network", where)
+        try:
+            if set_path(doc, segments, value):
+                added.append(text)
+        except KeyPathError as exc:
+            raise InputError(f"axes: {text}: {exc}", where) from None
+    _materialise(doc, "system", where)
+    _materialise(doc, "network", where)
+    _normalise(doc)
+    key = trial_key(doc, digests if digests is not None else {})
+    config = {"workload": _relative(doc["workload"], sweep_dir)}
+    config.update((k, v) for k, v in doc.items() if k not in ("workload", "comm_group"))
+    if doc.get("comm_group") is not None:
+        config["comm_group"] = _relative(doc["comm_group"], sweep_dir)
+    return Resolved(config, key, tuple(added))
+
+
+def trial_key(doc: dict[str, Any], digests: dict[str, str]) -> str:
+    """sha256 of the canonical key document (see the module docstring for what it holds)."""
+    keyed = {key: value for key, value in doc.items()
+             if key not in ("name", "description", "workload", "comm_group")}
+    keyed["network"] = {key: value for key, value in doc["network"].items()
+                        if key not in _PLACEMENT_KEYS}
+    keyed["inputs"] = {
+        "workload": _digest(doc["workload"], digests, workload=True),
+        "comm_group": (_digest(doc["comm_group"], digests, workload=False)
+                       if doc.get("comm_group") else None),
+    }
+    keyed["astra_cosim"] = __version__
+    return hashlib.sha256(canonical_json(keyed).encode("utf-8")).hexdigest()
+
+
+def canonical_json(doc: Any) -> str:
+    try:
+        return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"a trial's config is not plain JSON data ({exc}); axis values must "
+                         "be numbers, strings, booleans, lists or mappings") from None
+
+
+def _absolute(doc: dict[str, Any], segments: tuple[Segment, ...], origin_dir: str) -> None:
+    node = doc
+    for segment in segments[:-1]:
+        node = node.get(segment) if isinstance(node, dict) else None
+    last = segments[-1]
+    if isinstance(node, dict) and isinstance(node.get(last), str):
+        node[last] = os.path.normpath(os.path.join(origin_dir, node[last]))
+
+
+def _materialise(doc: dict[str, Any], section: str, where: str) -> None:
+    """Read a system or network file named by path into the mapping of its keys."""
+    holder, key = (doc, "system") if section == "system" else (doc["network"], "config")
+    path = holder.get(key)
+    if not isinstance(path, str):
+        return
+    v1 = input_format(doc["workload"]) == "v1"
+    if section == "system":
+        if v1:
+            holder[key] = {k: v for k, v, _line in read_v1_system_items(path)}
+        else:
+            holder[key] = read_v2_system_doc(path)
+    else:
+        holder[key] = read_v1_network_doc(path) if v1 else read_v2_network_doc(path)
+    if not isinstance(holder[key], dict):
+        raise InputError(f"{section}: the file does not hold a mapping of keys, so no key "
+                         "path can point into it", path)
+
+
+def _normalise(doc: dict[str, Any]) -> None:
+    """One spelling per meaning, so equal configs get equal keys: 1.0 system values are the
+    strings the file would hold (``10`` and ``"10"`` are one value there), options are the
+    validated numbers (``comm_scale: 2`` is 2.0)."""
+    if isinstance(doc.get("system"), dict) and input_format(doc["workload"]) == "v1":
+        doc["system"] = {k: (str(v) if isinstance(v, (str, int, float)) else v)
+                         for k, v in doc["system"].items()}
+    try:
+        options = validate_options(doc.get("options") or {}, None)
+    except InputError:
+        return          # left as written: the trial records the error when it runs
+    doc["options"] = {name: getattr(options, name) for name in options.__dataclass_fields__}
+
+
+def _relative(path: str, start: str) -> str:
+    try:
+        return os.path.relpath(path, start)
+    except ValueError:      # another drive (Windows): keep it absolute
+        return path
+
+
+def _digest(path: str, cache: dict[str, str], *, workload: bool) -> str:
+    """sha256 of a file, or of every ``PREFIX.<npu>.et`` of a 2.x trace prefix."""
+    if path in cache:
+        return cache[path]
+    if workload and not os.path.isfile(path):
+        pattern = re.compile(re.escape(os.path.basename(path)) + r"\.(\d+)\.et")
+        files = sorted((int(m.group(1)), name) for name in glob.glob(glob.escape(path) + ".*.et")
+                       if (m := pattern.fullmatch(os.path.basename(name))))
+    else:
+        files = [(0, path)]
+    total = hashlib.sha256()
+    for npu, name in files:
+        try:
+            with open(name, "rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError as exc:
+            raise InputError(f"cannot read input file ({exc.strerror})", name) from None
+        total.update(f"{npu}:{digest}\n".encode())
+    cache[path] = total.hexdigest()
+    return cache[path]
