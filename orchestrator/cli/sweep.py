@@ -6,7 +6,7 @@
 Writes ``OUT/trials/<key>.json`` per trial (its summary figures, or its error), then
 ``OUT/results.csv``, ``OUT/results.parquet`` (with pandas and pyarrow) and ``OUT/total_ns.png``
 (with matplotlib). A rerun skips trials that have a file. A trial that fails is recorded and
-the sweep goes on; the exit status is 0 once every trial has a result, failed or not.
+the sweep goes on: the exit status is 2 only when the sweep file or the executor fails.
 """
 
 from __future__ import annotations
