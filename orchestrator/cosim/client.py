@@ -10,6 +10,7 @@ results do not depend on placement.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -154,7 +155,8 @@ class ZmqClient:
 
 
 def stop_process(process: subprocess.Popen) -> None:
-    """Shutdown escalation: the adapter was asked to stop; terminate, then kill."""
+    """Shutdown escalation: the adapter was asked to stop; terminate, then kill. Its scratch
+    working directory goes with it."""
     try:
         process.wait(timeout=2)
     except subprocess.TimeoutExpired:
@@ -164,6 +166,9 @@ def stop_process(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    workdir = getattr(process, "workdir", None)
+    if workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def spawn_adapter(kind: str, timeout_s: float) -> tuple[str, subprocess.Popen]:
@@ -175,4 +180,5 @@ def spawn_adapter(kind: str, timeout_s: float) -> tuple[str, subprocess.Popen]:
         [sys.executable, "-m", "orchestrator", "adapter", "serve", kind, "--bind", endpoint,
          "--parent-pid", str(os.getpid()), "--idle-timeout", str(max(timeout_s * 4, 60))],
         cwd=workdir, stdin=subprocess.DEVNULL)
+    process.workdir = workdir     # removed by stop_process
     return endpoint, process
