@@ -100,7 +100,8 @@ def _section(rows: list[tuple[int, str, int, int, float]], repeats: int,
     for npus, name, jobs, trials, wall_s in rows:
         lines.append(f"| {npus} NPUs | {name} | {jobs} | {trials} | {wall_s:.2f} | "
                      f"{trials / wall_s * 60:,.0f} |")
-    lines.extend(["", *notes])
+    lines.extend(["", "Rows of one run are comparable; absolute seconds vary with the machine's "
+                  "load.", *notes])
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -44,7 +44,8 @@ def run_local(trials: Sequence[Trial], jobs: int) -> Iterator[dict[str, Any]]:
             try:
                 record = future.result()
             except BrokenProcessPool:
-                raise ExecutorError("a worker process died (out of memory, or killed); the "
+                raise ExecutorError("a worker process died (killed, out of memory, or it could not "
+                                    "start: see the lines above); the "
                                     "trials finished so far are kept: rerun the sweep to "
                                     "resume") from None
             yield record
