@@ -41,7 +41,7 @@ AXES = """axes:
   system.all-reduce-implementation: [ring, direct]
   network.link-bandwidth[0]: [12.5, 25, 50, 100, 200]
 """
-# The same 50 points on the tutorial's 8-NPU ring, and on a 64-NPU ring (trials ~40x longer).
+# The same 50 points on the tutorial's 8-NPU ring (ms per trial) and on a 64-NPU ring (~0.4 s).
 SWEEPS = {
     8: f"name: sweep_throughput_8\nbase: {os.path.join(ROOT, 'experiments', 'tutorial')}/ex1.yaml\n"
        + AXES,
@@ -91,7 +91,7 @@ def _section(rows: list[tuple[int, str, int, int, float]], repeats: int,
         "`python benchmarks/sweep_throughput.py`: one 50-trial sweep (comm_scale 1..256 x "
         "ring/direct all-reduce x link bandwidth 12.5..200 GB/s) on the tutorial's 8-NPU ring "
         "(a few ms of simulation per trial: the numbers are the executors' cost per trial) "
-        "and on a 64-NPU ring (about 0.1-0.2 s per trial), run from an empty output folder "
+        "and on a 64-NPU ring (about 0.4 s per trial), run from an empty output folder "
         "by each executor; wall time is `run_sweep` end to end (expansion, trials, trial "
         "files, CSV/Parquet/plot).", "",
         "| ring | executor | jobs | trials | wall s (best) | trials/min |",
