@@ -721,14 +721,20 @@ def _read(path: str) -> str:
         return ""
 
 
-def _split_sections(text: str) -> tuple[str, str]:
-    """(engine benchmark part, co-simulation section) of a results.md."""
-    marker = text.find("\n" + COSIM_SECTION + "\n")
+def _split_sections(text: str) -> tuple[str, str, str]:
+    """(engine benchmark part, co-simulation section, later sections such as the sweep
+    throughput one) of a results.md; the co-simulation section ends at the next '## '."""
     if text.startswith(COSIM_SECTION + "\n"):
-        return "", text
-    if marker < 0:
-        return text, ""
-    return text[:marker + 1], text[marker + 1:]
+        marker = -1
+    else:
+        marker = text.find("\n" + COSIM_SECTION + "\n")
+        if marker < 0:
+            return text, "", ""
+    start = marker + 1
+    end = text.find("\n## ", start + len(COSIM_SECTION))
+    if end < 0:
+        return text[:start], text[start:], ""
+    return text[:start], text[start:end + 1], text[end + 1:]
 
 
 def cosim_main(args: argparse.Namespace) -> int:
@@ -801,8 +807,10 @@ def cosim_main(args: argparse.Namespace) -> int:
                             profile, skipped)
     print(section)
     if not args.no_write:
-        engine_part, _ = _split_sections(_read(args.out))
+        engine_part, _, later = _split_sections(_read(args.out))
         text = (engine_part.rstrip("\n") + "\n\n" if engine_part.strip() else "") + section
+        if later:
+            text = text.rstrip("\n") + "\n\n" + later
         with open(args.out, "w", encoding="utf-8") as handle:
             handle.write(text)
         print(f"(section written to {os.path.relpath(args.out)})", file=sys.stderr)
@@ -886,9 +894,10 @@ def main(argv: list[str] | None = None) -> int:
     print(report)
     if not args.no_write:
         # keep the co-simulation section of an earlier --placement process run
-        _, cosim_section = _split_sections(_read(args.out))
+        _, cosim_section, later = _split_sections(_read(args.out))
         with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(report + ("\n" + cosim_section if cosim_section else ""))
+            handle.write(report + "".join("\n" + part for part in (cosim_section, later)
+                                          if part))
         print(f"(written to {os.path.relpath(args.out)})", file=sys.stderr)
     return 0
 
