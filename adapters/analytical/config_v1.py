@@ -13,6 +13,7 @@ Optional keys change only the dollar cost model (``dimension-type``), name the o
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 from orchestrator.errors import InputError, expected_one_of
@@ -49,10 +50,7 @@ class NetworkConfig:
 
     @property
     def npus_count(self) -> int:
-        total = 1
-        for dim in self.dims:
-            total *= dim.npus
-        return total
+        return math.prod(dim.npus for dim in self.dims)
 
 
 def _number(value: object, path: str, key: str, index: int, *, integer: bool, minimum: float,

@@ -10,6 +10,7 @@ latency: [ 500.0, 1000.0 ]      # ns per hop
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,10 +37,7 @@ class NetworkConfigV2:
 
     @property
     def npus_count(self) -> int:
-        total = 1
-        for dim in self.dims:
-            total *= dim.npus
-        return total
+        return math.prod(dim.npus for dim in self.dims)
 
 
 def read_v2_network_doc(path: str) -> Any:

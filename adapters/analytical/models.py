@@ -22,6 +22,7 @@ import json
 from collections import deque
 from typing import Any
 
+from adapters.analytical.addressing import MixedRadix
 from adapters.analytical.config_v1 import parse_v1_network
 from adapters.analytical.config_v2 import NetworkConfigV2, parse_v2_network
 from adapters.analytical.topology_v1 import HierarchicalTopologyV1
@@ -91,16 +92,10 @@ class _Addressing:
 
     def __init__(self, config: NetworkConfigV2) -> None:
         self.config = config
-        self.sizes = [dim.npus for dim in config.dims]
-        self.strides = []
-        stride = 1
-        for size in self.sizes:
-            self.strides.append(stride)
-            stride *= size
+        addresses = MixedRadix([dim.npus for dim in config.dims])
+        self.sizes, self.strides = addresses.sizes, addresses.strides
+        self.coordinate = addresses.coordinate
         self.bw = [gb_per_s_to_bytes_per_ns(dim.bandwidth_gb_per_s) for dim in config.dims]
-
-    def coordinate(self, npu: int, dim: int) -> int:
-        return (npu // self.strides[dim]) % self.sizes[dim]
 
     def min_latency_ns(self) -> int:
         return min(int(dim.latency_ns) for dim in self.config.dims)

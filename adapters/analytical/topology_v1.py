@@ -12,6 +12,7 @@ Hops: Ring the shorter way round, FullyConnected 1, Switch 2. No contention.
 
 from __future__ import annotations
 
+from adapters.analytical.addressing import MixedRadix
 from orchestrator.errors import InputError
 from adapters.analytical.config_v1 import NetworkConfig
 from orchestrator.units import gb_per_s_to_bytes_per_ns
@@ -22,13 +23,9 @@ class HierarchicalTopologyV1:
 
     def __init__(self, config: NetworkConfig) -> None:
         self.config = config
-        self.sizes = [dim.npus for dim in config.dims]
-        self.strides = []
-        stride = 1
-        for size in self.sizes:
-            self.strides.append(stride)
-            stride *= size
-        self.npus_count = stride
+        self.addresses = MixedRadix([dim.npus for dim in config.dims])
+        self.npus_count = self.addresses.npus_count
+        self.coordinate = self.addresses.coordinate
         self._bw = []
         for index, dim in enumerate(config.dims):
             if dim.topology == "Ring":
@@ -45,9 +42,6 @@ class HierarchicalTopologyV1:
                                  + ")", config.path)
             self._bw.append(gb_per_s_to_bytes_per_ns(dim.bandwidth_gb_per_s) * factor)
         self._hops_fixed = {"FullyConnected": 1, "Switch": 2}
-
-    def coordinate(self, npu: int, dim: int) -> int:
-        return (npu // self.strides[dim]) % self.sizes[dim]
 
     def delay_ns(self, src: int, dst: int, size_bytes: int) -> int:
         """The 1.0 delay of one message from ``src`` to ``dst`` (integer ns)."""
