@@ -1,4 +1,7 @@
-"""The adapter spec: what a network model must provide, wherever it runs.
+"""The adapter specs: what a network or compute model must provide, wherever it runs.
+
+Network
+-------
 
 A network model only decides *when messages arrive*; matching sends with receives is the
 engine's business (orchestrator/cosim/port.py), so a model holds no handlers and can sit in
@@ -14,11 +17,20 @@ another process. The engine drives it in rounds (docs/cosim.md):
 
 Within one nanosecond a model processes its own events before injections stamped with that
 nanosecond, so a run gives the same result wherever the model runs.
+
+Compute
+-------
+A compute model answers how long one operation takes on one NPU: ``duration_ns(request)``.
+The duration is known the moment the request is issued (the compute model's lookahead is the
+whole duration), so the engine batches the requests of one instant into one round
+(docs/cosim.md). A model declares ``pure = True`` when a duration depends on the request
+alone; the engine then asks once per distinct request and reuses the answer.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
 NEVER = 1 << 62
 
@@ -42,6 +54,59 @@ class NetworkModel(ABC):
     @abstractmethod
     def next_event_ns(self) -> int:
         """Earliest pending event of the model, or ``NEVER``."""
+
+    def stats(self) -> dict[str, int]:
+        return {}
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeRequest:
+    """One operation to time. ``kind`` says which fields hold its shape:
+
+    * ``ops``: ``num_ops`` operations touching ``tensor_bytes`` bytes (Chakra COMP nodes);
+    * ``gemm``: an (M x K) by (K x N) matrix product;
+    * ``conv``: a convolution layer as SCALE-Sim describes one (IFMAP height and width, filter
+      height and width, channels, number of filters, stride).
+
+    Hashable, so a pure model's answers can be reused per distinct request.
+    """
+
+    kind: str
+    num_ops: int = 0
+    tensor_bytes: int = 0
+    m: int = 0
+    n: int = 0
+    k: int = 0
+    ifmap_h: int = 0
+    ifmap_w: int = 0
+    filter_h: int = 0
+    filter_w: int = 0
+    channels: int = 0
+    filters: int = 0
+    stride: int = 1
+
+    KINDS = ("ops", "gemm", "conv")
+
+    @classmethod
+    def ops(cls, num_ops: int, tensor_bytes: int) -> "ComputeRequest":
+        return cls("ops", num_ops=num_ops, tensor_bytes=tensor_bytes)
+
+    @classmethod
+    def gemm(cls, m: int, n: int, k: int) -> "ComputeRequest":
+        return cls("gemm", m=m, n=n, k=k)
+
+
+class ComputeModel(ABC):
+    kind = "compute"
+    pure = True          # a duration depends on the request alone
+
+    @abstractmethod
+    def duration_ns(self, request: ComputeRequest) -> int:
+        """How long the operation takes on one NPU (integer ns, >= 0)."""
+
+    def durations_ns(self, requests: list[ComputeRequest]) -> list[int]:
+        """A round's worth of requests; a model may override to batch its work."""
+        return [self.duration_ns(request) for request in requests]
 
     def stats(self) -> dict[str, int]:
         return {}

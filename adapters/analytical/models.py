@@ -18,7 +18,6 @@ the message starts its last hop, so it is reported then, never later than one ho
 from __future__ import annotations
 
 import heapq
-import json
 from collections import deque
 from typing import Any
 
@@ -28,7 +27,6 @@ from adapters.analytical.config_v2 import NetworkConfigV2, parse_v2_network
 from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 from adapters.base import NEVER, NetworkModel
 from orchestrator.engine.clock import EventQueue
-from orchestrator.errors import InputError
 from orchestrator.units import gb_per_s_to_bytes_per_ns
 
 
@@ -270,18 +268,13 @@ class AwareV2(_Counting):
         return {link.name: link.bytes_carried for link in self._links.values()}
 
 
-MODELS = ("analytical-v1", "analytical-v2", "analytical-v2-aware")
+def build_unaware_v1(doc: dict[str, Any], source: str) -> NetworkModel:
+    return UnawareV1(HierarchicalTopologyV1(parse_v1_network(doc, source)))
 
 
-def build_model(model: str, config: dict[str, Any] | str, source: str = "<adapter>"
-                ) -> NetworkModel:
-    """A model from its name and its configuration document (or the document as JSON text)."""
-    doc = json.loads(config) if isinstance(config, str) else config
-    if model == "analytical-v1":
-        return UnawareV1(HierarchicalTopologyV1(parse_v1_network(doc, source)))
-    if model == "analytical-v2":
-        return UnawareV2(parse_v2_network(doc, source))
-    if model == "analytical-v2-aware":
-        return AwareV2(parse_v2_network(doc, source))
-    raise InputError(f"unknown network model {model!r}; expected one of {', '.join(MODELS)}",
-                     source)
+def build_unaware_v2(doc: dict[str, Any], source: str) -> NetworkModel:
+    return UnawareV2(parse_v2_network(doc, source))
+
+
+def build_aware_v2(doc: dict[str, Any], source: str) -> NetworkModel:
+    return AwareV2(parse_v2_network(doc, source))

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.analytical.models import build_model
+from adapters.registry import build_network
 from orchestrator.cosim.client import AdapterError, InProcessClient, ZmqClient, spawn_adapter
 from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
@@ -32,7 +32,7 @@ def open_network(clock: EventQueue, model: str, config: dict[str, Any], npus_cou
                  semantics: str, where: AdapterPlacement, source: str) -> NetworkPort:
     """Connect the engine's network port to the model, wherever it is placed."""
     if where.endpoint is None and where.placement == "inprocess":
-        network_model = build_model(model, config, source)
+        network_model = build_network(model, config, source)
         return NetworkPort(clock, InProcessClient(network_model), network_model.lookahead_ns,
                            npus_count, semantics, not model.endswith("-aware"))
     if where.endpoint is None and where.placement not in PLACEMENTS:

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-from adapters.analytical.models import MODELS, build_model
+from adapters.registry import NETWORK_MODELS, build_network
 from adapters.base import NetworkModel
 from orchestrator.cosim import codec
 from orchestrator.errors import AstraCosimError
@@ -42,12 +42,12 @@ class NetworkServer:
 
     def on_hello(self, message) -> tuple[str, object]:
         self.said_hello = True
-        return "hello", codec.hello("network", MODELS)
+        return "hello", codec.hello("network", tuple(NETWORK_MODELS))
 
     def on_configure(self, message) -> tuple[str, object]:
         if not self.said_hello:
             raise codec.ProtocolError("configure before hello")
-        self.model = build_model(message.model, json.loads(message.config_json),
+        self.model = build_network(message.model, json.loads(message.config_json),
                                  f"<{message.model} configuration>")
         from orchestrator.cosim import cosim_pb2 as pb
         return "configured", pb.Configured(lookahead_ns=self.model.lookahead_ns)

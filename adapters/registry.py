@@ -1,0 +1,59 @@
+"""Which models exist, by name, and how to build one from its configuration document.
+
+The engine (in-process placement) and the adapter server (``astra-cosim adapter serve``) both
+build models here, so a model added to a table is available in every placement. Entries name
+their builder as ``module:function`` and are imported only when used: ns-3 and SCALE-Sim are
+optional extras and ns-3 alone takes seconds to import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any
+
+from adapters.base import ComputeModel, NetworkModel
+from orchestrator.errors import InputError
+
+NETWORK_MODELS: dict[str, str] = {
+    "analytical-v1": "adapters.analytical.models:build_unaware_v1",
+    "analytical-v2": "adapters.analytical.models:build_unaware_v2",
+    "analytical-v2-aware": "adapters.analytical.models:build_aware_v2",
+}
+
+COMPUTE_MODELS: dict[str, str] = {
+    "roofline": "adapters.roofline.model:build_roofline",
+}
+
+MODELS_BY_KIND = {"network": NETWORK_MODELS, "compute": COMPUTE_MODELS}
+
+
+def _builder(kind: str, name: str, source: str):
+    table = MODELS_BY_KIND[kind]
+    target = table.get(name)
+    if target is None:
+        raise InputError(f"unknown {kind} model {name!r}; expected one of {', '.join(table)}",
+                         source)
+    module, function = target.split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def _document(config: dict[str, Any] | str) -> dict[str, Any]:
+    return json.loads(config) if isinstance(config, str) else config
+
+
+def build_network(name: str, config: dict[str, Any] | str, source: str = "<adapter>"
+                  ) -> NetworkModel:
+    """A network model from its name and configuration (a mapping or its JSON text)."""
+    return _builder("network", name, source)(_document(config), source)
+
+
+def build_compute(name: str, config: dict[str, Any] | str, source: str = "<adapter>"
+                  ) -> ComputeModel:
+    """A compute model from its name and configuration (a mapping or its JSON text)."""
+    return _builder("compute", name, source)(_document(config), source)
+
+
+def build(kind: str, name: str, config: dict[str, Any] | str, source: str = "<adapter>"
+          ) -> NetworkModel | ComputeModel:
+    return _builder(kind, name, source)(_document(config), source)
