@@ -23,6 +23,7 @@ NETWORK_MODELS: dict[str, str] = {
 
 COMPUTE_MODELS: dict[str, str] = {
     "roofline": "adapters.roofline.model:build_roofline",
+    "scalesim": "adapters.scalesim.model:build_scalesim",
 }
 
 MODELS_BY_KIND = {"network": NETWORK_MODELS, "compute": COMPUTE_MODELS}

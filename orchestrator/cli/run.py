@@ -23,6 +23,10 @@ from orchestrator.experiment.load import load_experiment, validate_options
 from orchestrator.experiment.model import NETWORK_BACKENDS, Experiment
 from orchestrator.experiment.runner import simulate
 from orchestrator.output.files import write_results
+from orchestrator.output.instruments import (TRACE_ALL_NPUS_UP_TO, Instruments,
+                                             parse_npu_selection)
+from orchestrator.output.statistics import write_statistics
+from orchestrator.output.trace_events import write_trace
 from orchestrator.units import ns_to_us_text
 
 
@@ -51,7 +55,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--adapter-timeout", type=float, default=None, metavar="S",
                         help="seconds to wait for an adapter's answer (default 30)")
     parser.add_argument("--out", help="output folder (default: results/<experiment name>)")
-    parser.add_argument("--quiet", action="store_true", help="print nothing on success")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print nothing on success, and show no progress")
+    parser.add_argument("--trace", metavar="FILE", default=None,
+                        help="write a Chrome/Perfetto trace-event JSON of the run (open it in "
+                             "ui.perfetto.dev or chrome://tracing)")
+    parser.add_argument("--trace-npus", metavar="LIST", default="",
+                        help="NPUs to trace: ids and ranges like 0,1,8 or 0-7, or 'all' "
+                             f"(default: every NPU up to {TRACE_ALL_NPUS_UP_TO}, else NPU 0)")
     parser.set_defaults(handler=run_command)
 
 
@@ -106,12 +117,24 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
 def run_command(args: argparse.Namespace) -> int:
     experiment = _experiment_from_args(args)
     out_dir = args.out or os.path.join("results", experiment.name)
+    if args.trace_npus and not args.trace:
+        raise InputError("--trace-npus selects the NPUs of a trace; add --trace FILE")
+    if args.trace_npus:
+        parse_npu_selection(args.trace_npus)          # bad lists fail before the run
+    instruments = Instruments(trace=bool(args.trace), trace_npus=args.trace_npus,
+                              progress=not args.quiet and sys.stderr.isatty())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = simulate(experiment)
+        result = simulate(experiment, instruments)
     for warning in caught:
         print(f"astra-cosim: warning: {warning.message}", file=sys.stderr)
     write_results(result, out_dir)
+    write_statistics(result, instruments.recorder, out_dir)
+    if args.trace:
+        size = write_trace(result, instruments.recorder, args.trace)
+        if not args.quiet:
+            print(f"trace of NPU(s) {_npu_list(instruments.recorder.npus)} in {args.trace} "
+                  f"({size / 1e6:.1f} MB)")
     if not args.quiet:
         print(f"{'run':<24} {'total (us)':>14} {'compute (us)':>14} {'exposed comm (us)':>18}")
         print(f"{result.name:<24} {ns_to_us_text(result.total_ns):>14} "
@@ -119,3 +142,16 @@ def run_command(args: argparse.Namespace) -> int:
               f"{ns_to_us_text(result.exposed_comm_ns):>18}")
         print(f"results in {out_dir}/")
     return 0
+
+
+def _npu_list(npus: set[int]) -> str:
+    """0-7,16: the traced NPUs, short."""
+    ordered = sorted(npus)
+    parts = []
+    start = previous = ordered[0]
+    for npu in ordered[1:] + [-1]:
+        if npu != previous + 1:
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+            start = npu
+        previous = npu
+    return ",".join(parts)

@@ -20,6 +20,7 @@ from orchestrator.cosim.placement import open_network
 from orchestrator.experiment.execution import cosim_metrics, run_to_end
 from orchestrator.experiment.system_file import (
     COLLECTIVE_KEYS, SystemConfig, load_v1_system, system_from_mapping)
+from orchestrator.output.instruments import Instruments, observe
 from orchestrator.output.results import LayerStats, RunResult
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.costs import V1_REDUCTION, endpoint_delay_cycles
@@ -88,7 +89,7 @@ def _layer_runtimes(workload: TextWorkload, compute_scale: float, comm_scale: fl
     return runtimes
 
 
-def simulate_v1(experiment: Experiment) -> RunResult:
+def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) -> RunResult:
     options = experiment.options
     if experiment.network_backend != "analytical":
         raise InputError(f"--network-backend {experiment.network_backend} needs ASTRA-sim 2.x "
@@ -151,7 +152,8 @@ def simulate_v1(experiment: Experiment) -> RunResult:
         loop = workload.loop_cls(workload.layers, workload.header, dims)
         runtimes = _layer_runtimes(workload, options.compute_scale, options.comm_scale)
         drivers.append(WorkloadDriver(npu, loop, runtimes, options.num_passes))
-    finish_ns = run_to_end(clock, network, drivers, context, _waiting_on)
+    with observe(instruments, clock, network, drivers):
+        finish_ns = run_to_end(clock, network, drivers, context, _waiting_on)
     first = drivers[0]
     return RunResult(
         name=experiment.name,

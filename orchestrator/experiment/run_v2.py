@@ -21,6 +21,7 @@ from orchestrator.experiment.model import Experiment
 from orchestrator.experiment.execution import cosim_metrics, run_to_end
 from orchestrator.experiment.run_v1 import implementations
 from orchestrator.experiment.system_json import load_v2_system, parse_v2_system
+from orchestrator.output.instruments import Instruments, observe
 from orchestrator.output.results import RunResult
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.config import SystemConfig
@@ -58,7 +59,7 @@ class _MissingMemoryBandwidth:
                          "(e.g. \"local-mem-bw\": 1600)", self.path)
 
 
-def simulate_v2(experiment: Experiment) -> RunResult:
+def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) -> RunResult:
     options = experiment.options
     source = experiment.source or "<experiment>"
     if options.num_passes != 1:
@@ -109,9 +110,12 @@ def simulate_v2(experiment: Experiment) -> RunResult:
                            comm_scale=options.comm_scale, replay_only=system.replay_only,
                            groups=groups)
                for npu_id, trace in enumerate(traces)]
+    if instruments is not None:
+        instruments.link_gb_per_s = [dim.bandwidth_gb_per_s for dim in network_config.dims]
     try:
-        finish_ns = run_to_end(clock, network, drivers, context,
-                               lambda driver: "nodes " + ", ".join(driver.outstanding()[:4]))
+        with observe(instruments, clock, network, drivers):
+            finish_ns = run_to_end(clock, network, drivers, context,
+                                   lambda driver: "nodes " + ", ".join(driver.outstanding()[:4]))
     except SimulationError as exc:
         stuck = next(d for d in drivers if d.finished_ns is None)
         raise SimulationError(f"{stuck.trace.path}: {exc}") from None

@@ -13,6 +13,7 @@ import os
 
 from orchestrator.errors import InputError
 from orchestrator.experiment.model import Experiment
+from orchestrator.output.instruments import Instruments
 from orchestrator.output.results import RunResult
 from orchestrator.workload.chakra import trace_path
 
@@ -30,9 +31,10 @@ def input_format(workload: str) -> str:
                      workload)
 
 
-def simulate(experiment: Experiment) -> RunResult:
+def simulate(experiment: Experiment, instruments: Instruments | None = None) -> RunResult:
+    """Run it; ``instruments`` (statistics, trace, progress) records into itself."""
     if input_format(experiment.workload) == "v1":
         from orchestrator.experiment.run_v1 import simulate_v1
-        return simulate_v1(experiment)
+        return simulate_v1(experiment, instruments)
     from orchestrator.experiment.run_v2 import simulate_v2
-    return simulate_v2(experiment)
+    return simulate_v2(experiment, instruments)

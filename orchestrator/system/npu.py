@@ -33,6 +33,7 @@ from orchestrator.system.streams import DataSet, Stream
 
 if TYPE_CHECKING:
     from orchestrator.cosim.port import NetworkPort
+    from orchestrator.output.recorder import Recorder
 
 HIGHEST_PRIORITY = 100_000_000
 
@@ -75,6 +76,8 @@ class Npu:
         self._dataset_counter = 0
         self._tree_parity: dict[tuple[str, int], int] = {}
         self.active_datasets: dict[int, DataSet] = {}
+        # statistics / trace hook (orchestrator/output/recorder.py), checked once per chunk
+        self.recorder: Recorder | None = None
 
     # -- time -------------------------------------------------------------------------------
     @property
@@ -178,7 +181,8 @@ class Npu:
 
     def phase_finished(self, stream: Stream) -> None:
         """Called by an algorithm when this NPU's part of the stream's phase is done."""
-        stream.phase_log.append((stream.phase.dim, stream.started_ns, self.clock.now_ns))
+        stream.phase_log.append((stream.phase.dim, stream.queued_ns, stream.started_ns,
+                                 self.clock.now_ns))
         barrier = self.context.barrier
         if barrier is not None:
             released = barrier.arrive(self, stream)
@@ -195,6 +199,8 @@ class Npu:
         last = stream.phase_index == len(stream.phases) - 1
         queues = self.queues
         if last:
+            if self.recorder is not None:
+                self.recorder.chunk_done(self.id, stream)
             dataset = stream.dataset
             dataset.finished_streams += 1
             if dataset.finished_streams == dataset.total_streams:
@@ -205,6 +211,7 @@ class Npu:
             queues.stream_removed(previous)
             return
         stream.phase_index += 1
+        stream.queued_ns = self.clock.now_ns
         stream.queue = stream.phase.queue
         stream.initialized = False
         if previous >= 0:

@@ -59,8 +59,10 @@ class Stream:
     queue: int = -1
     initialized: bool = False      # running in its queue (counted against the active limit)
     algorithm: PhaseAlgorithm | None = None
-    started_ns: int = 0
-    phase_log: list[tuple[int, int, int]] = field(default_factory=list)  # (dim, start, end)
+    queued_ns: int = 0             # entered the current phase's queue
+    started_ns: int = 0            # became active in it
+    # per finished phase: (dim, queued, started, ended) in ns
+    phase_log: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     @property
     def phase(self) -> Phase:

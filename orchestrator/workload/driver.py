@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 
+from orchestrator.output.recorder import Recorder
 from orchestrator.output.results import LayerStats
 from orchestrator.system.npu import Npu
 from orchestrator.system.streams import DataSet
@@ -56,6 +57,7 @@ class WorkloadDriver:
         self.loop = loop
         self.layers = layers
         self._steps: Iterator[Step] = loop.run(num_passes)
+        self.num_passes = num_passes
         self._pending: Step | None = None   # a Wait / IssueBlocking being waited on
         self._timed_wait = False            # suspended on a compute or tick event
         self._draining = False              # loop done: waiting for injected chunks
@@ -63,6 +65,7 @@ class WorkloadDriver:
         self.compute_ns = 0
         self._resume_after_delay = self.resume_after_delay
         self._after_update = self.after_update
+        self.recorder: Recorder | None = None      # statistics / trace hook, per layer step
 
     # -- stepping ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -96,6 +99,9 @@ class WorkloadDriver:
                 setattr(runtime.stats, f"{step.kind}_compute_ns",
                         getattr(runtime.stats, f"{step.kind}_compute_ns") + cycles)
                 if cycles > 0:
+                    if self.recorder is not None:
+                        self.recorder.compute_span(npu.id, npu.now_ns, cycles, step.layer.name,
+                                                   step.kind)
                     self._timed_wait = True
                     npu.register_event(cycles, self._resume_after_delay, None)
                     return
@@ -136,7 +142,10 @@ class WorkloadDriver:
         return True
 
     def _collective_done(self, dataset: DataSet) -> None:
-        runtime, _kind = dataset.context
+        runtime, kind = dataset.context
+        if self.recorder is not None:
+            name = runtime.layer.name
+            self.recorder.collective_done(self.npu.id, dataset, f"{name}.{kind}", name)
         self.npu.register_event(runtime.update_delay, self._after_update, dataset)
 
     def after_update(self, dataset: DataSet) -> None:
@@ -156,6 +165,8 @@ class WorkloadDriver:
         outstanding.remove(dataset)
         if wake:
             setattr(stats, f"{kind}_exposed_ns", getattr(stats, f"{kind}_exposed_ns") + exposed)
+            if self.recorder is not None:
+                self.recorder.wait_span(self.npu.id, now - exposed, now, runtime.layer.name, kind)
             self.call()
         self.npu.streams_finished += dataset.total_streams
         if self._draining:

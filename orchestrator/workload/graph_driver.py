@@ -23,6 +23,7 @@ import heapq
 from dataclasses import dataclass
 
 from orchestrator.errors import InputError
+from orchestrator.output.recorder import Recorder
 from orchestrator.system.groups import CommGroup, GroupTable
 from orchestrator.system.npu import Npu
 from orchestrator.system.streams import DataSet
@@ -74,6 +75,7 @@ class GraphDriver:
         self.cpu_compute_ns = 0
         self.finished_ns: int | None = None
         self._complete = self.complete
+        self.recorder: Recorder | None = None      # statistics / trace hook, per node
         self._load(trace)
 
     def _load(self, trace: chakra.Trace) -> None:
@@ -213,6 +215,9 @@ class GraphDriver:
                 self.cpu_compute_ns += runtime
             else:
                 self.gpu_compute_ns += runtime
+            if self.recorder is not None:
+                self.recorder.compute_span(self.npu.id, self.npu.now_ns, runtime, node.name,
+                                           "cpu" if slot == CPU else "gpu")
             self.npu.register_event(runtime, self._complete, node.id)
             return
         if kind == chakra.NodeType.COMM_COLL_NODE:
@@ -279,6 +284,9 @@ class GraphDriver:
         return group
 
     def _collective_done(self, dataset: DataSet) -> None:
+        if self.recorder is not None:
+            name = self._nodes[dataset.context].name
+            self.recorder.collective_done(self.npu.id, dataset, name, name)
         self.complete(dataset.context)
 
     def _issue_point_to_point(self, node: Node, slot: int) -> None:

@@ -12,6 +12,7 @@ reads like the prose of the reference semantics and never touches the event queu
 * ``IssueBlocking(layer, kind, policy)``: start it and wait until it has finished;
 * ``Wait(layer, kind)``: wait until that collective (if outstanding) has finished.
 
+``run`` walks its passes with ``for _ in self.passes(num_passes)`` so progress can be shown.
 When ``run`` returns, the NPU waits for all of its collectives and then finishes, as 1.0's
 ``check_for_sim_end`` does. Subclasses must define ``run``; they may override
 ``parse_header`` (extra header tokens), ``validate`` (cross-checks against the layers),
@@ -111,6 +112,15 @@ class TrainingLoop:
         self.layers = layers
         self.header = header
         self._dims = dims
+        self.passes_started = 0
+
+    def passes(self, num_passes: int) -> Iterator[int]:
+        """The pass loop of ``run``: counts the passes begun, which the progress display
+        reads (from another thread) to estimate the time left; the count costs nothing per
+        event."""
+        for index in range(num_passes):
+            self.passes_started = index + 1
+            yield index
 
     # -- configuration -------------------------------------------------------------------
     @classmethod

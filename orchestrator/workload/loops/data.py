@@ -21,7 +21,7 @@ class DataParallel(TrainingLoop):
         return {"fwd": NO_DIMS, "ig": NO_DIMS, "wg": ALL_DIMS}
 
     def run(self, num_passes: int) -> Iterator[Step]:
-        for _ in range(num_passes):
+        for _ in self.passes(num_passes):
             yield from self.forward()
             yield from self.backward()
 

@@ -21,6 +21,6 @@ class DistributedInference(TrainingLoop):
         return {"fwd": ALL_DIMS, "ig": ALL_DIMS, "wg": NO_DIMS}
 
     def run(self, num_passes: int) -> Iterator[Step]:
-        for _ in range(num_passes):
+        for _ in self.passes(num_passes):
             for layer in self.layers:
                 yield from blocking_forward(layer)

@@ -58,7 +58,7 @@ class HybridDlrm(TrainingLoop):
     def run(self, num_passes: int) -> Iterator[Step]:
         last_bottom = self.header["last_bottom_layer"]
         embedding = self.layers[0]
-        for _ in range(num_passes):
+        for _ in self.passes(num_passes):
             for layer in self.layers:
                 yield Wait(layer, "wg")
                 yield Compute(layer, "fwd")

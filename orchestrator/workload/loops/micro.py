@@ -20,5 +20,5 @@ class MicroBenchmark(TrainingLoop):
         return {"fwd": NO_DIMS, "ig": NO_DIMS, "wg": ALL_DIMS}
 
     def run(self, num_passes: int) -> Iterator[Step]:
-        for _ in range(num_passes):
+        for _ in self.passes(num_passes):
             yield Issue(self.layers[0], "wg", "NONE")

@@ -38,7 +38,7 @@ class ModelParallel(TrainingLoop):
         return POLICY_DIMENSIONS["MODEL"]
 
     def run(self, num_passes: int) -> Iterator[Step]:
-        for _ in range(num_passes):
+        for _ in self.passes(num_passes):
             for layer in self.layers:
                 yield from blocking_forward(layer)
             for layer in reversed(self.layers):

@@ -86,7 +86,7 @@ class HybridTransformer(TrainingLoop):
         return split_dimensions(mp_boundary)
 
     def run(self, num_passes: int) -> Iterator[Step]:
-        for _ in range(num_passes):
+        for _ in self.passes(num_passes):
             for layer in self.layers:
                 yield from blocking_forward(layer)
             for layer in reversed(self.layers):

@@ -1,0 +1,1 @@
+"""SCALE-Sim (systolic-array cycle simulator) as a compute adapter; needs the scalesim extra."""

@@ -1,0 +1,129 @@
+"""What a run is asked to record and show besides its result: statistics, a trace, progress.
+
+The runners call ``observe(instruments, clock, network, drivers)`` around the event loop. With
+``instruments`` None (library use, tests, benchmarks) it does nothing at all. Otherwise it
+gives a ``Recorder`` to the NPUs whose spans are wanted (NPU 0 for the statistics, which
+report NPU 0 as the reference does, plus the NPUs selected for the trace), starts the progress
+display when asked, and after the run reads per-link counters from the network model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator.errors import InputError
+from orchestrator.output.recorder import Recorder
+from orchestrator.units import gb_per_s_to_bytes_per_ns
+
+# A network model's stats() may carry per-link byte counters under keys "link_bytes/<link>"
+# (a flat map travels through the protocol's Goodbye); in-process models may instead offer
+# link_bytes() -> {link: bytes}.
+LINK_BYTES_PREFIX = "link_bytes/"
+TRACE_ALL_NPUS_UP_TO = 16
+
+
+@dataclass
+class Instruments:
+    """Options of one run's instrumentation, and what it recorded."""
+
+    trace: bool = False
+    trace_npus: str = ""          # --trace-npus text; "" = every NPU up to 16, else NPU 0
+    progress: bool = False
+    link_gb_per_s: Sequence[float] = ()           # per dimension, for link utilisation
+    recorder: Recorder = field(default_factory=Recorder)
+    npus_count: int = 0
+
+    def traced(self, npus_count: int) -> frozenset[int]:
+        """The NPUs whose spans go into the trace."""
+        if not self.trace:
+            return frozenset()
+        if not self.trace_npus:
+            count = npus_count if npus_count <= TRACE_ALL_NPUS_UP_TO else 1
+            return frozenset(range(count))
+        chosen = parse_npu_selection(self.trace_npus)
+        return frozenset(range(npus_count)) if chosen is None else chosen
+
+    def selected(self, npus_count: int) -> frozenset[int]:
+        """The NPUs that get a recorder: NPU 0 (statistics) and the traced ones."""
+        wanted = {0} | set(self.traced(npus_count))
+        beyond = sorted(npu for npu in wanted if npu >= npus_count)
+        if beyond:
+            raise InputError(f"--trace-npus: found NPU {beyond[0]}; this network has "
+                             f"{npus_count} NPUs (0..{npus_count - 1})")
+        return frozenset(wanted)
+
+
+def parse_npu_selection(text: str) -> frozenset[int] | None:
+    """``0,1,8`` or ``0-7,16`` -> NPU ids; ``all`` -> None (every NPU)."""
+    if text.strip() == "all":
+        return None
+    npus: set[int] = set()
+    for item in text.split(","):
+        first, sep, last = item.strip().partition("-")
+        try:
+            low = int(first)
+            high = int(last) if sep else low
+        except ValueError:
+            raise InputError(f"--trace-npus: found {item.strip()!r}; expected NPU ids like "
+                             "0,1,8 or ranges like 0-7, or 'all'") from None
+        if low < 0 or high < low:
+            raise InputError(f"--trace-npus: found {item.strip()!r}; expected ids >= 0 and "
+                             "ranges low-high with low <= high")
+        npus.update(range(low, high + 1))
+    return frozenset(npus)
+
+
+@contextmanager
+def observe(instruments: Instruments | None, clock: Any, network: Any,
+            drivers: Sequence[Any]) -> Iterator[None]:
+    """Wrap a run's event loop (see the module docstring); a no-op for None."""
+    if instruments is None:
+        yield
+        return
+    instruments.npus_count = len(drivers)
+    for npu in instruments.selected(len(drivers)):
+        drivers[npu].recorder = instruments.recorder
+        drivers[npu].npu.recorder = instruments.recorder
+    instruments.recorder.npus = set(instruments.traced(len(drivers)))
+    display = None
+    if instruments.progress:
+        from orchestrator.output.progress import ProgressDisplay
+        display = ProgressDisplay(clock, drivers)
+        display.start()
+    try:
+        yield
+    finally:
+        if display is not None:
+            display.stop()
+    _read_links(instruments, network)
+
+
+def _read_links(instruments: Instruments, network: Any) -> None:
+    """Per-link bytes from the model (in-process) or its final stats (any placement)."""
+    client = network.client
+    stats = dict(getattr(client, "final_stats", {}) or {})
+    recorder = instruments.recorder
+    recorder.network_stats = {key: value for key, value in stats.items()
+                              if not key.startswith(LINK_BYTES_PREFIX)}
+    links = {key[len(LINK_BYTES_PREFIX):]: int(value) for key, value in stats.items()
+             if key.startswith(LINK_BYTES_PREFIX)}
+    model = getattr(client, "model", None)
+    if not links and model is not None and hasattr(model, "link_bytes"):
+        links = dict(model.link_bytes())
+    recorder.links = links
+    for name in links:
+        dim = _link_dimension(name)
+        if dim is not None and dim < len(instruments.link_gb_per_s):
+            recorder.link_bytes_per_ns[name] = gb_per_s_to_bytes_per_ns(
+                instruments.link_gb_per_s[dim])
+
+
+def _link_dimension(name: str) -> int | None:
+    """``dim1[0]:3->4`` -> 1; None for names that do not say their dimension."""
+    if not name.startswith("dim"):
+        return None
+    digits = name[3:].split("[", 1)[0]
+    return int(digits) if digits.isdigit() else None

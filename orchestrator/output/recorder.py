@@ -1,0 +1,128 @@
+"""What a run records beyond its result: compute spans, waits, collectives and chunk phases.
+
+The engine's hot paths never see this module. Hooks sit at collective, chunk, layer and node
+granularity (``Npu._advance`` when a chunk leaves its last phase, the workload drivers when
+they compute, wait or see a collective finish) and each is one ``is not None`` test on an
+attribute that stays None unless the run asked for statistics or a trace. Only the NPUs the
+run selected get a recorder, so a 256-NPU run traced on NPU 0 records 1/256 of the chunks.
+
+Times are integer ns of simulated time, as everywhere in the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestrator.system.streams import DataSet, Stream
+
+
+@dataclass(slots=True, frozen=True)
+class ComputeSpan:
+    npu: int
+    start_ns: int
+    duration_ns: int
+    name: str              # the layer (1.0) or the Chakra node (2.x)
+    kind: str              # fwd / ig / wg (1.0), gpu / cpu (2.x)
+
+
+@dataclass(slots=True, frozen=True)
+class WaitSpan:
+    """The training loop sat waiting for a collective: exposed communication (1.0)."""
+
+    npu: int
+    start_ns: int
+    end_ns: int
+    layer: str
+    kind: str
+
+
+@dataclass(slots=True, frozen=True)
+class PhaseSpan:
+    """One chunk's part of one phase on one NPU."""
+
+    kind: str              # the collective the phase runs (REDUCESCATTER, ALLREDUCE, ...)
+    dim: int
+    algorithm: str         # upstream token: ring, direct, halvingDoubling, doubleBinaryTree
+    ring_size: int
+    size_bytes: int
+    queued_ns: int         # entered the dimension's queue
+    start_ns: int          # became active (its first packet was inserted)
+    end_ns: int            # this NPU's part was done
+
+
+@dataclass(slots=True)
+class CollectiveRecord:
+    """One collective on one NPU, with the phases of each of its chunks."""
+
+    npu: int
+    dataset_id: int
+    kind: str
+    size_bytes: int
+    start_ns: int
+    end_ns: int
+    label: str             # "layer.kind" (1.0) or the node name (2.x)
+    layer: str
+    chunks: list[list[PhaseSpan]] = field(default_factory=list)
+
+    @property
+    def participants(self) -> int:
+        """NPUs taking part: the product of the ring sizes of the dimensions it spans."""
+        sizes: dict[int, int] = {}
+        for phases in self.chunks[:1]:
+            for phase in phases:
+                sizes[phase.dim] = phase.ring_size
+        count = 1
+        for size in sizes.values():
+            count *= size
+        return count
+
+    @property
+    def algorithms(self) -> str:
+        seen: dict[int, str] = {}
+        for phases in self.chunks[:1]:
+            for phase in phases:
+                seen.setdefault(phase.dim, phase.algorithm)
+        return "/".join(f"{name}@dim{dim}" for dim, name in sorted(seen.items()))
+
+
+def algorithm_token(cls: type) -> str:
+    """``HalvingDoubling`` -> ``halvingDoubling``: the registry token of an algorithm class."""
+    name = cls.__name__
+    return name[0].lower() + name[1:]
+
+
+class Recorder:
+    """Collects spans from the NPUs that carry it; see the module docstring for the hooks."""
+
+    def __init__(self) -> None:
+        self.compute: list[ComputeSpan] = []
+        self.waits: list[WaitSpan] = []
+        self.collectives: list[CollectiveRecord] = []
+        # chunks finish before their DataSet's owner hears of it: park them by (npu, dataset)
+        self._chunks: dict[tuple[int, int], list[list[PhaseSpan]]] = {}
+        self.npus: set[int] = set()
+        self.links: dict[str, int] = {}                  # link name -> bytes carried
+        self.link_bytes_per_ns: dict[str, float] = {}    # where the bandwidth is known
+        self.network_stats: dict[str, float] = {}
+
+    # -- hooks -------------------------------------------------------------------------------
+    def compute_span(self, npu: int, start_ns: int, duration_ns: int, name: str,
+                     kind: str) -> None:
+        self.compute.append(ComputeSpan(npu, start_ns, duration_ns, name, kind))
+
+    def wait_span(self, npu: int, start_ns: int, end_ns: int, layer: str, kind: str) -> None:
+        self.waits.append(WaitSpan(npu, start_ns, end_ns, layer, kind))
+
+    def chunk_done(self, npu: int, stream: Stream) -> None:
+        phases = [PhaseSpan(phase.kind, phase.dim, algorithm_token(phase.algorithm),
+                            phase.ring.size, phase.size_bytes, queued, start, end)
+                  for phase, (_dim, queued, start, end) in zip(stream.phases, stream.phase_log)]
+        self._chunks.setdefault((npu, stream.dataset.id), []).append(phases)
+
+    def collective_done(self, npu: int, dataset: DataSet, label: str, layer: str) -> None:
+        chunks = self._chunks.pop((npu, dataset.id), [])
+        self.collectives.append(CollectiveRecord(
+            npu, dataset.id, dataset.kind, dataset.size_bytes, dataset.created_ns,
+            dataset.finished_ns, label, layer, chunks))
