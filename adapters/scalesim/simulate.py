@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import warnings
 from dataclasses import dataclass
 
 from adapters.base import ComputeRequest
@@ -135,7 +136,9 @@ def _run_scalesim(config: ScaleSimConfig, layer: Layer, source: str) -> int:
         layer.filters, layer.stride, layer.stride, 1, 1])
     topology.topo_calc_hyperparams()
     simulator = single_layer_sim()
-    with contextlib.redirect_stdout(io.StringIO()):      # SCALE-Sim prints progress notes
+    # SCALE-Sim prints progress notes, and numpy warns about its array-to-int conversions
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         simulator.set_params(layer_id=0, config_obj=cfg, topology_obj=topology,
                              layout_obj=layouts(), verbose=False)
         simulator.run()
