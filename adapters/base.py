@@ -37,6 +37,9 @@ NEVER = 1 << 62
 
 class NetworkModel(ABC):
     kind = "network"
+    # True when every arrival is known the moment its message is injected (no internal
+    # dynamics): such a model can be synchronised even without lookahead, one round per send.
+    decides_at_injection = False
 
     @property
     @abstractmethod

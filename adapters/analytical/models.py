@@ -47,6 +47,8 @@ class _Counting(NetworkModel):
 class _DelayModel(_Counting):
     """Contention-free: an arrival is decided at injection."""
 
+    decides_at_injection = True
+
     def __init__(self, npus_count: int, lookahead: int) -> None:
         super().__init__(npus_count)
         self._lookahead = lookahead

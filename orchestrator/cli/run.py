@@ -1,6 +1,8 @@
 """``astra-cosim run``: one simulation, from upstream files or an experiment YAML.
 
     astra-cosim run --workload W --system S --network N [--network-backend analytical]
+                    [--network-option KEY=VALUE ...] [--compute-backend roofline]
+                    [--compute-config FILE] [--placement process] [--transport ipc]
                     [--num-passes N] [--comm-scale X] [--compute-scale X]
                     [--injection-scale X] --out DIR
     astra-cosim run EXPERIMENT.yaml [--out DIR]
@@ -17,10 +19,13 @@ import os
 import sys
 import warnings
 
-from orchestrator.cosim.placement import AdapterPlacement
+import yaml
+
+from orchestrator.cosim.placement import TRANSPORTS, AdapterPlacement
 from orchestrator.errors import InputError
-from orchestrator.experiment.load import load_experiment, validate_options
-from orchestrator.experiment.model import NETWORK_BACKENDS, Experiment
+from orchestrator.experiment.load import load_experiment, read_mapping, validate_options
+from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, ComputeChoice,
+                                           Experiment)
 from orchestrator.experiment.runner import simulate
 from orchestrator.output.files import write_results
 from orchestrator.output.instruments import (TRACE_ALL_NPUS_UP_TO, Instruments,
@@ -41,6 +46,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--network", help="network file: 1.0 JSON, or 2.x YAML")
     parser.add_argument("--network-backend", default=None,
                         help=f"network backend: {', '.join(NETWORK_BACKENDS)} (default analytical)")
+    parser.add_argument("--network-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a backend-specific network setting (e.g. ns3's "
+                             "topology_file=FILE); repeat for more")
+    parser.add_argument("--compute-backend", default=None, choices=COMPUTE_BACKENDS,
+                        help="time operations that carry a shape (Chakra num_ops, GEMMs) with "
+                             "this compute adapter")
+    parser.add_argument("--compute-config", default=None, metavar="FILE",
+                        help="the compute adapter's settings (YAML/JSON mapping); roofline "
+                             "defaults to the system file's peak-perf and local-mem-bw")
     parser.add_argument("--num-passes", type=int, default=None)
     parser.add_argument("--comm-scale", type=float, default=None)
     parser.add_argument("--compute-scale", type=float, default=None)
@@ -48,10 +62,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--comm-group", default=None,
                         help="communicator groups JSON {name: [npus]} (2.x inputs only)")
     parser.add_argument("--placement", default=None, choices=("inprocess", "process"),
-                        help="where the network adapter runs (default inprocess, or the "
-                             "experiment's network.placement)")
+                        help="where the adapters run (default inprocess, or the experiment's "
+                             "network/compute placement)")
+    parser.add_argument("--transport", default=None, choices=TRANSPORTS,
+                        help="how the engine reaches adapters it spawns (default tcp loopback)")
     parser.add_argument("--adapter", action="append", default=[], metavar="KIND=ENDPOINT",
-                        help="use a running adapter server, e.g. network=tcp://host:5555")
+                        help="use a running adapter server, e.g. network=tcp://host:5555 or "
+                             "compute=ipc:///tmp/compute.sock")
     parser.add_argument("--adapter-timeout", type=float, default=None, metavar="S",
                         help="seconds to wait for an adapter's answer (default 30)")
     parser.add_argument("--out", help="output folder (default: results/<experiment name>)")
@@ -99,19 +116,53 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
                          f"one of {', '.join(NETWORK_BACKENDS)}")
     if args.comm_group:
         experiment = dataclasses.replace(experiment, comm_group=args.comm_group)
-    endpoint = None
+    if args.network_option:
+        experiment = dataclasses.replace(experiment, network_options=(
+            experiment.network_options | _key_values(args.network_option, "--network-option")))
+    compute = experiment.compute
+    if args.compute_backend or args.compute_config:
+        config = read_mapping(args.compute_config, "--compute-config") \
+            if args.compute_config else (compute.config if compute else {})
+        compute = ComputeChoice(args.compute_backend or (compute.backend if compute else
+                                                         "roofline"),
+                                config, compute.placement if compute else AdapterPlacement())
+    endpoints: dict[str, str] = {}
     for item in args.adapter:
         kind, sep, value = item.partition("=")
-        if kind != "network" or not sep or not value:
-            raise InputError(f"--adapter: found {item!r}; expected network=tcp://HOST:PORT")
-        endpoint = value
+        if kind not in ("network", "compute") or not sep or "://" not in value:
+            raise InputError(f"--adapter: found {item!r}; expected network=tcp://HOST:PORT or "
+                             "compute=tcp://HOST:PORT")
+        endpoints[kind] = value
+    if "compute" in endpoints and compute is None:
+        raise InputError("--adapter compute=...: no compute backend is chosen; add "
+                         "--compute-backend")
     if args.adapter_timeout is not None and args.adapter_timeout <= 0:
         raise InputError("--adapter-timeout must be > 0")
-    current = experiment.placement
-    experiment = dataclasses.replace(experiment, placement=AdapterPlacement(
-        args.placement or current.placement, endpoint or current.endpoint,
-        args.adapter_timeout if args.adapter_timeout is not None else current.timeout_s))
-    return experiment
+
+    def where(current: AdapterPlacement, kind: str) -> AdapterPlacement:
+        return AdapterPlacement(
+            args.placement or current.placement, endpoints.get(kind, current.endpoint),
+            args.adapter_timeout if args.adapter_timeout is not None else current.timeout_s,
+            args.transport or current.transport)
+
+    experiment = dataclasses.replace(experiment, placement=where(experiment.placement, "network"))
+    if compute is not None:
+        compute = dataclasses.replace(compute, placement=where(compute.placement, "compute"))
+    return dataclasses.replace(experiment, compute=compute)
+
+
+def _key_values(items: list[str], flag: str) -> dict[str, object]:
+    """KEY=VALUE pairs; each value read as a YAML scalar (numbers and booleans typed)."""
+    pairs: dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"{flag}: found {item!r}; expected KEY=VALUE")
+        try:
+            pairs[key] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            pairs[key] = value
+    return pairs
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from adapters.base import NetworkModel
+from adapters.base import ComputeModel, ComputeRequest, NetworkModel
 from orchestrator.cosim import codec
 from orchestrator.errors import AstraCosimError
 
@@ -33,6 +33,7 @@ class InProcessClient:
         self.endpoint = "in-process"
         self.wait_s = 0.0
         self.bytes_moved = 0
+        self.final_stats: dict[str, float] = {}
 
     def round(self, grant_ns: int, injections: list[tuple[int, int, int, int, int]]
               ) -> tuple[list[tuple[int, int]], int]:
@@ -43,7 +44,28 @@ class InProcessClient:
         return arrivals, model.next_event_ns()
 
     def close(self) -> None:
-        pass
+        self.final_stats = {key: float(value) for key, value in self.model.stats().items()}
+
+
+class InProcessComputeClient:
+    """A compute model called directly; the same rounds as over ZeroMQ."""
+
+    def __init__(self, model: ComputeModel, name: str = "compute") -> None:
+        self.model = model
+        self.name = name
+        self.endpoint = "in-process"
+        self.wait_s = 0.0
+        self.bytes_moved = 0
+        self.final_stats: dict[str, float] = {}
+
+    def compute_round(self, grant_ns: int, requests: list[tuple[int, int, ComputeRequest]]
+                      ) -> list[tuple[int, int]]:
+        durations = self.model.durations_ns([request for _, _, request in requests])
+        return [(op, grant_ns + duration)
+                for (op, _, _), duration in zip(requests, durations)]
+
+    def close(self) -> None:
+        self.final_stats = {key: float(value) for key, value in self.model.stats().items()}
 
 
 def _free_tcp_port() -> int:
@@ -65,6 +87,7 @@ class ZmqClient:
         self.process = process
         self.wait_s = 0.0
         self.bytes_moved = 0
+        self.final_stats: dict[str, float] = {}
         self._seq = 0
         self._clock_now = clock_now
         self._context = zmq.Context.instance()
@@ -117,7 +140,8 @@ class ZmqClient:
                 f"{self._clock_now()} ns, request {self._seq})")
 
     # -- protocol -----------------------------------------------------------------------------
-    def handshake(self, model: str, config_json: str) -> int:
+    def handshake(self, model: str, config_json: str):
+        """Hello, then configure; returns the adapter's Configured message."""
         kind, hello = self._request("hello", codec.hello("engine"))
         if kind != "hello":
             raise AdapterError(f"{self.name} adapter at {self.endpoint} answered the handshake "
@@ -128,7 +152,7 @@ class ZmqClient:
         kind, configured = self._request("configure", codec.configure(model, config_json))
         if kind != "configured":
             raise AdapterError(f"{self.name} adapter at {self.endpoint}: unexpected {kind}")
-        return configured.lookahead_ns
+        return configured
 
     def round(self, grant_ns: int, injections: list[tuple[int, int, int, int, int]]
               ) -> tuple[list[tuple[int, int]], int]:
@@ -138,12 +162,33 @@ class ZmqClient:
                                f"reply, got {kind}")
         return [(a.op, a.time_ns) for a in reply.arrivals], reply.next_event_ns
 
+    def compute_round(self, grant_ns: int, requests: list[tuple[int, int, ComputeRequest]]
+                      ) -> list[tuple[int, int]]:
+        kind, reply = self._request("round", codec.compute_round(grant_ns, requests))
+        if kind != "round_reply":
+            raise AdapterError(f"{self.name} adapter at {self.endpoint}: expected a round "
+                               f"reply, got {kind}")
+        completions = [(c.op, c.time_ns) for c in reply.completions]
+        if sorted(op for op, _ in completions) != sorted(op for op, _, _ in requests):
+            raise codec.ProtocolError(
+                f"{self.name} adapter at {self.endpoint} answered {len(completions)} of "
+                f"{len(requests)} compute requests, or other ones (simulated time "
+                f"{self._clock_now()} ns)")
+        for op, time_ns in completions:
+            if time_ns < grant_ns:
+                raise codec.ProtocolError(
+                    f"{self.name} adapter at {self.endpoint} stamped operation {op}'s "
+                    f"completion {time_ns} ns, before the granted {grant_ns} ns")
+        return completions
+
     def close(self) -> None:
         """Ask the adapter to stop (briefly, and only if it is still in step), then escalate."""
         try:
             if self._usable and (self.process is None or self.process.poll() is None):
                 self.timeout_s = min(self.timeout_s, 2.0)
-                self._request("shutdown", codec.shutdown())
+                kind, goodbye = self._request("shutdown", codec.shutdown())
+                if kind == "goodbye":
+                    self.final_stats = dict(goodbye.stats)
         except (AstraCosimError, self._zmq.ZMQError):
             pass
         finally:
@@ -171,11 +216,13 @@ def stop_process(process: subprocess.Popen) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def spawn_adapter(kind: str, timeout_s: float) -> tuple[str, subprocess.Popen]:
-    """Start ``astra-cosim adapter serve KIND`` as a child on a loopback port; it exits when
-    this process does (parent watch)."""
-    endpoint = f"tcp://127.0.0.1:{_free_tcp_port()}"
+def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp"
+                  ) -> tuple[str, subprocess.Popen]:
+    """Start ``astra-cosim adapter serve KIND`` as a child on a loopback port (or a Unix
+    socket in its scratch folder); it exits when this process does (parent watch)."""
     workdir = tempfile.mkdtemp(prefix="astra-cosim-adapter-")
+    endpoint = (f"ipc://{workdir}/adapter.sock" if transport == "ipc"
+                else f"tcp://127.0.0.1:{_free_tcp_port()}")
     process = subprocess.Popen(
         [sys.executable, "-m", "orchestrator", "adapter", "serve", kind, "--bind", endpoint,
          "--parent-pid", str(os.getpid()), "--idle-timeout", str(max(timeout_s * 4, 60))],

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 
+from adapters.base import ComputeRequest
 from orchestrator.cosim import cosim_pb2 as pb
 from orchestrator.errors import AstraCosimError
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 0
+PROTOCOL_MINOR = 1
 
 
 class ProtocolError(AstraCosimError):
@@ -38,6 +39,55 @@ def round_reply(arrivals: list[tuple[int, int]], next_event_ns: int) -> pb.Round
     for op, time_ns in arrivals:
         add(op=op, time_ns=time_ns)
     return message
+
+
+_CONV_FIELDS = ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "filters", "stride")
+
+
+def compute_round(grant_ns: int, requests: list[tuple[int, int, ComputeRequest]]
+                  ) -> pb.Round:
+    """A compute round: requests (op, npu, request), all issued at ``grant_ns``."""
+    message = pb.Round(grant_ns=grant_ns)
+    add = message.compute_requests.add
+    for op, npu, request in requests:
+        item = add(op=op, npu=npu, time_ns=grant_ns)
+        if request.kind == "ops":
+            item.ops.num_ops = request.num_ops
+            item.ops.tensor_bytes = request.tensor_bytes
+        elif request.kind == "gemm":
+            item.gemm.m, item.gemm.n, item.gemm.k = request.m, request.n, request.k
+        elif request.kind == "conv":
+            for name in _CONV_FIELDS:
+                setattr(item.conv, name, getattr(request, name))
+        else:
+            raise ValueError(f"unknown compute request kind {request.kind!r}")
+    return message
+
+
+def compute_request(item: pb.ComputeRequest) -> ComputeRequest:
+    """The request carried by one ComputeRequest message."""
+    shape = item.WhichOneof("shape")
+    if shape == "ops":
+        return ComputeRequest.ops(item.ops.num_ops, item.ops.tensor_bytes)
+    if shape == "gemm":
+        return ComputeRequest.gemm(item.gemm.m, item.gemm.n, item.gemm.k)
+    if shape == "conv":
+        return ComputeRequest("conv", **{name: getattr(item.conv, name)
+                                         for name in _CONV_FIELDS})
+    raise ProtocolError(f"compute request {item.op} carries no shape")
+
+
+def compute_reply(completions: list[tuple[int, int]]) -> pb.RoundReply:
+    message = pb.RoundReply(next_event_ns=1 << 62)
+    add = message.completions.add
+    for op, time_ns in completions:
+        add(op=op, time_ns=time_ns)
+    return message
+
+
+def goodbye(stats: dict[str, float]) -> pb.Goodbye:
+    return pb.Goodbye(messages=int(stats.get("messages", 0)), bytes=int(stats.get("bytes", 0)),
+                      stats={key: float(value) for key, value in stats.items()})
 
 
 def shutdown() -> pb.Shutdown:

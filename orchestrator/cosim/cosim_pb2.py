@@ -24,13 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0b\x63osim.proto\x12\x14\x61stra_cosim.cosim.v1\"\xd4\x03\n\x08\x45nvelope\x12\r\n\x05major\x18\x01 \x01(\r\x12\r\n\x05minor\x18\x02 \x01(\r\x12\x0b\n\x03seq\x18\x03 \x01(\x04\x12,\n\x05hello\x18\n \x01(\x0b\x32\x1b.astra_cosim.cosim.v1.HelloH\x00\x12\x34\n\tconfigure\x18\x0b \x01(\x0b\x32\x1f.astra_cosim.cosim.v1.ConfigureH\x00\x12\x36\n\nconfigured\x18\x0c \x01(\x0b\x32 .astra_cosim.cosim.v1.ConfiguredH\x00\x12,\n\x05round\x18\r \x01(\x0b\x32\x1b.astra_cosim.cosim.v1.RoundH\x00\x12\x37\n\x0bround_reply\x18\x0e \x01(\x0b\x32 .astra_cosim.cosim.v1.RoundReplyH\x00\x12,\n\x05\x65rror\x18\x0f \x01(\x0b\x32\x1b.astra_cosim.cosim.v1.ErrorH\x00\x12\x32\n\x08shutdown\x18\x10 \x01(\x0b\x32\x1e.astra_cosim.cosim.v1.ShutdownH\x00\x12\x30\n\x07goodbye\x18\x11 \x01(\x0b\x32\x1d.astra_cosim.cosim.v1.GoodbyeH\x00\x42\x06\n\x04\x62ody\"8\n\x05Hello\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x02 \x03(\t\x12\x0b\n\x03pid\x18\x03 \x01(\r\"/\n\tConfigure\x12\r\n\x05model\x18\x01 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\t\"\"\n\nConfigured\x12\x14\n\x0clookahead_ns\x18\x01 \x01(\x04\"N\n\x05Round\x12\x10\n\x08grant_ns\x18\x01 \x01(\x04\x12\x33\n\ninjections\x18\x02 \x03(\x0b\x32\x1f.astra_cosim.cosim.v1.Injection\"Q\n\tInjection\x12\n\n\x02op\x18\x01 \x01(\x04\x12\x0b\n\x03src\x18\x02 \x01(\r\x12\x0b\n\x03\x64st\x18\x03 \x01(\r\x12\r\n\x05\x62ytes\x18\x04 \x01(\x04\x12\x0f\n\x07time_ns\x18\x05 \x01(\x04\"n\n\nRoundReply\x12/\n\x08\x61rrivals\x18\x01 \x03(\x0b\x32\x1d.astra_cosim.cosim.v1.Arrival\x12\x15\n\rnext_event_ns\x18\x02 \x01(\x04\x12\x18\n\x10\x65vents_processed\x18\x03 \x01(\x04\"&\n\x07\x41rrival\x12\n\n\x02op\x18\x01 \x01(\x04\x12\x0f\n\x07time_ns\x18\x02 \x01(\x04\"\x18\n\x05\x45rror\x12\x0f\n\x07message\x18\x01 \x01(\t\"\n\n\x08Shutdown\"*\n\x07Goodbye\x12\x10\n\x08messages\x18\x01 \x01(\x04\x12\r\n\x05\x62ytes\x18\x02 \x01(\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0b\x63osim.proto\x12\x14\x61stra_cosim.cosim.v1\"\xd4\x03\n\x08\x45nvelope\x12\r\n\x05major\x18\x01 \x01(\r\x12\r\n\x05minor\x18\x02 \x01(\r\x12\x0b\n\x03seq\x18\x03 \x01(\x04\x12,\n\x05hello\x18\n \x01(\x0b\x32\x1b.astra_cosim.cosim.v1.HelloH\x00\x12\x34\n\tconfigure\x18\x0b \x01(\x0b\x32\x1f.astra_cosim.cosim.v1.ConfigureH\x00\x12\x36\n\nconfigured\x18\x0c \x01(\x0b\x32 .astra_cosim.cosim.v1.ConfiguredH\x00\x12,\n\x05round\x18\r \x01(\x0b\x32\x1b.astra_cosim.cosim.v1.RoundH\x00\x12\x37\n\x0bround_reply\x18\x0e \x01(\x0b\x32 .astra_cosim.cosim.v1.RoundReplyH\x00\x12,\n\x05\x65rror\x18\x0f \x01(\x0b\x32\x1b.astra_cosim.cosim.v1.ErrorH\x00\x12\x32\n\x08shutdown\x18\x10 \x01(\x0b\x32\x1e.astra_cosim.cosim.v1.ShutdownH\x00\x12\x30\n\x07goodbye\x18\x11 \x01(\x0b\x32\x1d.astra_cosim.cosim.v1.GoodbyeH\x00\x42\x06\n\x04\x62ody\"8\n\x05Hello\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x02 \x03(\t\x12\x0b\n\x03pid\x18\x03 \x01(\r\"/\n\tConfigure\x12\r\n\x05model\x18\x01 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\t\"N\n\nConfigured\x12\x14\n\x0clookahead_ns\x18\x01 \x01(\x04\x12\x1c\n\x14\x64\x65\x63ides_at_injection\x18\x02 \x01(\x08\x12\x0c\n\x04pure\x18\x03 \x01(\x08\"\x8e\x01\n\x05Round\x12\x10\n\x08grant_ns\x18\x01 \x01(\x04\x12\x33\n\ninjections\x18\x02 \x03(\x0b\x32\x1f.astra_cosim.cosim.v1.Injection\x12>\n\x10\x63ompute_requests\x18\x03 \x03(\x0b\x32$.astra_cosim.cosim.v1.ComputeRequest\"Q\n\tInjection\x12\n\n\x02op\x18\x01 \x01(\x04\x12\x0b\n\x03src\x18\x02 \x01(\r\x12\x0b\n\x03\x64st\x18\x03 \x01(\r\x12\r\n\x05\x62ytes\x18\x04 \x01(\x04\x12\x0f\n\x07time_ns\x18\x05 \x01(\x04\"\xa5\x01\n\nRoundReply\x12/\n\x08\x61rrivals\x18\x01 \x03(\x0b\x32\x1d.astra_cosim.cosim.v1.Arrival\x12\x15\n\rnext_event_ns\x18\x02 \x01(\x04\x12\x18\n\x10\x65vents_processed\x18\x03 \x01(\x04\x12\x35\n\x0b\x63ompletions\x18\x04 \x03(\x0b\x32 .astra_cosim.cosim.v1.Completion\"\xd4\x01\n\x0e\x43omputeRequest\x12\n\n\x02op\x18\x01 \x01(\x04\x12\x0b\n\x03npu\x18\x02 \x01(\r\x12\x0f\n\x07time_ns\x18\x03 \x01(\x04\x12-\n\x03ops\x18\x04 \x01(\x0b\x32\x1e.astra_cosim.cosim.v1.OpsShapeH\x00\x12/\n\x04gemm\x18\x05 \x01(\x0b\x32\x1f.astra_cosim.cosim.v1.GemmShapeH\x00\x12/\n\x04\x63onv\x18\x06 \x01(\x0b\x32\x1f.astra_cosim.cosim.v1.ConvShapeH\x00\x42\x07\n\x05shape\"1\n\x08OpsShape\x12\x0f\n\x07num_ops\x18\x01 \x01(\x04\x12\x14\n\x0ctensor_bytes\x18\x02 \x01(\x04\",\n\tGemmShape\x12\t\n\x01m\x18\x01 \x01(\x04\x12\t\n\x01n\x18\x02 \x01(\x04\x12\t\n\x01k\x18\x03 \x01(\x04\"\x84\x01\n\tConvShape\x12\x0f\n\x07ifmap_h\x18\x01 \x01(\x04\x12\x0f\n\x07ifmap_w\x18\x02 \x01(\x04\x12\x10\n\x08\x66ilter_h\x18\x03 \x01(\x04\x12\x10\n\x08\x66ilter_w\x18\x04 \x01(\x04\x12\x10\n\x08\x63hannels\x18\x05 \x01(\x04\x12\x0f\n\x07\x66ilters\x18\x06 \x01(\x04\x12\x0e\n\x06stride\x18\x07 \x01(\x04\")\n\nCompletion\x12\n\n\x02op\x18\x01 \x01(\x04\x12\x0f\n\x07time_ns\x18\x02 \x01(\x04\"&\n\x07\x41rrival\x12\n\n\x02op\x18\x01 \x01(\x04\x12\x0f\n\x07time_ns\x18\x02 \x01(\x04\"\x18\n\x05\x45rror\x12\x0f\n\x07message\x18\x01 \x01(\t\"\n\n\x08Shutdown\"\x91\x01\n\x07Goodbye\x12\x10\n\x08messages\x18\x01 \x01(\x04\x12\r\n\x05\x62ytes\x18\x02 \x01(\x04\x12\x37\n\x05stats\x18\x03 \x03(\x0b\x32(.astra_cosim.cosim.v1.Goodbye.StatsEntry\x1a,\n\nStatsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cosim_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_GOODBYE_STATSENTRY']._loaded_options = None
+  _globals['_GOODBYE_STATSENTRY']._serialized_options = b'8\001'
   _globals['_ENVELOPE']._serialized_start=38
   _globals['_ENVELOPE']._serialized_end=506
   _globals['_HELLO']._serialized_start=508
@@ -38,19 +40,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONFIGURE']._serialized_start=566
   _globals['_CONFIGURE']._serialized_end=613
   _globals['_CONFIGURED']._serialized_start=615
-  _globals['_CONFIGURED']._serialized_end=649
-  _globals['_ROUND']._serialized_start=651
-  _globals['_ROUND']._serialized_end=729
-  _globals['_INJECTION']._serialized_start=731
-  _globals['_INJECTION']._serialized_end=812
-  _globals['_ROUNDREPLY']._serialized_start=814
-  _globals['_ROUNDREPLY']._serialized_end=924
-  _globals['_ARRIVAL']._serialized_start=926
-  _globals['_ARRIVAL']._serialized_end=964
-  _globals['_ERROR']._serialized_start=966
-  _globals['_ERROR']._serialized_end=990
-  _globals['_SHUTDOWN']._serialized_start=992
-  _globals['_SHUTDOWN']._serialized_end=1002
-  _globals['_GOODBYE']._serialized_start=1004
-  _globals['_GOODBYE']._serialized_end=1046
+  _globals['_CONFIGURED']._serialized_end=693
+  _globals['_ROUND']._serialized_start=696
+  _globals['_ROUND']._serialized_end=838
+  _globals['_INJECTION']._serialized_start=840
+  _globals['_INJECTION']._serialized_end=921
+  _globals['_ROUNDREPLY']._serialized_start=924
+  _globals['_ROUNDREPLY']._serialized_end=1089
+  _globals['_COMPUTEREQUEST']._serialized_start=1092
+  _globals['_COMPUTEREQUEST']._serialized_end=1304
+  _globals['_OPSSHAPE']._serialized_start=1306
+  _globals['_OPSSHAPE']._serialized_end=1355
+  _globals['_GEMMSHAPE']._serialized_start=1357
+  _globals['_GEMMSHAPE']._serialized_end=1401
+  _globals['_CONVSHAPE']._serialized_start=1404
+  _globals['_CONVSHAPE']._serialized_end=1536
+  _globals['_COMPLETION']._serialized_start=1538
+  _globals['_COMPLETION']._serialized_end=1579
+  _globals['_ARRIVAL']._serialized_start=1581
+  _globals['_ARRIVAL']._serialized_end=1619
+  _globals['_ERROR']._serialized_start=1621
+  _globals['_ERROR']._serialized_end=1645
+  _globals['_SHUTDOWN']._serialized_start=1647
+  _globals['_SHUTDOWN']._serialized_end=1657
+  _globals['_GOODBYE']._serialized_start=1660
+  _globals['_GOODBYE']._serialized_end=1805
+  _globals['_GOODBYE_STATSENTRY']._serialized_start=1761
+  _globals['_GOODBYE_STATSENTRY']._serialized_end=1805
 # @@protoc_insertion_point(module_scope)

@@ -51,18 +51,24 @@ class Configure(_message.Message):
     def __init__(self, model: _Optional[str] = ..., config_json: _Optional[str] = ...) -> None: ...
 
 class Configured(_message.Message):
-    __slots__ = ("lookahead_ns",)
+    __slots__ = ("lookahead_ns", "decides_at_injection", "pure")
     LOOKAHEAD_NS_FIELD_NUMBER: _ClassVar[int]
+    DECIDES_AT_INJECTION_FIELD_NUMBER: _ClassVar[int]
+    PURE_FIELD_NUMBER: _ClassVar[int]
     lookahead_ns: int
-    def __init__(self, lookahead_ns: _Optional[int] = ...) -> None: ...
+    decides_at_injection: bool
+    pure: bool
+    def __init__(self, lookahead_ns: _Optional[int] = ..., decides_at_injection: _Optional[bool] = ..., pure: _Optional[bool] = ...) -> None: ...
 
 class Round(_message.Message):
-    __slots__ = ("grant_ns", "injections")
+    __slots__ = ("grant_ns", "injections", "compute_requests")
     GRANT_NS_FIELD_NUMBER: _ClassVar[int]
     INJECTIONS_FIELD_NUMBER: _ClassVar[int]
+    COMPUTE_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     grant_ns: int
     injections: _containers.RepeatedCompositeFieldContainer[Injection]
-    def __init__(self, grant_ns: _Optional[int] = ..., injections: _Optional[_Iterable[_Union[Injection, _Mapping]]] = ...) -> None: ...
+    compute_requests: _containers.RepeatedCompositeFieldContainer[ComputeRequest]
+    def __init__(self, grant_ns: _Optional[int] = ..., injections: _Optional[_Iterable[_Union[Injection, _Mapping]]] = ..., compute_requests: _Optional[_Iterable[_Union[ComputeRequest, _Mapping]]] = ...) -> None: ...
 
 class Injection(_message.Message):
     __slots__ = ("op", "src", "dst", "bytes", "time_ns")
@@ -79,14 +85,76 @@ class Injection(_message.Message):
     def __init__(self, op: _Optional[int] = ..., src: _Optional[int] = ..., dst: _Optional[int] = ..., bytes: _Optional[int] = ..., time_ns: _Optional[int] = ...) -> None: ...
 
 class RoundReply(_message.Message):
-    __slots__ = ("arrivals", "next_event_ns", "events_processed")
+    __slots__ = ("arrivals", "next_event_ns", "events_processed", "completions")
     ARRIVALS_FIELD_NUMBER: _ClassVar[int]
     NEXT_EVENT_NS_FIELD_NUMBER: _ClassVar[int]
     EVENTS_PROCESSED_FIELD_NUMBER: _ClassVar[int]
+    COMPLETIONS_FIELD_NUMBER: _ClassVar[int]
     arrivals: _containers.RepeatedCompositeFieldContainer[Arrival]
     next_event_ns: int
     events_processed: int
-    def __init__(self, arrivals: _Optional[_Iterable[_Union[Arrival, _Mapping]]] = ..., next_event_ns: _Optional[int] = ..., events_processed: _Optional[int] = ...) -> None: ...
+    completions: _containers.RepeatedCompositeFieldContainer[Completion]
+    def __init__(self, arrivals: _Optional[_Iterable[_Union[Arrival, _Mapping]]] = ..., next_event_ns: _Optional[int] = ..., events_processed: _Optional[int] = ..., completions: _Optional[_Iterable[_Union[Completion, _Mapping]]] = ...) -> None: ...
+
+class ComputeRequest(_message.Message):
+    __slots__ = ("op", "npu", "time_ns", "ops", "gemm", "conv")
+    OP_FIELD_NUMBER: _ClassVar[int]
+    NPU_FIELD_NUMBER: _ClassVar[int]
+    TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    OPS_FIELD_NUMBER: _ClassVar[int]
+    GEMM_FIELD_NUMBER: _ClassVar[int]
+    CONV_FIELD_NUMBER: _ClassVar[int]
+    op: int
+    npu: int
+    time_ns: int
+    ops: OpsShape
+    gemm: GemmShape
+    conv: ConvShape
+    def __init__(self, op: _Optional[int] = ..., npu: _Optional[int] = ..., time_ns: _Optional[int] = ..., ops: _Optional[_Union[OpsShape, _Mapping]] = ..., gemm: _Optional[_Union[GemmShape, _Mapping]] = ..., conv: _Optional[_Union[ConvShape, _Mapping]] = ...) -> None: ...
+
+class OpsShape(_message.Message):
+    __slots__ = ("num_ops", "tensor_bytes")
+    NUM_OPS_FIELD_NUMBER: _ClassVar[int]
+    TENSOR_BYTES_FIELD_NUMBER: _ClassVar[int]
+    num_ops: int
+    tensor_bytes: int
+    def __init__(self, num_ops: _Optional[int] = ..., tensor_bytes: _Optional[int] = ...) -> None: ...
+
+class GemmShape(_message.Message):
+    __slots__ = ("m", "n", "k")
+    M_FIELD_NUMBER: _ClassVar[int]
+    N_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    m: int
+    n: int
+    k: int
+    def __init__(self, m: _Optional[int] = ..., n: _Optional[int] = ..., k: _Optional[int] = ...) -> None: ...
+
+class ConvShape(_message.Message):
+    __slots__ = ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "filters", "stride")
+    IFMAP_H_FIELD_NUMBER: _ClassVar[int]
+    IFMAP_W_FIELD_NUMBER: _ClassVar[int]
+    FILTER_H_FIELD_NUMBER: _ClassVar[int]
+    FILTER_W_FIELD_NUMBER: _ClassVar[int]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    STRIDE_FIELD_NUMBER: _ClassVar[int]
+    ifmap_h: int
+    ifmap_w: int
+    filter_h: int
+    filter_w: int
+    channels: int
+    filters: int
+    stride: int
+    def __init__(self, ifmap_h: _Optional[int] = ..., ifmap_w: _Optional[int] = ..., filter_h: _Optional[int] = ..., filter_w: _Optional[int] = ..., channels: _Optional[int] = ..., filters: _Optional[int] = ..., stride: _Optional[int] = ...) -> None: ...
+
+class Completion(_message.Message):
+    __slots__ = ("op", "time_ns")
+    OP_FIELD_NUMBER: _ClassVar[int]
+    TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    op: int
+    time_ns: int
+    def __init__(self, op: _Optional[int] = ..., time_ns: _Optional[int] = ...) -> None: ...
 
 class Arrival(_message.Message):
     __slots__ = ("op", "time_ns")
@@ -107,9 +175,18 @@ class Shutdown(_message.Message):
     def __init__(self) -> None: ...
 
 class Goodbye(_message.Message):
-    __slots__ = ("messages", "bytes")
+    __slots__ = ("messages", "bytes", "stats")
+    class StatsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     BYTES_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
     messages: int
     bytes: int
-    def __init__(self, messages: _Optional[int] = ..., bytes: _Optional[int] = ...) -> None: ...
+    stats: _containers.ScalarMap[str, float]
+    def __init__(self, messages: _Optional[int] = ..., bytes: _Optional[int] = ..., stats: _Optional[_Mapping[str, float]] = ...) -> None: ...

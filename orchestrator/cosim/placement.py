@@ -1,9 +1,10 @@
-"""Where a network adapter runs, and how the engine reaches it (SimBricks' "where").
+"""Where an adapter runs, and how the engine reaches it (SimBricks' "where").
 
 * ``inprocess`` (default): the model is called directly; same rounds, no sockets.
-* ``process``: the engine starts ``astra-cosim adapter serve network`` as a child on a
-  loopback port and talks protos/cosim.proto to it.
-* an endpoint (``tcp://host:port``): an adapter server started elsewhere, e.g. a container.
+* ``process``: the engine starts ``astra-cosim adapter serve KIND`` as a child and talks
+  protos/cosim.proto to it, on a loopback TCP port or (``transport: ipc``) a Unix socket.
+* an endpoint (``tcp://host:port``, ``ipc://path``): an adapter server started elsewhere, e.g.
+  a container.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.registry import build_network
-from orchestrator.cosim.client import AdapterError, InProcessClient, ZmqClient, spawn_adapter
+from adapters.base import ComputeModel, ComputeRequest
+from adapters.registry import build_compute, build_network
+from orchestrator.cosim.client import (AdapterError, InProcessClient, InProcessComputeClient,
+                                       ZmqClient, spawn_adapter)
+from orchestrator.cosim.compute_port import ComputePort
 from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError
 
 PLACEMENTS = ("inprocess", "process")
+TRANSPORTS = ("tcp", "ipc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +31,28 @@ class AdapterPlacement:
     placement: str = "inprocess"
     endpoint: str | None = None        # a running adapter server; overrides placement
     timeout_s: float = 30.0
+    transport: str = "tcp"             # for placement "process": tcp loopback or ipc socket
+
+
+def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacement,
+             clock_now) -> tuple[ZmqClient, Any]:
+    """A handshaken client for an adapter out of process, and its Configured answer."""
+    if where.endpoint is None and where.placement not in PLACEMENTS:
+        raise InputError(f"--placement: found {where.placement!r}; expected one of "
+                         f"{', '.join(PLACEMENTS)}")
+    if where.transport not in TRANSPORTS:
+        raise InputError(f"transport: found {where.transport!r}; expected one of "
+                         f"{', '.join(TRANSPORTS)}")
+    process = None
+    endpoint = where.endpoint
+    if endpoint is None:
+        endpoint, process = spawn_adapter(kind, where.timeout_s, where.transport)
+    client = ZmqClient(endpoint, kind, where.timeout_s, process, clock_now=clock_now)
+    try:
+        return client, client.handshake(model, json.dumps(config))
+    except BaseException:
+        client.close()
+        raise
 
 
 def open_network(clock: EventQueue, model: str, config: dict[str, Any], npus_count: int,
@@ -34,23 +61,61 @@ def open_network(clock: EventQueue, model: str, config: dict[str, Any], npus_cou
     if where.endpoint is None and where.placement == "inprocess":
         network_model = build_network(model, config, source)
         return NetworkPort(clock, InProcessClient(network_model), network_model.lookahead_ns,
-                           npus_count, semantics, not model.endswith("-aware"))
-    if where.endpoint is None and where.placement not in PLACEMENTS:
-        raise InputError(f"--placement: found {where.placement!r}; expected one of "
-                         f"{', '.join(PLACEMENTS)}")
-    process = None
-    endpoint = where.endpoint
-    if endpoint is None:
-        endpoint, process = spawn_adapter("network", where.timeout_s)
-    client = ZmqClient(endpoint, "network", where.timeout_s, process,
-                       clock_now=lambda: clock.now_ns)
+                           npus_count, semantics, network_model.decides_at_injection)
+    client, configured = _connect("network", model, config, where, lambda: clock.now_ns)
     try:
-        lookahead = client.handshake(model, json.dumps(config))
-        return NetworkPort(clock, client, lookahead, npus_count, semantics,
-                           not model.endswith("-aware"))
+        return NetworkPort(clock, client, configured.lookahead_ns, npus_count, semantics,
+                           configured.decides_at_injection)
     except BaseException:
         client.close()
         raise
 
 
-__all__ = ["AdapterError", "AdapterPlacement", "PLACEMENTS", "open_network"]
+def open_compute_port(clock: EventQueue, model: str, config: dict[str, Any],
+                      where: AdapterPlacement, source: str) -> ComputePort:
+    """Connect the engine's compute port to the model, wherever it is placed."""
+    if where.endpoint is None and where.placement == "inprocess":
+        compute_model = build_compute(model, config, source)
+        return ComputePort(clock, InProcessComputeClient(compute_model), compute_model.pure)
+    client, configured = _connect("compute", model, config, where, lambda: clock.now_ns)
+    return ComputePort(clock, client, configured.pure)   # closes the client if it refuses
+
+
+class RemoteComputeModel(ComputeModel):
+    """A compute adapter out of process, used outside a simulation (e.g. by the workload
+    generator): every ``durations_ns`` call is one round; ``close()`` ends the adapter."""
+
+    def __init__(self, client: ZmqClient, pure: bool) -> None:
+        self.client = client
+        self.pure = pure
+        self._next_op = 0
+
+    def duration_ns(self, request: ComputeRequest) -> int:
+        return self.durations_ns([request])[0]
+
+    def durations_ns(self, requests: list[ComputeRequest]) -> list[int]:
+        first = self._next_op
+        self._next_op += len(requests)
+        batch = [(first + index, 0, request) for index, request in enumerate(requests)]
+        answered = dict(self.client.compute_round(0, batch))
+        return [answered[op] for op, _, _ in batch]
+
+    def stats(self) -> dict[str, float]:
+        return self.client.final_stats
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def open_compute(model: str, config: dict[str, Any], where: AdapterPlacement,
+                 source: str) -> ComputeModel:
+    """A compute model to call directly, wherever it is placed. Close an out-of-process one
+    with ``close()`` (in-process models need no closing; ``close`` is absent there)."""
+    if where.endpoint is None and where.placement == "inprocess":
+        return build_compute(model, config, source)
+    client, configured = _connect("compute", model, config, where, lambda: 0)
+    return RemoteComputeModel(client, configured.pure)
+
+
+__all__ = ["AdapterError", "AdapterPlacement", "PLACEMENTS", "TRANSPORTS", "open_compute",
+           "open_compute_port", "open_network"]

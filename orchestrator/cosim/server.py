@@ -1,4 +1,4 @@
-"""The adapter side of protos/cosim.proto: ``astra-cosim adapter serve network``.
+"""The adapter side of protos/cosim.proto: ``astra-cosim adapter serve network|compute``.
 
 A REP socket answers one request at a time. Each envelope is decoded and checked before it is
 dispatched through a table built once; an unknown or out-of-order request gets an error
@@ -14,9 +14,10 @@ import os
 import sys
 import time
 
-from adapters.registry import NETWORK_MODELS, build_network
-from adapters.base import NetworkModel
+from adapters.base import ComputeModel, NetworkModel
+from adapters.registry import MODELS_BY_KIND, build
 from orchestrator.cosim import codec
+from orchestrator.cosim import cosim_pb2 as pb
 from orchestrator.errors import AstraCosimError
 
 
@@ -30,11 +31,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
-class NetworkServer:
-    """Holds the model and answers the engine's requests."""
+class AdapterServer:
+    """Holds one model (network or compute) and answers the engine's requests."""
 
-    def __init__(self) -> None:
-        self.model: NetworkModel | None = None
+    def __init__(self, kind: str) -> None:
+        if kind not in MODELS_BY_KIND:
+            raise AstraCosimError(f"no adapter kind {kind!r}; expected one of "
+                                  f"{', '.join(MODELS_BY_KIND)}")
+        self.kind = kind
+        self.model: NetworkModel | ComputeModel | None = None
         self.said_hello = False
         self.dispatch = {"hello": self.on_hello, "configure": self.on_configure,
                          "round": self.on_round, "shutdown": self.on_shutdown}
@@ -42,36 +47,45 @@ class NetworkServer:
 
     def on_hello(self, message) -> tuple[str, object]:
         self.said_hello = True
-        return "hello", codec.hello("network", tuple(NETWORK_MODELS))
+        return "hello", codec.hello(self.kind, tuple(MODELS_BY_KIND[self.kind]))
 
     def on_configure(self, message) -> tuple[str, object]:
         if not self.said_hello:
             raise codec.ProtocolError("configure before hello")
-        self.model = build_network(message.model, json.loads(message.config_json),
-                                 f"<{message.model} configuration>")
-        from orchestrator.cosim import cosim_pb2 as pb
-        return "configured", pb.Configured(lookahead_ns=self.model.lookahead_ns)
+        model = build(self.kind, message.model, json.loads(message.config_json),
+                      f"<{message.model} configuration>")
+        self.model = model
+        if isinstance(model, NetworkModel):
+            return "configured", pb.Configured(
+                lookahead_ns=model.lookahead_ns,
+                decides_at_injection=model.decides_at_injection)
+        return "configured", pb.Configured(pure=model.pure)
 
     def on_round(self, message) -> tuple[str, object]:
         model = self.model
         if model is None:
             raise codec.ProtocolError("round before configure")
-        for injection in message.injections:
-            model.inject(injection.op, injection.src, injection.dst, injection.bytes,
-                         injection.time_ns)
-        arrivals = model.advance(message.grant_ns)
-        return "round_reply", codec.round_reply(arrivals, model.next_event_ns())
+        if isinstance(model, NetworkModel):
+            if message.compute_requests:
+                raise codec.ProtocolError("compute requests sent to a network adapter")
+            for injection in message.injections:
+                model.inject(injection.op, injection.src, injection.dst, injection.bytes,
+                             injection.time_ns)
+            arrivals = model.advance(message.grant_ns)
+            return "round_reply", codec.round_reply(arrivals, model.next_event_ns())
+        if message.injections:
+            raise codec.ProtocolError("network injections sent to a compute adapter")
+        items = message.compute_requests
+        durations = model.durations_ns([codec.compute_request(item) for item in items])
+        return "round_reply", codec.compute_reply(
+            [(item.op, item.time_ns + duration) for item, duration in zip(items, durations)])
 
     def on_shutdown(self, message) -> tuple[str, object]:
-        from orchestrator.cosim import cosim_pb2 as pb
         self.done = True
-        stats = self.model.stats() if self.model else {}
-        return "goodbye", pb.Goodbye(messages=stats.get("messages", 0),
-                                     bytes=stats.get("bytes", 0))
+        return "goodbye", codec.goodbye(self.model.stats() if self.model else {})
 
     def handle(self, data: bytes) -> tuple[bytes, bool]:
         """One request -> (reply bytes, keep serving)."""
-        from orchestrator.cosim import cosim_pb2 as pb
         seq = 0
         try:
             envelope, body = codec.decode(data)
@@ -91,14 +105,15 @@ class NetworkServer:
 def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float) -> int:
     import zmq
 
-    if kind != "network":
-        print(f"astra-cosim: error: no adapter kind {kind!r}; expected network", file=sys.stderr)
+    if kind not in MODELS_BY_KIND:
+        print(f"astra-cosim: error: no adapter kind {kind!r}; expected one of "
+              f"{', '.join(MODELS_BY_KIND)}", file=sys.stderr)
         return 2
     context = zmq.Context.instance()
     sock = context.socket(zmq.REP)
     sock.setsockopt(zmq.LINGER, 0)
     sock.bind(bind)
-    server = NetworkServer()
+    server = AdapterServer(kind)
     # a killed engine may linger as a zombie (kill(pid, 0) still works); being re-parented
     # gives it away
     watch_ppid = parent_pid is not None and os.getppid() == parent_pid

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from orchestrator.cosim.compute_port import ComputePort
 from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
-from orchestrator.errors import SimulationError
+from orchestrator.errors import InputError, SimulationError
+from orchestrator.experiment.model import Experiment
 from orchestrator.system.npu import Npu, SystemContext
 
 
@@ -24,15 +26,38 @@ class Driver(Protocol):
     def outstanding(self) -> list[Any]: ...
 
 
+def network_adapter(experiment: Experiment, input_format: str, doc: Any) -> tuple[str, Any]:
+    """The network model to open for this experiment, and its configuration document."""
+    backend = experiment.network_backend
+    if backend == "ns3":
+        return "ns3", {"format": input_format, "network": doc,
+                       "options": experiment.network_options}
+    if experiment.network_options:
+        raise InputError(f"network options ({', '.join(sorted(experiment.network_options))}) "
+                         f"apply to the ns3 backend, not {backend}", experiment.source)
+    if input_format == "v1":
+        if backend != "analytical":
+            raise InputError(f"--network-backend {backend}: 1.0 inputs run on the analytical "
+                             "or ns3 backend; the congestion-aware analytical network needs "
+                             "ASTRA-sim 2.x inputs (Chakra traces, JSON system, YAML network)")
+        return "analytical-v1", doc
+    return {"analytical": "analytical-v2", "analytical-aware": "analytical-v2-aware"}[backend], doc
+
+
 def run_to_end(clock: EventQueue, network: NetworkPort, drivers: list[Driver],
-               context: SystemContext, describe) -> list[int]:
+               context: SystemContext, describe, compute: ComputePort | None = None
+               ) -> list[int]:
     """Finish time per NPU; ``describe(driver)`` words what a stuck NPU waits for."""
     try:
         for driver in drivers:
             driver.start()
         clock.run()
     finally:
-        network.client.close()
+        try:
+            network.client.close()
+        finally:
+            if compute is not None:
+                compute.client.close()
     stuck = [driver for driver in drivers if driver.finished_ns is None]
     if stuck:
         raise SimulationError(stall_report(stuck[0].npu.id, len(stuck), describe(stuck[0]),
@@ -49,10 +74,23 @@ def stall_report(npu: int, unfinished: int, what: str, context: SystemContext,
             f"(first: NPU {npu}, waiting on {what or 'nothing'}{held}). No result is reported.")
 
 
-def cosim_metrics(network: NetworkPort) -> dict[str, Any]:
-    """What synchronising with the network adapter cost (summary.json "cosim")."""
+def cosim_metrics(network: NetworkPort, compute: ComputePort | None = None
+                  ) -> dict[str, Any]:
+    """What synchronising with each adapter cost (summary.json "cosim")."""
     client = network.client
-    return {"network": {"endpoint": client.endpoint, "rounds": network.rounds,
-                        "messages": network.messages, "bytes_sent": sum(network.bytes_sent),
-                        "protocol_bytes": client.bytes_moved,
-                        "wait_s": round(client.wait_s, 6)}}
+    metrics: dict[str, Any] = {"network": {
+        "endpoint": client.endpoint, "rounds": network.rounds, "messages": network.messages,
+        "bytes_sent": sum(network.bytes_sent), "protocol_bytes": client.bytes_moved,
+        "wait_s": round(client.wait_s, 6)}}
+    if compute is not None:
+        metrics["compute"] = compute.metrics()
+    return metrics
+
+
+def adapter_stats(network: NetworkPort, compute: ComputePort | None = None
+                  ) -> dict[str, dict[str, float]]:
+    """Each adapter's own counters, as it reported them when it was closed."""
+    stats = {"network": dict(network.client.final_stats)}
+    if compute is not None:
+        stats["compute"] = dict(compute.client.final_stats)
+    return stats

@@ -5,10 +5,17 @@ name: ex1-ring-allreduce
 workload: workloads/allreduce_1MiB.txt        # relative to this file
 system: systems/ring.txt                      # or a mapping of system keys
 network:
-  backend: analytical                         # which network model
+  backend: analytical                         # analytical, analytical-aware or ns3 (or: adapter:)
   config: networks/ring8.json                 # or a mapping of network keys
+  options: {}                                 # backend-specific settings (ns3)
   placement: inprocess                        # or process (a child process over ZeroMQ)
+  transport: tcp                              # process placement over tcp loopback or ipc
   endpoint: tcp://host:5555                   # optional: an adapter server already running
+  timeout_s: 30
+compute:                                      # optional: time shaped operations online
+  backend: roofline                           # or scalesim (or: adapter:)
+  config: {peak_tflops: 900, local_mem_bw_gb_per_s: 2039}   # mapping, or a YAML/JSON file
+  placement: inprocess                        # transport, endpoint, timeout_s as for network
 options: {num_passes: 1, comm_scale: 1, compute_scale: 1, injection_scale: 1}
 ```
 """
@@ -20,11 +27,14 @@ from typing import Any
 
 import yaml
 
-from orchestrator.cosim.placement import PLACEMENTS, AdapterPlacement
+from orchestrator.cosim.placement import PLACEMENTS, TRANSPORTS, AdapterPlacement
 from orchestrator.errors import InputError, expected_one_of
-from orchestrator.experiment.model import NETWORK_BACKENDS, Experiment, RunOptions
+from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, ComputeChoice,
+                                           Experiment, RunOptions)
 
-_TOP_KEYS = ("name", "description", "workload", "system", "network", "options", "comm_group")
+_TOP_KEYS = ("name", "description", "workload", "system", "network", "compute", "options",
+             "comm_group")
+_WHERE_KEYS = ("placement", "transport", "endpoint", "timeout_s")
 _OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale")
 
 
@@ -54,16 +64,20 @@ def validate_options(values: dict[str, Any], where: str | None) -> RunOptions:
     return RunOptions(num_passes=passes, **scales)
 
 
-def load_experiment(path: str) -> Experiment:
+def _read_yaml(path: str, what: str) -> Any:
     try:
         with open(path, encoding="utf-8") as handle:
-            doc = yaml.safe_load(handle)
+            return yaml.safe_load(handle)
     except OSError as exc:
-        raise InputError(f"cannot read experiment file ({exc.strerror})", path) from None
+        raise InputError(f"cannot read {what} ({exc.strerror})", path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path,
                          mark.line + 1 if mark else None) from None
+
+
+def load_experiment(path: str) -> Experiment:
+    doc = _read_yaml(path, "experiment file")
     return experiment_from_mapping(doc, path, os.path.dirname(os.path.abspath(path)))
 
 
@@ -86,33 +100,92 @@ def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
         raise InputError("workload: expected the path of a workload file", path)
     network = doc["network"]
     backend = "analytical"
+    network_options: dict[str, Any] = {}
     placement = AdapterPlacement()
     if isinstance(network, dict) and "config" in network:
-        keys = ("backend", "config", "placement", "endpoint", "timeout_s")
-        extra = set(network) - set(keys)
-        if extra:
-            raise InputError("network: " + expected_one_of(sorted(extra)[0], keys), path)
-        backend = network.get("backend", "analytical")
-        placement = AdapterPlacement(network.get("placement", "inprocess"),
-                                     network.get("endpoint"),
-                                     float(network.get("timeout_s", 30.0)))
-        if placement.placement not in PLACEMENTS:
-            raise InputError("network.placement: " + expected_one_of(placement.placement,
-                                                                     PLACEMENTS), path)
+        _check_keys(network, ("backend", "adapter", "config", "options") + _WHERE_KEYS,
+                    "network", path)
+        backend = _backend(network, "network", NETWORK_BACKENDS, "analytical", path)
+        network_options = network.get("options") or {}
+        if not isinstance(network_options, dict):
+            raise InputError(f"network.options: found {network_options!r}; expected a mapping",
+                             path)
+        placement = _placement(network, "network", path)
         network = network["config"]
-    if backend not in NETWORK_BACKENDS:
-        raise InputError("network.backend: " + expected_one_of(backend, NETWORK_BACKENDS), path)
     return Experiment(
         name=str(doc.get("name") or os.path.splitext(os.path.basename(path))[0]),
         workload=workload,
         system=_resolve(base_dir, doc["system"], "system", path),
         network=_resolve(base_dir, network, "network", path),
         network_backend=backend,
+        network_options=network_options,
+        compute=_compute(doc.get("compute"), base_dir, path),
         options=validate_options(doc.get("options") or {}, path),
         source=path,
         comm_group=_comm_group(base_dir, doc.get("comm_group"), path),
         placement=placement,
     )
+
+
+def _check_keys(section: dict[str, Any], keys: tuple[str, ...], name: str, path: str) -> None:
+    extra = set(section) - set(keys)
+    if extra:
+        raise InputError(f"{name}: " + expected_one_of(sorted(extra)[0], keys), path)
+    if "backend" in section and "adapter" in section:
+        raise InputError(f"{name}: give backend or adapter (the same thing), not both", path)
+
+
+def _backend(section: dict[str, Any], name: str, choices: tuple[str, ...], default: str,
+             path: str) -> str:
+    backend = section.get("backend", section.get("adapter", default))
+    if backend not in choices:
+        raise InputError(f"{name}.backend: " + expected_one_of(str(backend), choices), path)
+    return backend
+
+
+def _placement(section: dict[str, Any], name: str, path: str) -> AdapterPlacement:
+    placement = AdapterPlacement(section.get("placement", "inprocess"), section.get("endpoint"),
+                                 section.get("timeout_s", 30.0),
+                                 section.get("transport", "tcp"))
+    if placement.placement not in PLACEMENTS:
+        raise InputError(f"{name}.placement: " + expected_one_of(str(placement.placement),
+                                                                 PLACEMENTS), path)
+    if placement.transport not in TRANSPORTS:
+        raise InputError(f"{name}.transport: " + expected_one_of(str(placement.transport),
+                                                                 TRANSPORTS), path)
+    if placement.endpoint is not None and (not isinstance(placement.endpoint, str) or
+                                           "://" not in placement.endpoint):
+        raise InputError(f"{name}.endpoint: found {placement.endpoint!r}; expected e.g. "
+                         "tcp://host:5555 or ipc:///path/socket", path)
+    timeout = placement.timeout_s
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise InputError(f"{name}.timeout_s: found {timeout!r}; expected seconds > 0", path)
+    return placement
+
+
+def _compute(section: Any, base_dir: str, path: str) -> ComputeChoice | None:
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        raise InputError(f"compute: found {section!r}; expected a mapping with backend and "
+                         "config", path)
+    _check_keys(section, ("backend", "adapter", "config") + _WHERE_KEYS, "compute", path)
+    config = section.get("config") or {}
+    if isinstance(config, str):
+        config = read_mapping(os.path.normpath(os.path.join(base_dir, config)), "compute.config")
+    if not isinstance(config, dict):
+        raise InputError(f"compute.config: found {config!r}; expected a mapping or the path of "
+                         "a YAML/JSON file holding one", path)
+    return ComputeChoice(_backend(section, "compute", COMPUTE_BACKENDS, "roofline", path),
+                         config, _placement(section, "compute", path))
+
+
+def read_mapping(path: str, what: str) -> dict[str, Any]:
+    """A YAML (or JSON, a subset of YAML) file holding one mapping."""
+    doc = _read_yaml(path, f"{what} file")
+    if not isinstance(doc, dict):
+        raise InputError(f"{what}: expected a mapping of keys", path)
+    return doc
 
 
 def _comm_group(base_dir: str, value: Any, path: str) -> str | None:

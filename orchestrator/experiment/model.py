@@ -12,7 +12,8 @@ from typing import Any
 
 from orchestrator.cosim.placement import AdapterPlacement
 
-NETWORK_BACKENDS = ("analytical", "analytical-aware")
+NETWORK_BACKENDS = ("analytical", "analytical-aware", "ns3")
+COMPUTE_BACKENDS = ("roofline", "scalesim")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +27,25 @@ class RunOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class ComputeChoice:
+    """Which compute adapter times operations that carry a shape, and where it runs.
+
+    An empty roofline ``config`` takes peak-perf and local-mem-bw from the 2.x system file."""
+
+    backend: str = "roofline"
+    config: dict[str, Any] = field(default_factory=dict)
+    placement: AdapterPlacement = field(default_factory=AdapterPlacement)
+
+
+@dataclass(frozen=True, slots=True)
 class Experiment:
     name: str
     workload: str                          # path of the workload file
     system: str | dict[str, Any]           # path of a system file, or its keys inline
     network: str | dict[str, Any]          # path of a network file, or its keys inline
     network_backend: str = "analytical"
+    network_options: dict[str, Any] = field(default_factory=dict)   # backend-specific (ns3)
+    compute: ComputeChoice | None = None   # None: compute times come from the workload
     options: RunOptions = field(default_factory=RunOptions)
     comm_group: str | None = None          # 2.x communicator groups (JSON file)
     placement: AdapterPlacement = field(default_factory=AdapterPlacement)

@@ -17,7 +17,8 @@ from orchestrator.errors import InputError
 from orchestrator.experiment.model import Experiment
 from adapters.analytical.config_v1 import NetworkConfig, parse_v1_network, read_v1_network_doc
 from orchestrator.cosim.placement import open_network
-from orchestrator.experiment.execution import cosim_metrics, run_to_end
+from orchestrator.experiment.execution import (adapter_stats, cosim_metrics,
+                                               network_adapter, run_to_end)
 from orchestrator.experiment.system_file import (
     COLLECTIVE_KEYS, SystemConfig, load_v1_system, system_from_mapping)
 from orchestrator.output.instruments import Instruments, observe
@@ -91,10 +92,10 @@ def _layer_runtimes(workload: TextWorkload, compute_scale: float, comm_scale: fl
 
 def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) -> RunResult:
     options = experiment.options
-    if experiment.network_backend != "analytical":
-        raise InputError(f"--network-backend {experiment.network_backend} needs ASTRA-sim 2.x "
-                         "inputs (Chakra traces, JSON system, YAML network); 1.0 inputs run on "
-                         "the analytical backend")
+    if experiment.compute is not None:
+        raise InputError("a compute backend times Chakra trace nodes; a 1.0 text workload "
+                         "carries its compute cycles (write them from a model description with "
+                         "`astra-cosim workload generate`)", experiment.source)
     if experiment.comm_group:
         raise InputError("--comm-group applies to ASTRA-sim 2.x (Chakra) workloads; a 1.0 "
                          "workload's parallelism sets its groups")
@@ -102,6 +103,7 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
     source = experiment.source or "<experiment>"
     system = _system(experiment.system, source)
     network_config, network_doc = _network(experiment.network, source)
+    network_model, network_adapter_doc = network_adapter(experiment, "v1", network_doc)
     topology = HierarchicalTopologyV1(network_config)
     npus_count = topology.npus_count
 
@@ -138,7 +140,7 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
                                  workload.path, layer.line)
 
     clock = EventQueue()
-    network = open_network(clock, "analytical-v1", network_doc, npus_count, "v1",
+    network = open_network(clock, network_model, network_adapter_doc, npus_count, "v1",
                            experiment.placement, network_config.path)
     context = SystemContext(
         npus_count=npus_count, queues_count=len(logical_dims), planner=planner,
@@ -165,6 +167,7 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
         payload_bytes=network.bytes_sent[0],
         events_processed=clock.events_processed,
         cosim=cosim_metrics(network),
+        adapter_stats=adapter_stats(network),
         layers=[runtime.stats for runtime in first.layers],
     )
 

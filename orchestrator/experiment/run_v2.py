@@ -9,16 +9,18 @@ Reported as 2.x does: total = the last NPU to finish; NPU 0's compute and expose
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from typing import Any
 
 from adapters.analytical.config_v2 import NetworkConfigV2, parse_v2_network, read_v2_network_doc
-from orchestrator.cosim.placement import open_network
+from orchestrator.cosim.placement import open_compute_port, open_network
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError, SimulationError
-from orchestrator.experiment.model import Experiment
-from orchestrator.experiment.execution import cosim_metrics, run_to_end
+from orchestrator.experiment.execution import (adapter_stats, cosim_metrics,
+                                               network_adapter, run_to_end)
+from orchestrator.experiment.model import ComputeChoice, Experiment
 from orchestrator.experiment.run_v1 import implementations
 from orchestrator.experiment.system_json import load_v2_system, parse_v2_system
 from orchestrator.output.instruments import Instruments, observe
@@ -30,9 +32,28 @@ from orchestrator.system.groups import load_groups
 from orchestrator.system.npu import Npu, SystemContext
 from orchestrator.system.topology import plan_dimensions
 from orchestrator.workload import chakra
-from orchestrator.workload.graph_driver import GraphDriver, Roofline
+from orchestrator.workload.graph_driver import GraphDriver
 
-BACKENDS = {"analytical": "analytical-v2", "analytical-aware": "analytical-v2-aware"}
+
+def _compute_choice(experiment: Experiment, system: SystemConfig) -> ComputeChoice | None:
+    """The compute adapter: the experiment's, or 2.x's roofline when the system file enables
+    it; a roofline without its own settings takes the system file's peak-perf and
+    local-mem-bw."""
+    choice = experiment.compute
+    if choice is None:
+        if not system.roofline_enabled:
+            return None
+        where = experiment.placement       # the network's placement, without its endpoint
+        choice = ComputeChoice("roofline", {}, dataclasses.replace(where, endpoint=None))
+    if choice.backend == "roofline" and not choice.config:
+        if not system.local_mem_bw_gb_per_s or not system.peak_perf_tflops:
+            raise InputError("the roofline compute model needs local-mem-bw and peak-perf in "
+                             "the system file (or a compute config)", system.path)
+        return ComputeChoice("roofline", {"peak_tflops": system.peak_perf_tflops,
+                                          "local_mem_bw_gb_per_s":
+                                              system.local_mem_bw_gb_per_s},
+                             choice.placement)
+    return choice
 
 
 def _system(spec: str | dict[str, Any], source: str) -> SystemConfig:
@@ -68,12 +89,9 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
     if options.compute_scale != 1:
         warnings.warn("--compute-scale is not used by ASTRA-sim 2.x; compute times come from "
                       "the traces", stacklevel=2)
-    model = BACKENDS.get(experiment.network_backend)
-    if model is None:
-        raise InputError(f"--network-backend: found {experiment.network_backend!r}; expected "
-                         f"one of {', '.join(BACKENDS)}")
     system = _system(experiment.system, source)
     network_config, network_doc = _network(experiment.network, source)
+    model, adapter_doc = network_adapter(experiment, "v2", network_doc)
     npus_count = network_config.npus_count
     prefix = experiment.workload
     for npu in range(npus_count):
@@ -91,22 +109,26 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
                                 gather_anticlockwise=True)
     reduction = (ReductionCost(system.local_mem_bw_gb_per_s) if system.local_mem_bw_gb_per_s
                  else _MissingMemoryBandwidth(system.path))
-    roofline = None
-    if system.roofline_enabled:
-        if not system.local_mem_bw_gb_per_s or not system.peak_perf_tflops:
-            raise InputError("roofline-enabled needs local-mem-bw and peak-perf", system.path)
-        roofline = Roofline(system.local_mem_bw_gb_per_s, system.peak_perf_tflops)
+    compute_choice = _compute_choice(experiment, system)
 
     clock = EventQueue()
-    network = open_network(clock, model, network_doc, npus_count, "v2", experiment.placement,
+    network = open_network(clock, model, adapter_doc, npus_count, "v2", experiment.placement,
                            network_config.path)
+    compute = None
+    if compute_choice is not None and not system.replay_only:
+        try:
+            compute = open_compute_port(clock, compute_choice.backend, compute_choice.config,
+                                        compute_choice.placement, source)
+        except BaseException:
+            network.client.close()
+            raise
     context = SystemContext(
         npus_count=npus_count, queues_count=len(dims), planner=planner,
         splits=system.preferred_dataset_splits, active_chunks=system.active_chunks_per_dimension,
         endpoint_delay=endpoint_delay_cycles(system.endpoint_delay, options.injection_scale),
         policy=system.scheduling_policy, reduction_cycles=reduction, phase_barrier=False,
         v2_chunking=True)
-    drivers = [GraphDriver(Npu(npu_id, context, clock, network), trace, roofline=roofline,
+    drivers = [GraphDriver(Npu(npu_id, context, clock, network), trace, compute=compute,
                            comm_scale=options.comm_scale, replay_only=system.replay_only,
                            groups=groups)
                for npu_id, trace in enumerate(traces)]
@@ -129,5 +151,6 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
         exposed_comm_ns=first.exposed_comm_ns,
         payload_bytes=network.bytes_sent[0],
         events_processed=clock.events_processed,
-        cosim=cosim_metrics(network),
+        cosim=cosim_metrics(network, compute),
+        adapter_stats=adapter_stats(network, compute),
     )

@@ -30,6 +30,7 @@ def summary_dict(result: RunResult) -> dict:
         "payload_bytes": result.payload_bytes,
         "events_processed": result.events_processed,
         "cosim": result.cosim,
+        "adapter_stats": result.adapter_stats,
     }
 
 

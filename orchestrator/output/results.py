@@ -47,3 +47,4 @@ class RunResult:
     events_processed: int
     layers: list[LayerStats] = field(default_factory=list)
     cosim: dict = field(default_factory=dict)    # synchronisation metrics per adapter
+    adapter_stats: dict = field(default_factory=dict)  # each adapter's own counters

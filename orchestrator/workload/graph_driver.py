@@ -5,7 +5,8 @@
   completion on this NPU.
 * Hardware resource: at most one CPU op, one GPU compute and one GPU communication (collective,
   send, memory op) in flight; receives take no slot.
-* COMP nodes replay ``duration_micros`` x 1000 ns (1 ns when 0), or the roofline time; a node
+* COMP nodes replay ``duration_micros`` x 1000 ns (1 ns when 0), or take the compute adapter's
+  time for their shape (the roofline, for 2.x's roofline-enabled); a node
   with neither runtime nor ``num_ops`` is skipped at once, as are INVALID nodes. Traces that
   astra-cosim writes also carry the exact time in ns (attribute ``duration_ns``), which is
   used when present: microseconds cannot hold 1.0's cycle counts.
@@ -20,8 +21,9 @@ node, a collective spanning no dimension) we raise an error naming the trace and
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
 
+from adapters.base import ComputeRequest
+from orchestrator.cosim.compute_port import ComputePort
 from orchestrator.errors import InputError
 from orchestrator.output.recorder import Recorder
 from orchestrator.system.groups import CommGroup, GroupTable
@@ -41,28 +43,15 @@ DEFAULT_INVOLVED_DIMS = (True, True, True, True)
 CPU, GPU_COMPUTE, GPU_COMM, NO_SLOT = range(4)
 
 
-@dataclass(slots=True)
-class Roofline:
-    """2.x roofline: time = num_ops / min(local_mem_bw * num_ops / tensor_size, peak)."""
-
-    local_mem_bw_gb_per_s: float
-    peak_tflops: float
-
-    def runtime_ns(self, num_ops: int, tensor_size: int) -> int:
-        intensity = num_ops / tensor_size if tensor_size else float("inf")
-        perf = min(self.local_mem_bw_gb_per_s * 1e9 * intensity, self.peak_tflops * 1e12)
-        return int(num_ops / perf * 1e9)
-
-
 class GraphDriver:
     """One NPU executing its execution trace."""
 
-    def __init__(self, npu: Npu, trace: chakra.Trace, *, roofline: Roofline | None,
+    def __init__(self, npu: Npu, trace: chakra.Trace, *, compute: ComputePort | None,
                  comm_scale: float = 1.0,
                  replay_only: bool = False, groups: GroupTable | None = None) -> None:
         self.npu = npu
         self.trace = trace
-        self.roofline = roofline
+        self.compute = compute
         self.comm_scale = comm_scale
         self.replay_only = replay_only
         self.groups = groups
@@ -205,11 +194,9 @@ class GraphDriver:
                     not chakra.int_attribute(node, chakra.DURATION_NS, path):
                 self._skip(node)
                 return
-            if self.roofline is not None and num_ops:
-                runtime = self.roofline.runtime_ns(
-                    num_ops, chakra.int_attribute(node, "tensor_size", path))
-            else:
-                runtime = self._replay_ns(node)
+            request = self.compute_request(node) if self.compute is not None else None
+            runtime = self.compute.duration_ns(request) if request is not None \
+                else self._replay_ns(node)
             self._busy[slot] += 1
             if slot == CPU:
                 self.cpu_compute_ns += runtime
@@ -228,6 +215,30 @@ class GraphDriver:
             return
         raise InputError(f"node {node.id} ({node.name!r}): {chakra.NodeType.Name(kind)} is not "
                          "supported (upstream never completes it and prints no result)", path)
+
+    def compute_request(self, node: Node) -> ComputeRequest | None:
+        """What a compute adapter is asked for a COMP node: its GEMM when the node carries
+        ``gemm_m``/``gemm_n``/``gemm_k``, else its ``num_ops`` and ``tensor_size`` (2.x's
+        roofline inputs); None for a node without a shape (its recorded time is replayed)."""
+        path = self.trace.path
+        m = chakra.int_attribute(node, "gemm_m", path)
+        if m:
+            return ComputeRequest.gemm(m, chakra.int_attribute(node, "gemm_n", path),
+                                       chakra.int_attribute(node, "gemm_k", path))
+        num_ops = chakra.int_attribute(node, "num_ops", path)
+        if num_ops:
+            return ComputeRequest.ops(num_ops, chakra.int_attribute(node, "tensor_size", path))
+        return None
+
+    def compute_requests(self) -> list[ComputeRequest]:
+        """The shapes of this NPU's compute nodes, for prefetching their durations."""
+        requests = []
+        for node in self._nodes.values():
+            if node.type == chakra.NodeType.COMP_NODE or self._is_cpu_op(node):
+                request = self.compute_request(node)
+                if request is not None:
+                    requests.append(request)
+        return requests
 
     def _issue_collective(self, node: Node, slot: int) -> None:
         path = self.trace.path

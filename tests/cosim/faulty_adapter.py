@@ -4,7 +4,7 @@
                                          [--parent-pid PID] [--idle-timeout S]
 
 It binds a ZeroMQ REP socket like ``astra-cosim adapter serve network`` and answers through the
-real :class:`orchestrator.cosim.server.NetworkServer`, except where MODE says otherwise. K
+real :class:`orchestrator.cosim.server.AdapterServer`, except where MODE says otherwise. K
 counts round requests (1 = the first round after the handshake; 0 = the hello request):
 
 * ``normal``              behaves like the real server;
@@ -35,7 +35,7 @@ import zmq  # noqa: E402
 
 from orchestrator.cosim import codec  # noqa: E402
 from orchestrator.cosim import cosim_pb2 as pb  # noqa: E402
-from orchestrator.cosim.server import NetworkServer, _alive  # noqa: E402
+from orchestrator.cosim.server import AdapterServer, _alive  # noqa: E402
 
 MODES = {"normal": None, "dies-at-round": None, "wrong-version": 0, "garbage": 3,
          "out-of-order": 3, "stall": 3, "error-reply": 3}
@@ -91,7 +91,7 @@ def serve(bind: str, mode: str, k: int | None, parent_pid: int | None,
     sock.setsockopt(zmq.LINGER, 0)
     sock.bind(bind)
     print("ready", flush=True)
-    server = NetworkServer()
+    server = AdapterServer("network")
     rounds = 0
     last_request = time.monotonic()
     try:

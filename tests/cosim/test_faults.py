@@ -24,7 +24,7 @@ import pytest
 
 from orchestrator.cosim import codec
 from orchestrator.cosim import cosim_pb2 as pb
-from orchestrator.cosim.server import NetworkServer
+from orchestrator.cosim.server import AdapterServer
 
 pytest.importorskip("zmq")
 
@@ -315,14 +315,14 @@ def _ring8_config() -> str:
         return handle.read()
 
 
-def _reply(server: NetworkServer, seq: int, body: str, message) -> tuple[str, object, int, bool]:
+def _reply(server: AdapterServer, seq: int, body: str, message) -> tuple[str, object, int, bool]:
     data, keep = server.handle(codec.encode(seq, body, message))
     envelope, kind = codec.decode(data)
     return kind, getattr(envelope, kind), envelope.seq, keep
 
 
 def test_server_rejects_a_round_before_configure() -> None:
-    server = NetworkServer()
+    server = AdapterServer("network")
     assert _reply(server, 1, "hello", codec.hello("engine"))[0] == "hello"
     kind, body, seq, keep = _reply(server, 2, "round", codec.round_request(100, []))
     assert (kind, seq, keep) == ("error", 2, False)
@@ -330,21 +330,21 @@ def test_server_rejects_a_round_before_configure() -> None:
 
 
 def test_server_rejects_a_round_without_a_handshake() -> None:
-    kind, body, seq, keep = _reply(NetworkServer(), 1, "round",
+    kind, body, seq, keep = _reply(AdapterServer("network"), 1, "round",
                                    codec.round_request(100, [(0, 0, 1, 64, 0)]))
     assert (kind, seq, keep) == ("error", 1, False)
     assert "round before configure" in body.message
 
 
 def test_server_rejects_configure_before_hello() -> None:
-    kind, body, seq, keep = _reply(NetworkServer(), 1, "configure",
+    kind, body, seq, keep = _reply(AdapterServer("network"), 1, "configure",
                                    codec.configure("analytical-v1", _ring8_config()))
     assert (kind, seq, keep) == ("error", 1, False)
     assert "configure before hello" in body.message
 
 
 def test_server_rejects_a_reply_sent_as_a_request() -> None:
-    server = NetworkServer()
+    server = AdapterServer("network")
     _reply(server, 1, "hello", codec.hello("engine"))
     kind, body, _, keep = _reply(server, 2, "configured", pb.Configured(lookahead_ns=1))
     assert (kind, keep) == ("error", False)
@@ -352,19 +352,20 @@ def test_server_rejects_a_reply_sent_as_a_request() -> None:
 
 
 def test_server_rejects_garbage_and_other_versions() -> None:
-    data, keep = NetworkServer().handle(b"garbage: not a protobuf envelope")
+    data, keep = AdapterServer("network").handle(b"garbage: not a protobuf envelope")
     envelope, kind = codec.decode(data)
     assert (kind, keep) == ("error", False) and "malformed message" in envelope.error.message
     other = pb.Envelope(major=99, minor=7, seq=1)
     other.hello.CopyFrom(codec.hello("engine"))
-    data, keep = NetworkServer().handle(other.SerializeToString())
+    data, keep = AdapterServer("network").handle(other.SerializeToString())
     envelope, kind = codec.decode(data)
     assert (kind, keep) == ("error", False)
-    assert "peer speaks 99.7, this side 1.0" in envelope.error.message
+    assert f"peer speaks 99.7, this side {codec.PROTOCOL_MAJOR}.{codec.PROTOCOL_MINOR}" in \
+        envelope.error.message
 
 
 def test_server_serves_the_protocol_in_order() -> None:
-    server = NetworkServer()
+    server = AdapterServer("network")
     assert _reply(server, 1, "hello", codec.hello("engine"))[::3] == ("hello", True)
     kind, body, _, keep = _reply(server, 2, "configure",
                                  codec.configure("analytical-v1", _ring8_config()))
