@@ -19,6 +19,7 @@ NETWORK_MODELS: dict[str, str] = {
     "analytical-v1": "adapters.analytical.models:build_unaware_v1",
     "analytical-v2": "adapters.analytical.models:build_unaware_v2",
     "analytical-v2-aware": "adapters.analytical.models:build_aware_v2",
+    "ns3": "adapters.ns3.model:build_ns3",
 }
 
 COMPUTE_MODELS: dict[str, str] = {
@@ -37,6 +38,15 @@ def _builder(kind: str, name: str, source: str):
                          source)
     module, function = target.split(":")
     return getattr(importlib.import_module(module), function)
+
+
+def preload(kind: str, name: str) -> None:
+    """Import a model's module before serving, and run its ``preload()`` when it has one, so
+    that an adapter answering the handshake is ready at once (ns-3 imports for seconds)."""
+    module = _builder(kind, name, "--preload").__module__
+    hook = getattr(importlib.import_module(module), "preload", None)
+    if hook is not None:
+        hook()
 
 
 def _document(config: dict[str, Any] | str) -> dict[str, Any]:
