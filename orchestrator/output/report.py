@@ -1,0 +1,155 @@
+"""``astra-cosim report DIR``: the result files of one run, read back and summarised.
+
+Only reads what ``astra-cosim run`` wrote (summary.json and the statistics CSVs described in
+``statistics.py``); a missing optional file just leaves its table out, a missing
+summary.json is an error naming the folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass, field
+
+from orchestrator.errors import InputError
+from orchestrator.output.files import SUMMARY
+from orchestrator.output.statistics import COLLECTIVES, LAYERS, LINKS, UTILISATION
+
+TOP = 10
+
+
+@dataclass
+class RunReport:
+    """One run's results as the report shows them (times in ns)."""
+
+    folder: str
+    summary: dict
+    layers: list[dict] = field(default_factory=list)        # per layer, phases summed
+    collectives: list[dict] = field(default_factory=list)
+    utilisation: dict[str, list[float]] = field(default_factory=dict)   # dim -> per bin
+    bin_edges_ns: list[int] = field(default_factory=list)
+    links: list[dict] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.summary.get("name", os.path.basename(self.folder)))
+
+    def top_layers(self, count: int = TOP) -> list[dict]:
+        return sorted(self.layers, key=lambda row: -row["exposed_ns"])[:count]
+
+    def mean_utilisation(self) -> dict[str, float]:
+        return {dim: sum(values) / len(values) for dim, values in self.utilisation.items()
+                if values}
+
+
+def _rows(path: str) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def load_report(folder: str) -> RunReport:
+    summary_path = os.path.join(folder, SUMMARY)
+    if not os.path.isfile(summary_path):
+        raise InputError(f"no {SUMMARY} here; give the --out folder of an `astra-cosim run`",
+                         folder)
+    with open(summary_path, encoding="utf-8") as handle:
+        report = RunReport(folder, json.load(handle))
+    path = os.path.join(folder, LAYERS)
+    if os.path.isfile(path):
+        layers: dict[str, dict] = {}
+        for row in _rows(path):
+            entry = layers.setdefault(row["layer"], {
+                "layer": row["layer"], "compute_ns": 0, "exposed_ns": 0, "comm_ns": 0,
+                "fwd_exposed_ns": 0, "ig_exposed_ns": 0, "wg_exposed_ns": 0})
+            entry["compute_ns"] += int(row["compute_ns"])
+            entry["exposed_ns"] += int(row["exposed_comm_ns"])
+            entry["comm_ns"] += int(row["total_comm_ns"])
+            entry[f"{row['phase']}_exposed_ns"] += int(row["exposed_comm_ns"])
+        report.layers = list(layers.values())
+    path = os.path.join(folder, COLLECTIVES)
+    if os.path.isfile(path):
+        report.collectives = [
+            {"label": row["label"], "kind": row["kind"], "size_bytes": int(row["size_bytes"]),
+             "npus": int(row["npus"]), "start_ns": int(row["start_ns"]),
+             "duration_ns": int(row["duration_ns"]), "busbw": float(row["busbw_GBps"]),
+             "algorithms": row["algorithms"]}
+            for row in _rows(path)]
+    path = os.path.join(folder, UTILISATION)
+    if os.path.isfile(path):
+        rows = _rows(path)
+        dims = [key for key in (rows[0] if rows else {}) if key.startswith("dim")]
+        report.utilisation = {dim: [float(row[dim]) for row in rows] for dim in dims}
+        report.bin_edges_ns = [int(row["start_ns"]) for row in rows]
+    path = os.path.join(folder, LINKS)
+    if os.path.isfile(path):
+        report.links = [{"link": row["link"], "bytes": int(row["bytes"]),
+                         "utilisation": float(row["utilisation"]) if row["utilisation"]
+                         else None} for row in _rows(path)]
+    return report
+
+
+def _us(time_ns: int) -> str:
+    return f"{time_ns / 1000:,.3f}"
+
+
+def print_report(report: RunReport) -> None:
+    """Rich tables on the terminal: totals, top layers by exposed comm, utilisation."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    summary = report.summary
+    totals = Table(title=f"{report.name} ({summary.get('format', '?')})", title_justify="left")
+    for column in ("total (µs)", "compute (µs)", "exposed comm (µs)", "exposed share",
+                   "NPUs", "events"):
+        totals.add_column(column, justify="right")
+    total = summary["total_ns"]
+    exposed = summary["exposed_comm_ns"]
+    totals.add_row(_us(total), _us(summary["compute_ns"]), _us(exposed),
+                   f"{exposed / total:.1%}" if total else "–", str(len(summary["finish_ns"])),
+                   f"{summary['events_processed']:,}")
+    console.print(totals)
+    if report.layers:
+        table = Table(title=f"top {TOP} layers by exposed communication (NPU 0)",
+                      title_justify="left")
+        for column in ("layer", "compute (µs)", "exposed (µs)", "fwd / ig / wg exposed (µs)",
+                       "total comm (µs)"):
+            table.add_column(column, justify="left" if column == "layer" else "right")
+        for row in report.top_layers():
+            table.add_row(row["layer"], _us(row["compute_ns"]), _us(row["exposed_ns"]),
+                          " / ".join(_us(row[f"{k}_exposed_ns"]) for k in ("fwd", "ig", "wg")),
+                          _us(row["comm_ns"]))
+        console.print(table)
+    if report.collectives:
+        table = Table(title=f"collectives (NPU 0): {len(report.collectives)}, longest {TOP}",
+                      title_justify="left")
+        for column in ("collective", "kind", "MiB", "NPUs", "algorithms", "time (µs)",
+                       "busbw (GB/s)"):
+            table.add_column(column, justify="left" if column in ("collective", "kind",
+                                                                   "algorithms") else "right")
+        for row in sorted(report.collectives, key=lambda r: -r["duration_ns"])[:TOP]:
+            table.add_row(row["label"], row["kind"], f"{row['size_bytes'] / 2**20:,.2f}",
+                          str(row["npus"]), row["algorithms"], _us(row["duration_ns"]),
+                          f"{row['busbw']:.2f}")
+        console.print(table)
+    if report.utilisation:
+        table = Table(title="per-dimension utilisation (NPU 0: share of time with a chunk "
+                            "active)", title_justify="left")
+        table.add_column("dimension")
+        table.add_column("mean", justify="right")
+        table.add_column("peak decile", justify="right")
+        for dim, values in report.utilisation.items():
+            ordered = sorted(values)
+            table.add_row(dim, f"{sum(values) / len(values):.1%}",
+                          f"{ordered[int(len(ordered) * 0.9)]:.1%}")
+        console.print(table)
+    if report.links:
+        table = Table(title=f"busiest {TOP} links of {len(report.links)}", title_justify="left")
+        for column in ("link", "MiB", "utilisation"):
+            table.add_column(column, justify="left" if column == "link" else "right")
+        for row in report.links[:TOP]:
+            share = row["utilisation"]
+            table.add_row(row["link"], f"{row['bytes'] / 2**20:,.2f}",
+                          "–" if share is None else f"{share:.1%}")
+        console.print(table)
