@@ -199,6 +199,24 @@ class ZmqClient:
                 stop_process(self.process)
 
 
+def ping(endpoint: str, timeout_s: float) -> tuple[str, list[str]]:
+    """The hello handshake alone: the adapter's kind and models, or AdapterError. The server
+    keeps serving afterwards (a healthcheck must not use up the adapter)."""
+    client = ZmqClient(endpoint, "adapter", timeout_s)
+    try:
+        try:
+            kind, hello = client._request("hello", codec.hello("engine"))
+        except AdapterError:
+            raise AdapterError(f"no adapter answered at {endpoint} within {timeout_s:g} s"
+                               ) from None
+        if kind != "hello":
+            raise AdapterError(f"adapter at {endpoint} answered hello with {kind}")
+        return hello.role, list(hello.capabilities)
+    finally:
+        client._usable = False        # no shutdown request: the adapter stays up
+        client.close()
+
+
 def stop_process(process: subprocess.Popen) -> None:
     """Shutdown escalation: the adapter was asked to stop; terminate, then kill. Its scratch
     working directory goes with it."""

@@ -134,10 +134,19 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
                for npu_id, trace in enumerate(traces)]
     if instruments is not None:
         instruments.link_gb_per_s = [dim.bandwidth_gb_per_s for dim in network_config.dims]
+    if compute is not None:
+        try:
+            compute.prefetch(request for driver in drivers
+                             for request in driver.compute_requests())
+        except BaseException:
+            network.client.close()
+            compute.client.close()
+            raise
     try:
         with observe(instruments, clock, network, drivers):
             finish_ns = run_to_end(clock, network, drivers, context,
-                                   lambda driver: "nodes " + ", ".join(driver.outstanding()[:4]))
+                                   lambda driver: "nodes " + ", ".join(driver.outstanding()[:4]),
+                                   compute)
     except SimulationError as exc:
         stuck = next(d for d in drivers if d.finished_ns is None)
         raise SimulationError(f"{stuck.trace.path}: {exc}") from None
