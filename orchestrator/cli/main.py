@@ -11,7 +11,7 @@ import os
 import sys
 
 from orchestrator import __version__
-from orchestrator.cli import adapter, list_cmd, report_cmd, run, sweep, trace
+from orchestrator.cli import adapter, list_cmd, report_cmd, run, sweep, trace, workload_cmd
 from orchestrator.errors import AstraCosimError
 
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_parser(commands)
     adapter.add_parser(commands)
     sweep.add_parser(commands)
+    workload_cmd.add_parser(commands)
     report_cmd.add_parser(commands)
     list_cmd.add_parser(commands)
     return parser
