@@ -79,11 +79,11 @@ def generate_command(args: argparse.Namespace) -> int:
     compute = open_compute(args.compute, config, where, args.compute_config or "--compute")
     try:
         workload = generate(model, args.parallelism, parallel, compute)
-        stats = compute.stats()
     finally:
         close = getattr(compute, "close", None)
         if close is not None:
             close()
+    stats = compute.stats()       # an adapter process reports its statistics as it stops
     try:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "w", encoding="utf-8") as handle:
@@ -95,7 +95,7 @@ def generate_command(args: argparse.Namespace) -> int:
     print(f"wrote {args.out}: {workload.header.split()[0]}, {len(workload.rows)} layers, "
           f"compute fwd/ig/wg {totals[0]}/{totals[1]}/{totals[2]} cycles; {args.compute}: "
           f"{workload.requests} distinct GEMMs, "
-          + ", ".join(f"{key} {value}" for key, value in stats.items()))
+          + ", ".join(f"{key} {value:g}" for key, value in stats.items()))
     if args.chakra:
         from orchestrator.cli.trace import convert_command
         convert_command(argparse.Namespace(workload=args.out, npus=args.npus, out=args.chakra,
