@@ -186,42 +186,6 @@ class FlowTracker
         return out;
     }
 
-    // Messages not yet received: op, src, dst, bytes, injected ns (flat, five per message).
-    std::vector<int64_t> Outstanding() const
-    {
-        std::vector<int64_t> out;
-        for (const auto& entry : m_connections)
-        {
-            const Connection& c = *entry.second;
-            for (const auto* queue : {&c.unreceived, &c.undecided})
-            {
-                for (const Message& m : *queue)
-                {
-                    out.insert(out.end(), {m.op, (int64_t)c.src, (int64_t)c.dst,
-                                           (int64_t)m.size, m.injectedNs});
-                }
-            }
-        }
-        return out;
-    }
-
-    int64_t OldestOutstandingNs() const
-    {
-        int64_t oldest = -1;
-        for (const auto& entry : m_connections)
-        {
-            const Connection& c = *entry.second;
-            for (const auto* queue : {&c.unreceived, &c.undecided})
-            {
-                if (!queue->empty() && (oldest < 0 || queue->front().injectedNs < oldest))
-                {
-                    oldest = queue->front().injectedNs;
-                }
-            }
-        }
-        return oldest;
-    }
-
     // -- counters -------------------------------------------------------------------------
     uint64_t LinkBytes(uint32_t link) const { return m_links[link].bytes; }
     uint64_t LinkPackets(uint32_t link) const { return m_links[link].packets; }

@@ -16,8 +16,10 @@ Driving ns-3 incrementally:
   arrival can only be decided by an event, at least a link delay before it happens, which is
   the lookahead), ``NEVER`` when every message is decided.
 
-ns-3's simulator is a process-wide singleton, so one model can be built per process; a second
-is refused. A message that is still undelivered after ``flow_timeout_ns`` of simulated time,
+ns-3's simulator is a process-wide singleton, so one model is live per process: building a
+second retires the first (ns-3 is reset with ``Simulator::Destroy``), and any later call on the
+retired model is an error saying so. Runs one after another in one process (tests, a sweep
+worker) thus pay the import once. A message that is still undelivered after ``flow_timeout_ns`` of simulated time,
 or when ns-3 runs out of events, is an error naming it; so is a TCP connection that gives up.
 """
 
@@ -36,25 +38,29 @@ from adapters.ns3.topology import Topology, from_dimensions
 from adapters.ns3.topology_file import load_topology_file
 from orchestrator.errors import AstraCosimError, InputError, SimulationError
 
-_built = False
+_live: "Ns3Network | None" = None
+
+
+def preload() -> None:
+    """Import ns-3 and compile the tracker now (an adapter server, before its handshake)."""
+    load_ns3()
 
 
 class Ns3Network(NetworkModel):
     def __init__(self, topology: Topology, options: Ns3Options) -> None:
-        global _built
+        global _live
         lookahead = topology.min_delay_ns()
         if lookahead < 1:
             raise InputError("the smallest link delay is 0 ns, so the ns3 network has no "
                              "lookahead to synchronise on; give every link a delay of at "
                              "least 1 ns", topology.source)
-        if _built:
-            raise AstraCosimError("ns-3's simulator is one per process and this process "
-                                  "already built an ns3 network; run each ns3 experiment in "
-                                  "its own process (e.g. --placement process)")
         started = time.perf_counter()
         self.ns3 = load_ns3()
         self.import_s = time.perf_counter() - started
-        _built = True
+        if _live is not None:
+            _live.retire()
+        _live = self
+        self.retired = False
         self.topology = topology
         self.options = options
         self._lookahead = lookahead
@@ -65,9 +71,27 @@ class Ns3Network(NetworkModel):
         self._nanoseconds = self.ns3.ns.NanoSeconds
         self.messages = 0
         self.bytes_sent = 0
-        self._undecided = 0
+        # undecided messages, oldest first (injections come in time order): op -> (src, dst,
+        # bytes, injected at)
+        self._pending: dict[int, tuple[int, int, int, int]] = {}
+        self._decided: list[tuple[int, int]] = []
         self.run_s = 0.0        # wall seconds inside Simulator::Run
+        self.calls_s = 0.0      # wall seconds in advance() (Run included)
         self.runs = 0
+
+    def retire(self) -> None:
+        """Reset ns-3 for a new model in this process; this one can no longer be used."""
+        ns = self.ns3.ns
+        self.retired = True
+        self.net = None
+        self.tracker = None
+        ns.Simulator.Destroy()
+        ns.Ipv4AddressGenerator.Reset()
+
+    def _live(self) -> None:
+        if self.retired:
+            raise AstraCosimError("this ns3 network was retired: ns-3's simulator is one per "
+                                  "process and a newer ns3 network was built in this process")
 
     # -- the adapter spec -------------------------------------------------------------------
     @property
@@ -75,6 +99,7 @@ class Ns3Network(NetworkModel):
         return self._lookahead
 
     def inject(self, op: int, src: int, dst: int, size_bytes: int, time_ns: int) -> None:
+        self._live()
         hosts = self.topology.hosts
         if not (0 <= src < hosts and 0 <= dst < hosts):
             raise SimulationError(f"message {op}: NPU {src} -> {dst} is outside the ns3 "
@@ -92,18 +117,24 @@ class Ns3Network(NetworkModel):
         if src == dst:
             raise SimulationError(f"message {op}: NPU {src} sends to itself; the ns3 network "
                                   "carries messages between distinct NPUs")
-        self._undecided += 1
+        self._pending[op] = (src, dst, size_bytes, time_ns)
         self.tracker.Inject(op, src, dst, size_bytes, time_ns)
 
     def advance(self, grant_ns: int) -> list[tuple[int, int]]:
-        if grant_ns >= NEVER:
-            self._run_unbounded()
-        else:
-            self._run_until(grant_ns)
-        return self._collect()
+        self._live()
+        started = time.perf_counter()
+        try:
+            if grant_ns >= NEVER:
+                self._run_unbounded()
+            else:
+                self._run_until(grant_ns)
+            return self._collect()
+        finally:
+            self.calls_s += time.perf_counter() - started
 
     def next_event_ns(self) -> int:
-        if self._undecided == 0:
+        self._live()
+        if not self._pending:
             return NEVER
         pending = self.tracker.NextEventNs()
         return NEVER if pending < 0 else pending
@@ -124,17 +155,18 @@ class Ns3Network(NetworkModel):
             return
         self._simulator.Stop(self._nanoseconds(limit_ns - now))
         self._run()
-        self._check(limit_ns)
+        self._check()
 
     def _run_unbounded(self) -> None:
         """Run until the earliest decided arrival (the engine's next event), stopping at each
         decision to pull the bound in, or until ns-3 has nothing left to do."""
+        if not self._pending:
+            return      # nothing to decide; ns-3's idle timers wait for the next grant
         tracker = self.tracker
         tracker.ResetEarliestDecided()
         tracker.SetStopOnDecision(True)
         try:
-            oldest = tracker.OldestOutstandingNs()
-            watchdog = oldest + self.options.flow_timeout_ns if oldest >= 0 else NEVER
+            watchdog = self._oldest_pending_ns() + self.options.flow_timeout_ns
             bound = NEVER
             stop = None
             while tracker.NextEventNs() >= 0:
@@ -149,53 +181,60 @@ class Ns3Network(NetworkModel):
                     bound = limit
                     stop = self._simulator.Stop(self._nanoseconds(bound - now))
                 self._run()
-                self._check(bound)
+                self._check()
                 if self._now() >= bound:
                     break
         finally:
             tracker.SetStopOnDecision(False)
-        if self.tracker.NextEventNs() < 0:
+        if tracker.NextEventNs() < 0:
             self._idle_check()
 
-    def _check(self, limit_ns: int) -> None:
-        errors = list(self.tracker.TakeErrors())
+    def _oldest_pending_ns(self) -> int:
+        return next(iter(self._pending.values()))[3] if self._pending else NEVER
+
+    def _check(self) -> None:
+        """Raise on anything the tracker saw go wrong, or on a message older than the
+        watchdog allows; either way naming the undelivered messages."""
+        errors = [str(error) for error in self.tracker.TakeErrors()]
+        self._collect_into_pending()
+        if not errors and self._now() - self._oldest_pending_ns() >= self.options.flow_timeout_ns:
+            errors.append(f"message(s) undelivered after {self.options.flow_timeout_ns} ns of "
+                          "simulated time (flow_timeout_ns)")
         if errors:
-            raise SimulationError("ns3 network: " + "; ".join(str(e) for e in errors))
-        oldest = self.tracker.OldestOutstandingNs()
-        if oldest >= 0 and self._now() - oldest >= self.options.flow_timeout_ns:
-            raise SimulationError(
-                f"ns3 network: message(s) undelivered after {self.options.flow_timeout_ns} "
-                f"ns of simulated time (flow_timeout_ns): {self._outstanding_text()}")
+            raise SimulationError(f"ns3 network at {self._now()} ns: {'; '.join(errors)}; "
+                                  f"undelivered: {self._pending_text()}")
 
     def _idle_check(self) -> None:
-        if self.tracker.OldestOutstandingNs() >= 0 and self._undecided_left():
-            raise SimulationError("ns3 network: ns-3 has no events left but message(s) are "
-                                  f"undelivered: {self._outstanding_text()}")
+        self._collect_into_pending()
+        if self._pending:
+            raise SimulationError(f"ns3 network: ns-3 has no events left at {self._now()} ns "
+                                  f"but message(s) are undelivered: {self._pending_text()}")
 
-    def _undecided_left(self) -> bool:
-        return self._undecided > 0
-
-    def _outstanding_text(self, limit: int = 5) -> str:
-        flat = list(self.tracker.Outstanding())
-        rows = [flat[i:i + 5] for i in range(0, len(flat), 5)]
+    def _pending_text(self, limit: int = 5) -> str:
+        rows = list(self._pending.items())
         text = ", ".join(f"op {op} NPU {src} -> {dst} ({size} bytes, injected at {at} ns)"
-                         for op, src, dst, size, at in rows[:limit])
+                         for op, (src, dst, size, at) in rows[:limit])
         more = len(rows) - limit
-        return text + (f" and {more} more" if more > 0 else "")
+        return (text or "none") + (f" and {more} more" if more > 0 else "")
+
+    def _collect_into_pending(self) -> None:
+        """Move newly decided arrivals out of the tracker (they stay queued for advance)."""
+        flat = list(self.tracker.TakeDecided())
+        for index in range(0, len(flat), 2):
+            op, time_ns = flat[index], flat[index + 1]
+            self._pending.pop(op, None)
+            self._decided.append((op, time_ns))
 
     def _collect(self) -> list[tuple[int, int]]:
-        flat = self.tracker.TakeDecided()
-        count = len(flat)
-        if not count:
-            return []
-        values = list(flat)
-        self._undecided -= count // 2
-        return list(zip(values[0::2], values[1::2]))
+        self._collect_into_pending()
+        decided, self._decided = self._decided, []
+        return decided
 
     # -- counters ---------------------------------------------------------------------------
     def link_stats(self) -> dict[str, dict[str, float]]:
         """Per link direction: bytes carried (headers included), packets, and utilisation
         (busy time over the simulated time so far)."""
+        self._live()
         elapsed = max(self._now(), 1)
         tracker = self.tracker
         return {name: {"bytes": int(tracker.LinkBytes(i)), "packets": int(tracker.LinkPackets(i)),
@@ -216,6 +255,7 @@ class Ns3Network(NetworkModel):
             "max_link_utilisation": max((link["utilisation"] for link in links.values()),
                                         default=0.0),
             "ns3_run_s": round(self.run_s, 6), "ns3_runs": self.runs,
+            "advance_s": round(self.calls_s, 6),
             "ns3_import_s": round(self.import_s, 3), "ns3_build_s": round(self.build_s, 3)}
         for name, link in links.items():
             result[f"link_bytes:{name}"] = link["bytes"]

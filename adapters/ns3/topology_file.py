@@ -10,7 +10,8 @@
 Nodes are numbered 0 .. nodes-1; the ones not listed as switches are the NPUs, numbered in
 ascending node order (NPU 0 is the lowest non-switch id). Rates take ns-3's units (bps or b/s
 with an optional k, K, M, G or T prefix; Bps or B/s for bytes), delays a number with ns, us, ms or s.
-Blank lines and ``#`` comments are allowed. Error rates must be 0: an arrival is decided when
+Blank lines and ``#`` comments are allowed (so, with no switches, the id line may be blank
+or absent). Error rates must be 0: an arrival is decided when
 its last segment starts down the last link (docs/cosim.md, lookahead), which a loss on that
 link would make wrong.
 """
@@ -100,9 +101,12 @@ def parse_topology_file(text: str, path: str) -> Topology:
     if switch_count >= nodes:
         raise InputError(f"{switch_count} switches among {nodes} nodes leaves no NPU", path,
                          number)
-    if len(lines) < 2:
+    if switch_count == 0:
+        switch_line, switch_words, first_link = number, [], 1    # the id line may be blank
+    elif len(lines) < 2:
         raise InputError("missing the line of switch ids", path, number + 1)
-    switch_line, switch_words = lines[1]
+    else:
+        (switch_line, switch_words), first_link = lines[1], 2
     if len(switch_words) != switch_count:
         raise InputError(f"found {len(switch_words)} switch id(s); expected {switch_count} "
                          "(the header's switch count)", path, switch_line)
@@ -117,7 +121,7 @@ def parse_topology_file(text: str, path: str) -> Topology:
     hosts = [node for node in range(nodes) if node not in switches]
     # NPUs first (in node order), then switches (in node order)
     index = {node: i for i, node in enumerate(hosts + sorted(switches))}
-    link_lines = lines[2:]
+    link_lines = lines[first_link:]
     if len(link_lines) != link_count:
         where = link_lines[link_count][0] if len(link_lines) > link_count else \
             (link_lines[-1][0] + 1 if link_lines else switch_line + 1)
@@ -158,4 +162,8 @@ def parse_topology_file(text: str, path: str) -> Topology:
                              "link are not modelled: the adapter decides an arrival when "
                              "its last segment starts down the last link)", path, number)
         links.append(Link(index[a], index[b], rate, delay))
+    linked = {node for link in links for node in (link.a, link.b)}
+    for npu, node in enumerate(hosts):
+        if npu not in linked:
+            raise InputError(f"NPU {npu} (node {node}) has no link", path)
     return Topology(len(hosts), len(switches), tuple(links), path)
