@@ -330,6 +330,7 @@ class CosimTiming:
     row: Row
     inprocess_s: float = float("inf")
     process_s: float = float("inf")
+    ipc_s: float = float("inf")      # process placement over a Unix socket instead of tcp
     rounds: int = 0
     messages: int = 0
     protocol_bytes: int = 0
@@ -370,8 +371,9 @@ def _in_process(experiment: Experiment) -> Experiment:
     return dataclasses.replace(experiment, placement=AdapterPlacement("inprocess"))
 
 
-def _in_child(experiment: Experiment) -> Experiment:
-    return dataclasses.replace(experiment, placement=AdapterPlacement("process"))
+def _in_child(experiment: Experiment, transport: str = "tcp") -> Experiment:
+    return dataclasses.replace(experiment, placement=AdapterPlacement("process",
+                                                                      transport=transport))
 
 
 def _simulated(result: Any) -> dict[str, Any]:
@@ -400,10 +402,15 @@ def _time_cosim_row(row: Row, repeats: int) -> CosimTiming:
             timing.protocol_bytes = net_child["protocol_bytes"]
         timing.rounds, timing.messages = net_child["rounds"], net_child["messages"]
         timing.total_ns = child.total_ns
-        a, b = _simulated(inproc), _simulated(child)
-        for key in sorted(set(a) | set(b)):
-            if a.get(key) != b.get(key) and key not in timing.differences:
-                timing.differences.append(key)
+        gc.collect()
+        start = time.perf_counter()
+        over_ipc = simulate(_in_child(row.experiment, "ipc"))
+        timing.ipc_s = min(timing.ipc_s, time.perf_counter() - start)
+        a = _simulated(inproc)
+        for b in (_simulated(child), _simulated(over_ipc)):
+            for key in sorted(set(a) | set(b)):
+                if a.get(key) != b.get(key) and key not in timing.differences:
+                    timing.differences.append(key)
         for key in ("rounds", "messages", "bytes_sent"):
             if net_in[key] != net_child[key] and key not in timing.differences:
                 timing.differences.append(f"cosim.{key}")
@@ -595,11 +602,13 @@ def _cosim_report(timings: list[CosimTiming], repeats: int, filter_text: str | N
         "measures); `wait s` is the "
         "time the engine spent blocked on the adapter in the best process run "
         "(`cosim.network.wait_s`). `same` means the simulated results (summary.json without "
-        "`cosim`) and the rounds, messages and bytes sent were identical in both placements.",
+        "`cosim`) and the rounds, messages and bytes sent were identical in every placement. "
+        "`ipc s` is the process placement over a Unix socket (`--transport ipc`) instead of "
+        "loopback TCP, best of N as well.",
         "",
-        "| case | NPUs | in-process s | process s | ratio | rounds | rounds/iter | msgs/round "
-        "| µs/round | wait s | same |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+        "| case | NPUs | in-process s | process s | ratio | ipc s | ipc ratio | rounds | "
+        "rounds/iter | msgs/round | µs/round | wait s | same |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for t in timings:
         ratio = t.process_s / t.inprocess_s if t.inprocess_s > 0 else float("nan")
@@ -608,15 +617,18 @@ def _cosim_report(timings: list[CosimTiming], repeats: int, filter_text: str | N
         same = "yes" if not t.differences else "**no**: " + ", ".join(t.differences)
         lines.append(
             f"| {t.row.name} | {t.row.npus} | {t.inprocess_s:.3f} | {t.process_s:.3f} | "
-            f"{ratio:.2f}x | {t.rounds:,} | {t.rounds / t.row.iterations:,.0f} | "
+            f"{ratio:.2f}x | {t.ipc_s:.3f} | {t.ipc_s / t.inprocess_s:.2f}x | "
+            f"{t.rounds:,} | {t.rounds / t.row.iterations:,.0f} | "
             f"{t.messages / t.rounds if t.rounds else 0:,.1f} | {per_round} | "
             f"{t.wait_s:.2f} | {same} |")
     total_in = sum(t.inprocess_s for t in timings)
     total_child = sum(t.process_s for t in timings)
+    total_ipc = sum(t.ipc_s for t in timings)
     lines += [
         "",
         f"Sum over {len(timings)} row(s): {total_in:.2f} s in-process, {total_child:.2f} s in "
-        f"process placement ({total_child / total_in if total_in else float('nan'):.2f}x). "
+        f"process placement ({total_child / total_in if total_in else float('nan'):.2f}x), "
+        f"{total_ipc:.2f} s over ipc ({total_ipc / total_in if total_in else float('nan'):.2f}x). "
         f"Adapter start-up (spawn, imports, handshake, shutdown; best of several): "
         f"{startup_s:.3f} s per run."
         + (f" A bare ZeroMQ REQ/REP round trip on loopback with {echo[0]:,}-byte messages, "
