@@ -27,6 +27,7 @@ from orchestrator.experiment.load import load_experiment, read_mapping, validate
 from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, ComputeChoice,
                                            Experiment)
 from orchestrator.experiment.runner import simulate
+from orchestrator.experiment import plots
 from orchestrator.output.files import write_results
 from orchestrator.output.instruments import (TRACE_ALL_NPUS_UP_TO, Instruments,
                                              parse_npu_selection)
@@ -181,6 +182,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"astra-cosim: warning: {warning.message}", file=sys.stderr)
     write_results(result, out_dir)
     write_statistics(result, instruments.recorder, out_dir)
+    plotted = plots.after_run(result.name, out_dir)      # the tutorial's group plots
     if args.trace:
         size = write_trace(result, instruments.recorder, args.trace)
         if not args.quiet:
@@ -192,6 +194,8 @@ def run_command(args: argparse.Namespace) -> int:
               f"{ns_to_us_text(result.compute_ns):>14} "
               f"{ns_to_us_text(result.exposed_comm_ns):>18}")
         print(f"results in {out_dir}/")
+        if plotted:
+            print(plotted)
     return 0
 
 

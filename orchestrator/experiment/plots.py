@@ -1,0 +1,101 @@
+"""The tutorial's plots (the ASPLOS'23 repeat of MLSys'22 ships them, SEMANTICS §8.1), drawn
+from the runs that sit side by side in one results folder:
+
+* ``ex2_1_time_vs_allreduce_size.png``: total time against all-reduce size, from the runs
+  named ``ex2_1_comm_scale_<k>`` (a 1 MiB all-reduce scaled by k, experiments/tutorial);
+* ``ex3_compute_vs_exposed.png``: one horizontal bar per ``ex3_*`` run, compute stacked with
+  exposed communication.
+
+After each run the CLI redraws the plot of the group the run belongs to, so running the
+group's experiments into ``results/<name>`` (the default) leaves the plot in ``results/``.
+Plots need matplotlib (``pip install 'astra-cosim[sweep]'``); without it, none is drawn and the
+caller says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+SIZE_SWEEP = "ex2_1_time_vs_allreduce_size.png"
+COMPUTE_VS_EXPOSED = "ex3_compute_vs_exposed.png"
+_SIZE_RUN = re.compile(r"ex2_1_comm_scale_(\d+)$")
+_SYSTEM_RUN = re.compile(r"ex3_")
+MIB = 1 << 20
+
+
+def _summaries(results_root: str, pattern: re.Pattern) -> dict[str, dict]:
+    found = {}
+    for name in sorted(os.listdir(results_root)):
+        path = os.path.join(results_root, name, "summary.json")
+        if pattern.match(name) and os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                summary = json.load(handle)
+            found[summary.get("name", name)] = summary
+    return found
+
+
+def plot_for(run_name: str, out_dir: str) -> str | None:
+    """Redraw the plot of ``run_name``'s group next to ``out_dir``; its path, or None when the
+    run belongs to no group. Raises ImportError without matplotlib."""
+    if _SIZE_RUN.match(run_name):
+        root = os.path.dirname(os.path.abspath(out_dir))
+        return _size_sweep(_summaries(root, _SIZE_RUN), os.path.join(root, SIZE_SWEEP))
+    if _SYSTEM_RUN.match(run_name):
+        root = os.path.dirname(os.path.abspath(out_dir))
+        return _compute_vs_exposed(_summaries(root, _SYSTEM_RUN),
+                                   os.path.join(root, COMPUTE_VS_EXPOSED))
+    return None
+
+
+def _figure(width: float, height: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    figure = Figure(figsize=(width, height))
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _size_sweep(runs: dict[str, dict], path: str) -> str:
+    points = sorted((int(_SIZE_RUN.match(name).group(1)) * MIB, summary["total_ns"] / 1000)
+                    for name, summary in runs.items())
+    figure = _figure(6, 4)
+    axes = figure.add_subplot()
+    axes.plot([size / MIB for size, _ in points], [us for _, us in points], marker="o")
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log")
+    axes.set_xlabel("all-reduce size (MiB)")
+    axes.set_ylabel("total time (µs)")
+    axes.set_title("Exercise 2-1: all-reduce time against size")
+    axes.grid(True, which="both", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    return path
+
+
+def _compute_vs_exposed(runs: dict[str, dict], path: str) -> str:
+    names = list(runs)
+    compute = [runs[name]["compute_ns"] / 1000 for name in names]
+    exposed = [runs[name]["exposed_comm_ns"] / 1000 for name in names]
+    figure = _figure(7, 1.6 + 0.5 * len(names))
+    axes = figure.add_subplot()
+    axes.barh(names, compute, label="compute")
+    axes.barh(names, exposed, left=compute, label="exposed communication")
+    axes.invert_yaxis()
+    axes.set_xlabel("time (µs)")
+    axes.set_title("Exercise 3: compute vs exposed communication per system")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    return path
+
+
+def after_run(run_name: str, out_dir: str) -> str | None:
+    """The CLI's hook after writing a run's results: a line to print, or None."""
+    try:
+        path = plot_for(run_name, out_dir)
+    except ImportError:
+        return ("plot skipped: matplotlib is not installed (pip install "
+                "'astra-cosim[sweep]')")
+    return None if path is None else f"plot in {path}"
