@@ -32,6 +32,7 @@ def _tcp_defaults(ns: Any, options: Ns3Options) -> None:
     set_default("ns3::TcpSocket::SndBufSize", ns.UintegerValue(options.tcp_buffer_bytes))
     set_default("ns3::TcpSocket::RcvBufSize", ns.UintegerValue(options.tcp_buffer_bytes))
     set_default("ns3::TcpSocket::DelAckCount", ns.UintegerValue(1))
+    set_default("ns3::TcpSocket::InitialCwnd", ns.UintegerValue(options.initial_cwnd_segments))
     set_default("ns3::TcpSocketBase::MinRto", ns.TimeValue(ns.NanoSeconds(options.min_rto_ns)))
     set_default("ns3::TcpSocketBase::ClockGranularity", ns.TimeValue(ns.NanoSeconds(1000)))
 

@@ -32,6 +32,7 @@ class Ns3Options:
     switch_queue_packets: int = 1000     # drop-tail queue per switch port
     host_queue_packets: int = 100000     # per NPU port: a NIC does not drop its own traffic
     min_rto_ns: int = 200_000
+    initial_cwnd_segments: int = 10      # RFC 6928's initial window; larger skips slow start
     flow_timeout_ns: int = 1_000_000_000  # simulated ns a message may stay undelivered
 
     @property
@@ -42,6 +43,7 @@ class Ns3Options:
 _INTEGER_BOUNDS = {"mtu_bytes": (576, 65535), "segment_bytes": (0, 65535),
                    "tcp_buffer_bytes": (1 << 16, 1 << 31), "switch_queue_packets": (1, 1 << 31),
                    "host_queue_packets": (1, 1 << 31), "min_rto_ns": (1, 10**12),
+                   "initial_cwnd_segments": (1, 1 << 16),
                    "flow_timeout_ns": (1, 1 << 62)}
 
 
