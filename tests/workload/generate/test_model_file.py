@@ -3,6 +3,8 @@ file, the line and what was expected."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from adapters.registry import build_compute
@@ -108,3 +110,14 @@ def test_scalesim_missing_is_one_line_naming_the_extra(tmp_path, capsys, monkeyp
                    "preset=tpu-256x256-ws", "--out", str(tmp_path / "w.txt")])
     assert status == 2
     assert "pip install 'astra-cosim[scalesim]'" in capsys.readouterr().err
+
+
+def test_chakra_traces_are_written_beside_the_workload(tmp_path, capsys) -> None:
+    path = _write(tmp_path, "datatype_bytes: 2\nlayers:\n  - {name: a, gemm: {m: 8, n: 6, k: 4}}\n"
+                            "  - {name: b, gemm: {m: 8, n: 4, k: 6}}\n")
+    assert main(["workload", "generate", "--model", path, "--parallelism", "DATA", "--npus",
+                 "4", "--compute", "roofline", "--compute-option", "peak_tflops=100",
+                 "--compute-option", "local_mem_bw_gb_per_s=1000", "--out",
+                 str(tmp_path / "w.txt"), "--chakra", str(tmp_path / "et" / "w")]) == 0
+    assert sorted(os.listdir(tmp_path / "et")) == [f"w.{npu}.et" for npu in range(4)]
+    assert "wrote 4 trace(s)" in capsys.readouterr().out
