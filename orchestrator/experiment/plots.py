@@ -38,7 +38,10 @@ def _summaries(results_root: str, pattern: re.Pattern) -> dict[str, dict]:
 
 def plot_for(run_name: str, out_dir: str) -> str | None:
     """Redraw the plot of ``run_name``'s group next to ``out_dir``; its path, or None when the
-    run belongs to no group. Raises ImportError without matplotlib."""
+    run belongs to no group or its results are not in a folder named after it (the layout
+    that lets the group's runs find each other). Raises ImportError without matplotlib."""
+    if os.path.basename(os.path.normpath(out_dir)) != run_name:
+        return None
     if _SIZE_RUN.match(run_name):
         root = os.path.dirname(os.path.abspath(out_dir))
         return _size_sweep(_summaries(root, _SIZE_RUN), os.path.join(root, SIZE_SWEEP))

@@ -40,3 +40,8 @@ def test_the_system_plot_stacks_every_ex3_run(tmp_path) -> None:
         f"plot in {tmp_path / plots.COMPUTE_VS_EXPOSED}"
     assert (tmp_path / plots.COMPUTE_VS_EXPOSED).read_bytes().startswith(PNG)
     assert plots.after_run("ex1", str(tmp_path / "ex1")) is None
+
+
+def test_no_plot_when_the_results_folder_is_not_named_after_the_run(tmp_path) -> None:
+    assert plots.after_run("ex3_1_a", str(tmp_path / "elsewhere")) is None
+    assert not (tmp_path / plots.COMPUTE_VS_EXPOSED).exists()
