@@ -12,6 +12,7 @@ import pytest
 
 from adapters.base import ComputeRequest
 from adapters.registry import build_compute
+from orchestrator.errors import InputError
 
 
 def _model(mode: str, dataflow: str, rows: int = 8, cols: int = 6):
@@ -42,12 +43,12 @@ def test_weight_stationary_cycles_follow_the_fold_structure(scalesim_available) 
 
 def test_a_layer_too_big_for_a_full_run_asks_for_fold_mode(scalesim_available) -> None:
     model = _model("full", "ws", rows=256, cols=256)
-    with pytest.raises(Exception, match="use mode: fold"):
+    with pytest.raises(InputError, match="use mode: fold"):
         model.duration_ns(ComputeRequest.gemm(32768, 768, 12288))
 
 
 def test_requests_without_a_shape_are_refused(scalesim_available) -> None:
-    with pytest.raises(Exception, match="has no shape SCALE-Sim can simulate"):
+    with pytest.raises(InputError, match="has no shape SCALE-Sim can simulate"):
         _model("fold", "ws").duration_ns(ComputeRequest.ops(1000, 64))
-    with pytest.raises(Exception, match="k < 1"):
+    with pytest.raises(InputError, match="k < 1"):
         _model("fold", "ws").duration_ns(ComputeRequest.gemm(4, 4, 0))
