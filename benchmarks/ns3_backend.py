@@ -112,12 +112,6 @@ def measure(name: str, experiment: Experiment, reference_backend: str,
 
 def rows(filter_text: str, skip_large: bool) -> list[Row]:
     cases = []
-    tutorial = os.path.join(PROJECT, "experiments", "tutorial")
-    for name in ("ex1", "ex2_2_ring", "ex2_2_switch", "ex2_2_fully_connected"):
-        if skip_large and name.startswith("ex2_2"):
-            continue
-        cases.append((f"mlsys22_{name}", lambda n=name: load_experiment(
-            os.path.join(tutorial, f"{n}.yaml")), "analytical", False))
     scratch = tempfile.mkdtemp(prefix="ns3-bench-")
     for npus in (8, 16):
         for topology in ("Ring", "Switch", "FullyConnected"):
@@ -127,6 +121,12 @@ def rows(filter_text: str, skip_large: bool) -> list[Row]:
                     scratch, t, n, c, "ns3"), "analytical-aware", True))
     vgg = os.path.join(PROJECT, "experiments", "ns3", "vgg16_switch8.yaml")
     cases.append(("vgg16_switch8", lambda: load_experiment(vgg), "analytical", False))
+    tutorial = os.path.join(PROJECT, "experiments", "tutorial")
+    for name in ("ex1", "ex2_2_ring", "ex2_2_switch", "ex2_2_fully_connected"):
+        if skip_large and name.startswith("ex2_2"):
+            continue
+        cases.append((f"mlsys22_{name}", lambda n=name: load_experiment(
+            os.path.join(tutorial, f"{n}.yaml")), "analytical", False))
     measured = []
     for name, make, reference, unaware in cases:
         if filter_text in name:

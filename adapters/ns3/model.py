@@ -10,8 +10,10 @@ Driving ns-3 incrementally:
 * ``inject`` schedules the flow's start at its injection time (never in ns-3's past: the
   engine never injects before its last grant, and ns-3 never runs past a grant);
 * ``advance(grant)`` runs ns-3 up to ``grant`` with ``Simulator::Stop`` (``Run`` resumes
-  where it stopped); an unbounded grant (the engine has nothing of its own left) runs until
-  the earliest arrival decided so far, so that the engine can inject again at that time;
+  where it stopped), but stops at the earliest arrival it decides on the way: the engine acts
+  on an arrival at its time and may inject then, which can be before the grant (a decision at
+  d >= the last next-event time lands at >= d + lookahead, not necessarily >= the grant), and
+  ns-3 cannot schedule into its past;
 * ``next_event_ns`` is the time of ns-3's next event while some message is undecided (an
   arrival can only be decided by an event, at least a link delay before it happens, which is
   the lookahead), ``NEVER`` when every message is decided.
@@ -104,9 +106,8 @@ class Ns3Network(NetworkModel):
         if not (0 <= src < hosts and 0 <= dst < hosts):
             raise SimulationError(f"message {op}: NPU {src} -> {dst} is outside the ns3 "
                                   f"network's {hosts} NPUs")
-        if size_bytes < 1:
-            raise SimulationError(f"message {op}: NPU {src} -> {dst} of {size_bytes} bytes; "
-                                  "the ns3 network carries messages of at least one byte")
+        if size_bytes < 0:
+            raise SimulationError(f"message {op}: NPU {src} -> {dst} of {size_bytes} bytes")
         now = self._now()
         if time_ns < now:
             raise SimulationError(f"message {op} injected at {time_ns} ns, before the ns3 "
@@ -118,16 +119,15 @@ class Ns3Network(NetworkModel):
             raise SimulationError(f"message {op}: NPU {src} sends to itself; the ns3 network "
                                   "carries messages between distinct NPUs")
         self._pending[op] = (src, dst, size_bytes, time_ns)
-        self.tracker.Inject(op, src, dst, size_bytes, time_ns)
+        # an empty message (1.0 sends them for tiny chunks) still needs a packet to say it
+        # arrived: it travels as one byte
+        self.tracker.Inject(op, src, dst, max(size_bytes, 1), time_ns)
 
     def advance(self, grant_ns: int) -> list[tuple[int, int]]:
         self._live()
         started = time.perf_counter()
         try:
-            if grant_ns >= NEVER:
-                self._run_unbounded()
-            else:
-                self._run_until(grant_ns)
+            self._run_to(grant_ns)
             return self._collect()
         finally:
             self.calls_s += time.perf_counter() - started
@@ -149,20 +149,18 @@ class Ns3Network(NetworkModel):
         self.run_s += time.perf_counter() - started
         self.runs += 1
 
-    def _run_until(self, limit_ns: int) -> None:
-        now = self._now()
-        if limit_ns <= now or self.tracker.NextEventNs() < 0:
-            return
-        self._simulator.Stop(self._nanoseconds(limit_ns - now))
-        self._run()
-        self._check()
-
-    def _run_unbounded(self) -> None:
-        """Run until the earliest decided arrival (the engine's next event), stopping at each
-        decision to pull the bound in, or until ns-3 has nothing left to do."""
-        if not self._pending:
-            return      # nothing to decide; ns-3's idle timers wait for the next grant
+    def _run_to(self, grant_ns: int) -> None:
+        """Run ns-3 over the events before ``grant_ns``, but no further than the earliest
+        arrival decided on the way: the engine may act on that arrival, and inject, at its
+        time, which may be before the grant. Each decision stops ``Run`` so that the stop
+        can be pulled in; the watchdog bounds an unbounded grant."""
         tracker = self.tracker
+        if not self._pending:
+            if grant_ns < NEVER and grant_ns > self._now() and tracker.NextEventNs() >= 0:
+                self._simulator.Stop(self._nanoseconds(grant_ns - self._now()))
+                self._run()
+                self._check()
+            return      # nothing to decide; with no grant, ns-3's idle timers wait
         tracker.ResetEarliestDecided()
         tracker.SetStopOnDecision(True)
         try:
@@ -171,7 +169,7 @@ class Ns3Network(NetworkModel):
             stop = None
             while tracker.NextEventNs() >= 0:
                 decided = tracker.EarliestDecidedNs()
-                limit = min(decided if decided >= 0 else NEVER, watchdog)
+                limit = min(decided if decided >= 0 else NEVER, watchdog, grant_ns)
                 now = self._now()
                 if limit <= now:
                     break

@@ -108,3 +108,22 @@ def test_process_placement_gives_the_in_process_result(tmp_path):
     assert process["cosim"]["network"]["rounds"] == inprocess.cosim["network"]["rounds"]
     assert process["adapter_stats"]["network"]["flows"] == \
         inprocess.adapter_stats["network"]["flows"] == 448
+
+
+VGG16 = PROJECT.parent / "shared" / "reference" / "cases" / "mlsys22_ex3-1_DGX2-VGG16"
+
+
+@pytest.mark.skipif(not VGG16.is_dir(), reason=f"the tutorial's VGG16 workload is read from "
+                                                f"{VGG16}, which is absent")
+def test_vgg16_end_to_end():
+    """experiments/ns3/vgg16_switch8.yaml: compute is the workload's, so it is equal; the
+    total stays within 10% of the analytical network (README, "ns-3 backend"), and exposed
+    communication within 25%: at comm-scale 0.05 most of VGG16's 16 all-reduces are small
+    (from 179 bytes), where the handshake of each new NPU pair and slow start weigh most."""
+    experiment = load_experiment(str(PROJECT / "experiments" / "ns3" / "vgg16_switch8.yaml"))
+    ns3 = simulate(experiment)
+    analytical = simulate(dataclasses.replace(experiment, network_backend="analytical"))
+    assert ns3.compute_ns == analytical.compute_ns > 0
+    assert abs(ns3.total_ns / analytical.total_ns - 1) <= 0.10
+    assert abs(ns3.exposed_comm_ns / analytical.exposed_comm_ns - 1) <= 0.25
+    assert ns3.adapter_stats["network"]["flows"] == ns3.cosim["network"]["messages"]

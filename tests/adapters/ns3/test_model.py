@@ -122,3 +122,24 @@ def test_topology_file_must_match_the_network_config(tmp_path):
         build_ns3({"format": "v2", "network": {
             "topology": ["Ring"], "npus_count": [4], "bandwidth": [50.0], "latency": [500.0]},
             "options": {"topology_file": str(topology)}}, "<test>")
+
+
+def test_a_grant_beyond_an_arrival_stops_at_the_arrival():
+    """The engine acts on an arrival at its time and may inject then, before the grant it
+    gave; ns-3 must not have run past it."""
+    model = network("Switch", 4)
+    model.inject(1, 0, 1, 8 << 10, 0)
+    model.inject(2, 2, 3, MIB, 0)
+    arrivals = model.advance(10**9)
+    assert [op for op, _ in arrivals] == [1]
+    first = arrivals[0][1]
+    assert first <= model.next_event_ns() < 10**9
+    model.inject(3, 1, 2, 8 << 10, first)
+    rest = dict(model.advance(10**9) + model.advance(10**9) + model.advance(10**9))
+    assert set(rest) == {2, 3} and min(rest.values()) > first
+
+
+def test_an_empty_message_travels_as_one_byte():
+    model = network("Switch", 2)
+    arrival = drive(model, [(4, 0, 1, 0, 0)])[4]
+    assert 2 * 500 < arrival < 4 * 2_000 and model.stats()["bytes"] == 0
