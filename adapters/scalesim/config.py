@@ -1,7 +1,8 @@
 """The SCALE-Sim adapter's configuration: SCALE-Sim's own ``.cfg`` keys, presets, checks.
 
 Keys keep the spelling of SCALE-Sim's ``[architecture_presets]`` / ``[run_presets]`` sections
-so a ``.cfg`` file translates line by line; three keys are ours:
+so a ``.cfg`` file translates line by line; SCALE-Sim 3.0's ``[layout]`` bank counts ``IfmapSRAMBankNum`` / ``FilterSRAMBankNum`` matter only
+with ``InterfaceBandwidth: USER`` (the bandwidth is split over the banks). Three keys are ours:
 
 * ``preset``: start from a named configuration (``tpu-256x256-ws``: SCALE-Sim v2's
   ``configs/google.cfg``, which ASTRA-sim's workload generator used, SEMANTICS §6) and override
@@ -42,9 +43,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 _DEFAULTS: dict[str, Any] = {
     "IfmapSramSzkB": 6144, "FilterSramSzkB": 6144, "OfmapSramSzkB": 2048,
     "Dataflow": "ws", "Bandwidth": 10, "InterfaceBandwidth": "CALC", "mode": "full",
+    "IfmapSRAMBankNum": 10, "FilterSRAMBankNum": 10,     # SCALE-Sim 3.0's [layout] defaults
 }
 _INT_KEYS = ("ArrayHeight", "ArrayWidth", "IfmapSramSzkB", "FilterSramSzkB", "OfmapSramSzkB",
-             "Bandwidth")
+             "Bandwidth", "IfmapSRAMBankNum", "FilterSRAMBankNum")
 KEYS = _INT_KEYS + ("Dataflow", "InterfaceBandwidth", "mode", "preset", "cache")
 
 
@@ -61,6 +63,8 @@ class ScaleSimConfig:
     bandwidth_words_per_cycle: int
     interface_bandwidth: str
     mode: str
+    ifmap_sram_banks: int = 10
+    filter_sram_banks: int = 10
 
     def key_fields(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,10 +112,17 @@ def parse_config(doc: dict[str, Any], source: str) -> tuple[ScaleSimConfig, str 
         raise InputError("scalesim: mode fold is exact only where SCALE-Sim never stalls "
                          "(InterfaceBandwidth: CALC); use mode: full with USER bandwidth",
                          source)
+    if values["InterfaceBandwidth"] == "USER":
+        for key in ("IfmapSRAMBankNum", "FilterSRAMBankNum"):
+            if values["Bandwidth"] % values[key]:
+                raise InputError(f"scalesim: with USER bandwidth, Bandwidth "
+                                 f"({values['Bandwidth']} words/cycle) must split evenly over "
+                                 f"{key} ({values[key]} banks)", source)
     config = ScaleSimConfig(values["ArrayHeight"], values["ArrayWidth"],
                             values["IfmapSramSzkB"], values["FilterSramSzkB"],
                             values["OfmapSramSzkB"], values["Dataflow"], values["Bandwidth"],
-                            values["InterfaceBandwidth"], values["mode"])
+                            values["InterfaceBandwidth"], values["mode"],
+                            values["IfmapSRAMBankNum"], values["FilterSRAMBankNum"])
     return config, _cache_path(doc.get("cache"), source)
 
 

@@ -129,6 +129,8 @@ def _run_scalesim(config: ScaleSimConfig, layer: Layer, source: str) -> int:
     cfg.bandwidths = [config.bandwidth_words_per_cycle]
     cfg.ifmap_sram_bank_bandwidth = config.bandwidth_words_per_cycle
     cfg.filter_sram_bank_bandwidth = config.bandwidth_words_per_cycle
+    cfg.ifmap_sram_bank_num = config.ifmap_sram_banks
+    cfg.filter_sram_bank_num = config.filter_sram_banks
     cfg.valid_conf_flag = True
     topology = topologies()
     topology.load_layer_params_from_list("layer", [
@@ -141,8 +143,11 @@ def _run_scalesim(config: ScaleSimConfig, layer: Layer, source: str) -> int:
         warnings.simplefilter("ignore", DeprecationWarning)
         simulator.set_params(layer_id=0, config_obj=cfg, topology_obj=topology,
                              layout_obj=layouts(), verbose=False)
-        simulator.run()
-        cycles = simulator.get_compute_report_items()[1]
+        try:
+            simulator.run()
+            cycles = simulator.get_compute_report_items()[1]
+        except AssertionError as exc:            # SCALE-Sim checks its inputs with asserts
+            raise InputError(f"scalesim: SCALE-Sim refused {layer}: {exc}", source) from None
     _simulations += 1
     return int(cycles)
 

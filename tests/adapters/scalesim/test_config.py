@@ -36,6 +36,8 @@ def test_keys_after_a_preset_override_it() -> None:
     ({"preset": "tpu-256x256-ws", "Dataflow": "rs"}, "Dataflow: found 'rs'; expected one of os"),
     ({"preset": "tpu-256x256-ws", "InterfaceBandwidth": "USER"}, "mode fold is exact only"),
     ({"preset": "tpu-256x256-ws", "cache": 3}, "cache: found 3"),
+    ({"ArrayHeight": 8, "ArrayWidth": 8, "InterfaceBandwidth": "USER", "Bandwidth": 12},
+     "Bandwidth (12 words/cycle) must split evenly over IfmapSRAMBankNum (10 banks)"),
 ])
 def test_bad_configurations_are_refused_with_the_reason(doc, message) -> None:
     with pytest.raises(InputError, match="^x.yaml: scalesim: ") as error:

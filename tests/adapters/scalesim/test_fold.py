@@ -52,3 +52,16 @@ def test_requests_without_a_shape_are_refused(scalesim_available) -> None:
         _model("fold", "ws").duration_ns(ComputeRequest.ops(1000, 64))
     with pytest.raises(InputError, match="k < 1"):
         _model("fold", "ws").duration_ns(ComputeRequest.gemm(4, 4, 0))
+
+
+def test_user_bandwidth_stalls_where_calc_does_not(scalesim_available) -> None:
+    """With USER bandwidth SCALE-Sim models the memory interface: 10 words per cycle and 1 kB
+    buffers starve an 8x8 array, so the same GEMM takes longer than in CALC mode."""
+    request = ComputeRequest.gemm(64, 32, 48)
+    calc = _model("full", "ws", rows=8, cols=8).duration_ns(request)
+    user = build_compute("scalesim", {"ArrayHeight": 8, "ArrayWidth": 8,
+                                      "InterfaceBandwidth": "USER", "Bandwidth": 10,
+                                      "IfmapSramSzkB": 1, "FilterSramSzkB": 1,
+                                      "OfmapSramSzkB": 1, "cache": "off"})
+    assert calc == 6 * 4 * (2 * 8 + 8 + 64 - 2) - 1           # 24 folds of 86 lines
+    assert user.duration_ns(request) > calc
