@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <unordered_map>
@@ -207,7 +208,7 @@ class FlowTracker
         Connection* c = new Connection();
         c->src = src;
         c->dst = dst;
-        m_connections[key] = c;
+        m_connections[key].reset(c);
         c->socket = Socket::CreateSocket(m_hosts[src], TcpSocketFactory::GetTypeId());
         m_connectionOfSocket[PeekPointer(c->socket)] = c;
         c->socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), kPortBase + dst));
@@ -313,8 +314,13 @@ class FlowTracker
                 m_errors.push_back("data from an unknown peer reached a sink");
                 continue;
             }
-            uint64_t key = (uint64_t)host->second << 32 | dst;
-            Connection& c = *m_connections[key];
+            auto found = m_connections.find((uint64_t)host->second << 32 | dst);
+            if (found == m_connections.end())
+            {
+                m_errors.push_back("data reached a sink on a connection never opened");
+                continue;
+            }
+            Connection& c = *found->second;
             c.received += packet->GetSize();
             while (!c.unreceived.empty() && c.unreceived.front().end <= c.received)
             {
@@ -460,7 +466,7 @@ class FlowTracker
     std::unordered_map<uint32_t, uint32_t> m_hostOfAddress;
     std::unordered_map<const NetDevice*, uint32_t> m_linkOfDevice;
     std::vector<LinkCounter> m_links;
-    std::unordered_map<uint64_t, Connection*> m_connections;
+    std::unordered_map<uint64_t, std::unique_ptr<Connection>> m_connections;
     std::unordered_map<const Socket*, Connection*> m_connectionOfSocket;
     std::vector<int64_t> m_decided;
     std::vector<std::string> m_errors;

@@ -7,8 +7,8 @@ it reaches the receiver, and checks the decision against the receiver's socket.
 
 Driving ns-3 incrementally:
 
-* ``inject`` schedules the flow's start at its injection time (never in ns-3's past: the
-  engine never injects before its last grant, and ns-3 never runs past a grant);
+* ``inject`` schedules the flow's start at its injection time (never in ns-3's past: ns-3
+  never runs past a grant, nor past an arrival it has reported);
 * ``advance(grant)`` runs ns-3 up to ``grant`` with ``Simulator::Stop`` (``Run`` resumes
   where it stopped), but stops at the earliest arrival it decides on the way: the engine acts
   on an arrival at its time and may inject then, which can be before the grant (a decision at
@@ -21,8 +21,9 @@ Driving ns-3 incrementally:
 ns-3's simulator is a process-wide singleton, so one model is live per process: building a
 second retires the first (ns-3 is reset with ``Simulator::Destroy``), and any later call on the
 retired model is an error saying so. Runs one after another in one process (tests, a sweep
-worker) thus pay the import once. A message that is still undelivered after ``flow_timeout_ns`` of simulated time,
-or when ns-3 runs out of events, is an error naming it; so is a TCP connection that gives up.
+worker) thus pay the import once. A message still undelivered after ``flow_timeout_ns`` of
+simulated time, or when ns-3 runs out of events, is an error naming it; so is a TCP
+connection that gives up.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class Ns3Network(NetworkModel):
         ns.Simulator.Destroy()
         ns.Ipv4AddressGenerator.Reset()
 
-    def _live(self) -> None:
+    def _check_live(self) -> None:
         if self.retired:
             raise AstraCosimError("this ns3 network was retired: ns-3's simulator is one per "
                                   "process and a newer ns3 network was built in this process")
@@ -101,7 +102,7 @@ class Ns3Network(NetworkModel):
         return self._lookahead
 
     def inject(self, op: int, src: int, dst: int, size_bytes: int, time_ns: int) -> None:
-        self._live()
+        self._check_live()
         hosts = self.topology.hosts
         if not (0 <= src < hosts and 0 <= dst < hosts):
             raise SimulationError(f"message {op}: NPU {src} -> {dst} is outside the ns3 "
@@ -113,18 +114,18 @@ class Ns3Network(NetworkModel):
             raise SimulationError(f"message {op} injected at {time_ns} ns, before the ns3 "
                                   f"network's time {now} ns (the engine must not inject "
                                   "before its last grant)")
-        self.messages += 1
-        self.bytes_sent += size_bytes
         if src == dst:
             raise SimulationError(f"message {op}: NPU {src} sends to itself; the ns3 network "
                                   "carries messages between distinct NPUs")
+        self.messages += 1
+        self.bytes_sent += size_bytes
         self._pending[op] = (src, dst, size_bytes, time_ns)
         # an empty message (1.0 sends them for tiny chunks) still needs a packet to say it
         # arrived: it travels as one byte
         self.tracker.Inject(op, src, dst, max(size_bytes, 1), time_ns)
 
     def advance(self, grant_ns: int) -> list[tuple[int, int]]:
-        self._live()
+        self._check_live()
         started = time.perf_counter()
         try:
             self._run_to(grant_ns)
@@ -133,7 +134,7 @@ class Ns3Network(NetworkModel):
             self.calls_s += time.perf_counter() - started
 
     def next_event_ns(self) -> int:
-        self._live()
+        self._check_live()
         if not self._pending:
             return NEVER
         pending = self.tracker.NextEventNs()
@@ -232,7 +233,7 @@ class Ns3Network(NetworkModel):
     def link_stats(self) -> dict[str, dict[str, float]]:
         """Per link direction: bytes carried (headers included), packets, and utilisation
         (busy time over the simulated time so far)."""
-        self._live()
+        self._check_live()
         elapsed = max(self._now(), 1)
         tracker = self.tracker
         return {name: {"bytes": int(tracker.LinkBytes(i)), "packets": int(tracker.LinkPackets(i)),
@@ -286,12 +287,12 @@ def build_ns3(doc: dict[str, Any], source: str) -> NetworkModel:
     topology = _topology(doc, options, source)
     if options.topology_file is not None and doc.get("network") is not None:
         expected = _npus(doc, source)
-        if expected is not None and expected != topology.hosts:
+        if expected != topology.hosts:
             raise InputError(f"the topology file has {topology.hosts} NPUs but the network "
                              f"config has {expected}", options.topology_file)
     return Ns3Network(topology, options)
 
 
-def _npus(doc: dict[str, Any], source: str) -> int | None:
+def _npus(doc: dict[str, Any], source: str) -> int:
     parse = parse_v1_network if doc.get("format") == "v1" else parse_v2_network
     return parse(doc["network"], source).npus_count
