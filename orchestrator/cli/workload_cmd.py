@@ -56,7 +56,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                      help="seconds to wait for an out-of-process compute adapter")
     gen.add_argument("--out", required=True, help="the workload file to write")
     gen.add_argument("--chakra", metavar="PREFIX",
-                     help="also write Chakra traces PREFIX.<npu>.et (astra-cosim trace convert)")
+                     help="also write Chakra traces PREFIX.<npu>.et (astra-cosim trace convert), "
+                          "their GEMM nodes carrying gemm_m/gemm_n/gemm_k")
     gen.add_argument("--network", help="with --chakra for TRANSFORMER: the network file")
     gen.set_defaults(handler=generate_command)
 
@@ -101,4 +102,21 @@ def generate_command(args: argparse.Namespace) -> int:
         convert_command(argparse.Namespace(workload=args.out, npus=args.npus, out=args.chakra,
                                            network=args.network, num_passes=1,
                                            compute_scale=1.0, comm_scale=1.0))
+        add_gemm_shapes(args.chakra, args.npus, workload.shapes)
     return 0
+
+
+def add_gemm_shapes(prefix: str, npus: int, shapes: dict) -> None:
+    """Give every COMP node that is one GEMM its ``gemm_m``/``gemm_n``/``gemm_k``, so a run
+    with a compute adapter (``astra-cosim run --compute-backend``) times it online; the
+    recorded ``duration_ns`` stays for runs without one. Every NPU's trace is the same."""
+    from orchestrator.workload import chakra
+    nodes = chakra.read_trace(chakra.trace_path(prefix, 0)).nodes
+    for node in nodes:
+        shape = shapes.get(node.name) if node.type == chakra.NodeType.COMP_NODE else None
+        if shape is not None:
+            node.attr.extend([chakra.make_attr("gemm_m", shape.m),
+                              chakra.make_attr("gemm_n", shape.n),
+                              chakra.make_attr("gemm_k", shape.k)])
+    for npu in range(npus):
+        chakra.write_trace(chakra.trace_path(prefix, npu), nodes)

@@ -52,6 +52,9 @@ class GeneratedWorkload:
     header: str
     rows: list[Row]
     requests: int            # distinct GEMMs sent to the compute model
+    # "<layer>_FWD|IG|WG" -> its GEMM, where that compute is exactly one GEMM: Chakra traces
+    # carry it so an engine with a compute adapter can time the node online
+    shapes: dict[str, ComputeRequest]
 
 
 def plan_workload(model: ModelDescription, parallelism: str, parallel: Parallel) -> Plan:
@@ -76,10 +79,14 @@ def generate(model: ModelDescription, parallelism: str, parallel: Parallel,
         return work.cycles + sum(count * answers[request] for count, request in work.requests)
 
     rows = []
+    shapes = {}
     for layer in plan.layers:
+        for kind, work in (("FWD", layer.fwd), ("IG", layer.ig), ("WG", layer.wg)):
+            if work.cycles == 0 and len(work.requests) == 1 and work.requests[0][0] == 1:
+                shapes[f"{layer.name}_{kind}"] = work.requests[0][1]
         wg = cycles(layer.wg)
         delay = model.update_delay if model.wg_divisor is None else \
             (2 * wg + model.wg_divisor) // (2 * model.wg_divisor)     # round half up
         rows.append(Row(layer.name, cycles(layer.fwd), layer.fwd_comm, cycles(layer.ig),
                         layer.ig_comm, wg, layer.wg_comm, delay))
-    return GeneratedWorkload(plan.header, rows, len(requests))
+    return GeneratedWorkload(plan.header, rows, len(requests), shapes)

@@ -108,3 +108,44 @@ def test_scalesim_served_as_a_process_gives_the_same_workload(scalesim, tmp_path
     name = _run(command, tmp_path)
     with open(os.path.join(GENERATED, name), encoding="utf-8") as committed:
         assert (tmp_path / name).read_text() == committed.read()
+
+
+_SYSTEM = {"scheduling-policy": "LIFO", "endpoint-delay": 10, "active-chunks-per-dimension": 1,
+           "preferred-dataset-splits": 4, "all-reduce-implementation": ["ring"],
+           "all-gather-implementation": ["ring"], "reduce-scatter-implementation": ["ring"],
+           "all-to-all-implementation": ["direct"], "collective-optimization": "localBWAware",
+           "local-mem-bw": 50}
+
+
+def test_generated_traces_are_timed_online_as_generated(scalesim, tmp_path) -> None:
+    """The Chakra traces of a generated workload carry each GEMM's shape: a 2.x run that asks
+    SCALE-Sim online (through the compute port) gives the time of the run that replays the
+    cycles written at generation."""
+    import json
+    (tmp_path / "m.yaml").write_text(
+        "datatype_bytes: 2\nbatch: 16\nlayers:\n  - {name: a, fc: {inputs: 40, outputs: 24}}\n"
+        "  - {name: b, fc: {inputs: 24, outputs: 12}}\n")
+    (tmp_path / "sys.json").write_text(json.dumps(_SYSTEM))
+    (tmp_path / "net.yml").write_text("topology: [ Ring ]\nnpus_count: [ 4 ]\n"
+                                      "bandwidth: [ 50.0 ]\nlatency: [ 500.0 ]\n")
+    compute = {"ArrayHeight": 8, "ArrayWidth": 8, "mode": "full",
+               "cache": str(tmp_path / "c.sqlite")}
+    (tmp_path / "compute.json").write_text(json.dumps(compute))
+    assert main(["workload", "generate", "--model", str(tmp_path / "m.yaml"), "--parallelism",
+                 "DATA", "--npus", "4", "--compute", "scalesim", "--compute-config",
+                 str(tmp_path / "compute.json"), "--out", str(tmp_path / "w.txt"),
+                 "--chakra", str(tmp_path / "et" / "w")]) == 0
+    totals = []
+    for extra in ([], ["--compute-backend", "scalesim", "--compute-config",
+                       str(tmp_path / "compute.json")]):
+        out = tmp_path / f"out{len(extra)}"
+        assert main(["run", "--workload", str(tmp_path / "et" / "w"), "--system",
+                     str(tmp_path / "sys.json"), "--network", str(tmp_path / "net.yml"),
+                     "--out", str(out), "--quiet", *extra]) == 0
+        summary = json.loads((out / "summary.json").read_text())
+        totals.append((summary["total_ns"], summary["compute_ns"]))
+        if extra:     # 5 GEMM nodes per NPU (layer 0 has no input gradient), asked online
+            assert summary["cosim"]["compute"]["distinct_requests"] == 5
+    rows = (tmp_path / "w.txt").read_text().splitlines()[2:]
+    written = sum(int(row.split()[column]) for row in rows for column in (2, 5, 8))
+    assert totals[0] == totals[1] and totals[0][1] == written - int(rows[0].split()[5])
