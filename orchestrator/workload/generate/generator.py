@@ -62,6 +62,12 @@ def plan_workload(model: ModelDescription, parallelism: str, parallel: Parallel)
         raise InputError("--parallelism: " + expected_one_of(parallelism, PARALLELISMS))
     if parallel.npus < 1:
         raise InputError(f"--npus: found {parallel.npus}; expected a whole number >= 1")
+    unused = [flag for flag, given, users in (
+        ("--packages", parallel.packages is not None, "HYBRID_"),
+        ("--tp", parallel.tp is not None, "TRANSFORMER"),
+        ("--pp", parallel.pp != 1, "TRANSFORMER")) if given and not parallelism.startswith(users)]
+    if unused:
+        raise InputError(f"{unused[0]} means nothing to parallelism {parallelism}")
     return PARALLELISMS[parallelism](model, parallel)
 
 

@@ -65,6 +65,8 @@ def test_inconsistent_models_name_file_and_line(tmp_path, text, message, line) -
     ("HYBRID_DATA_MODEL", Parallel(4), "needs --packages"),
     ("HYBRID_MODEL_DATA", Parallel(4, packages=3), "--npus over --packages: 4 does not divide"),
     ("TRANSFORMER", Parallel(4, tp=2), "this model lists layers"),
+    ("DATA", Parallel(4, tp=2), "--tp means nothing to parallelism DATA"),
+    ("MODEL", Parallel(4, packages=2), "--packages means nothing to parallelism MODEL"),
 ])
 def test_splits_the_npu_count_cannot_divide_are_refused(tmp_path, parallelism, parallel,
                                                          message) -> None:

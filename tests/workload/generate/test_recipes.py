@@ -54,7 +54,8 @@ def test_model_and_hybrid_recipes_follow_upstream_formulas(tmp_path) -> None:
     model = load_model(str(path))
 
     def comms(parallelism: str) -> list[str]:
-        text = format_workload(generate(model, parallelism, Parallel(4, packages=2), ROOFLINE))
+        packages = 2 if parallelism.startswith("HYBRID_") else None
+        text = format_workload(generate(model, parallelism, Parallel(4, packages), ROOFLINE))
         return _comm_columns(text)[0][1:]
 
     assert comms("DATA") == ["NONE", "0", "NONE", "0", "ALLREDUCE", str(4 * 6 * 2)]
