@@ -182,6 +182,9 @@ def main() -> int:
     started = time.perf_counter()
     load_ns3()
     import_s = time.perf_counter() - started
+    # warm-up, untimed: cppyy compiles what the first run touches (about 10 s)
+    with tempfile.TemporaryDirectory() as scratch:
+        simulate(micro_experiment(scratch, "Switch", 2, "all_to_all", "ns3"))
     text = table(rows(args.filter, args.skip_large), import_s)
     print(text)
     if args.write:

@@ -4,13 +4,18 @@
 libraries, so it runs from a fresh, empty temporary directory and the working directory is
 restored afterwards; the import and the tracker's compilation are paid once per process (an
 adapter server pays them before it answers the engine's configure request, so its readiness
-is its handshake reply).
+is its handshake reply). Cling prints warnings about ns-3's static initialisers while it
+loads the headers; they are harmless, so the loader's stderr is captured and shown only if
+loading fails.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -36,6 +41,27 @@ def ns3_available() -> bool:
         importlib.util.find_spec("cppyy") is not None
 
 
+@contextlib.contextmanager
+def _captured_stderr() -> Iterator[Path]:
+    """Send file descriptor 2 (C++ writes there directly) to a temporary file."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.NamedTemporaryFile(prefix="astra-ns3-stderr-", delete=False) as sink:
+        path = Path(sink.name)
+        os.dup2(sink.fileno(), 2)
+    try:
+        yield path
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    return " | ".join(text[-lines:])
+
+
 def load_ns3() -> SimpleNamespace:
     """``ns`` (the bindings' namespace), ``cppyy`` and ``tracker`` (the C++ namespace
     astra_ns3), importing and compiling on the first call only."""
@@ -47,20 +73,24 @@ def load_ns3() -> SimpleNamespace:
                              f"not installed: {INSTALL_HINT} (needs g++ and the Python "
                              "headers to build cppyy)")
     here = os.getcwd()
-    with tempfile.TemporaryDirectory(prefix="astra-ns3-") as scratch:
-        os.chdir(scratch)
+    with _captured_stderr() as log, tempfile.TemporaryDirectory(prefix="astra-ns3-") as scratch:
         try:
-            from ns import ns    # noqa: F401  (the import itself loads every ns-3 module)
-            import cppyy
-        except ImportError as exc:
-            raise Ns3Unavailable(f"ns-3's Python bindings failed to import ({exc}); "
-                                 f"reinstall with {INSTALL_HINT}") from None
+            os.chdir(scratch)
+            try:
+                from ns import ns    # noqa: F401  (the import itself loads every ns-3 module)
+                import cppyy
+            except ImportError as exc:
+                raise Ns3Unavailable(f"ns-3's Python bindings failed to import ({exc}; "
+                                     f"{_tail(log)}); reinstall with {INSTALL_HINT}") from None
+            finally:
+                os.chdir(here)
+            for header in _HEADERS:
+                cppyy.include(f"ns3/{header}")
+            cppyy.include("ns3/default-simulator-impl.h")
+            if not cppyy.cppdef(_TRACKER_SOURCE.read_text(encoding="utf-8")):
+                raise AstraCosimError(f"{_TRACKER_SOURCE}: the flow tracker did not compile: "
+                                      f"{_tail(log, 10)}")
         finally:
-            os.chdir(here)
-    for header in _HEADERS:
-        cppyy.include(f"ns3/{header}")
-    cppyy.include("ns3/default-simulator-impl.h")
-    if not cppyy.cppdef(_TRACKER_SOURCE.read_text(encoding="utf-8")):
-        raise AstraCosimError(f"{_TRACKER_SOURCE}: the flow tracker did not compile")
+            log.unlink()
     _loaded = SimpleNamespace(ns=ns, cppyy=cppyy, tracker=cppyy.gbl.astra_ns3)
     return _loaded
