@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Build a Python 3.11 base image from Debian packages, for machines that cannot pull the
+# default base (python:3.11-slim) because no image registry is reachable.
+#
+#   sudo docker/build-local-base.sh [TAG]      # default tag: astra-cosim/python-base:3.11-bookworm
+#   BASE_IMAGE=astra-cosim/python-base:3.11-bookworm docker/build.sh
+#
+# debootstrap lays out a minimal Debian bookworm (whose python3 is 3.11) with python3-venv,
+# and `docker import` turns that tree into an image. Only a Debian mirror is needed
+# (DEBIAN_MIRROR, default http://deb.debian.org/debian). Needs root, debootstrap and a
+# running Docker daemon.
+set -euo pipefail
+
+tag="${1:-astra-cosim/python-base:3.11-bookworm}"
+mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+suite=bookworm
+
+if [ "$(id -u)" != 0 ]; then
+    echo "build-local-base.sh: debootstrap needs root; run it with sudo" >&2
+    exit 2
+fi
+if ! command -v debootstrap >/dev/null; then
+    echo "build-local-base.sh: debootstrap is missing; install it with: apt-get install -y debootstrap" >&2
+    exit 2
+fi
+
+rootfs="$(mktemp -d /tmp/astra-cosim-rootfs.XXXXXX)"
+trap 'rm -rf "$rootfs"' EXIT
+
+debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+    "$suite" "$rootfs" "$mirror"
+
+# The role images run apt-get update themselves; the archives and lists only add size.
+rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+# Same shape as the official image: `python` and `python3` on PATH.
+ln -sf python3 "$rootfs/usr/bin/python"
+
+tar --numeric-owner -C "$rootfs" -c . | docker import \
+    --change 'ENV LANG=C.UTF-8' \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["python3"]' \
+    --message "Debian $suite with python3 and python3-venv (docker/build-local-base.sh)" \
+    - "$tag"
+echo "built $tag"

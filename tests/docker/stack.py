@@ -1,0 +1,177 @@
+"""Compose stacks for the tests: are Docker and the images there, one project per stack,
+``down -v`` whatever happens, and the same experiment run outside containers.
+
+The images are rebuilt once per session with docker/build.sh on the base they were first built
+on (the image label ``org.astra-cosim.base-image``): .ci/steps/40-docker.sh builds them, so in
+CI every layer is cached and the rebuild only checks that the images hold the current source.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+BASE_LABEL = "org.astra-cosim.base-image"
+# the non-root user of the images (docker/base/Dockerfile)
+IMAGE_UID = 10001
+# summary.json keys under cosim.<kind> and adapter_stats.<kind> that depend on the transport
+# or the machine, not on the simulation; besides these, every key ending in _s (wall seconds)
+_TRANSPORT_KEYS = ("endpoint", "protocol_bytes")
+
+
+def _quiet(command: list[str], timeout_s: float = 30) -> subprocess.CompletedProcess:
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+
+
+def compose_command() -> list[str] | None:
+    """Compose v2 (the docker CLI plugin) when present, else v1 (docker-compose)."""
+    if shutil.which("docker") and _quiet(["docker", "compose", "version"]).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    return None
+
+
+def docker_missing() -> str | None:
+    """Why the compose tests cannot run here, or None when they can."""
+    if not shutil.which("docker"):
+        return "docker is not installed (.ci/steps/40-docker.sh installs docker.io)"
+    if _quiet(["docker", "info"]).returncode != 0:
+        return "no Docker daemon answers (start dockerd; .ci/steps/40-docker.sh does)"
+    if compose_command() is None:
+        return "neither `docker compose` nor docker-compose is installed"
+    if _quiet(["docker", "image", "inspect", "astra-cosim/base:latest"]).returncode != 0:
+        return "the astra-cosim images were never built here (docker/build.sh; in CI, " \
+               ".ci/steps/40-docker.sh)"
+    return None
+
+
+def adapter_missing(*modules: str) -> str | None:
+    """Why a stack needing these adapter packages cannot run yet, or None."""
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            return f"{module} does not exist yet: its container stack is tested once it does"
+    return None
+
+
+def roles_to_build() -> list[str]:
+    """The engine, and each adapter image whose adapter package exists."""
+    return ["engine"] + [role for role in ("ns3", "scalesim")
+                         if adapter_missing(f"adapters.{role}") is None]
+
+
+def rebuild_images(roles: list[str]) -> None:
+    """docker/build.sh on the base the images were built on; fails the test if it fails."""
+    label = _quiet(["docker", "image", "inspect", "astra-cosim/base:latest", "--format",
+                    f'{{{{index .Config.Labels "{BASE_LABEL}"}}}}'])
+    base = label.stdout.strip()
+    assert label.returncode == 0 and base, f"astra-cosim/base:latest has no {BASE_LABEL} label"
+    env = os.environ | {"BASE_IMAGE": base}
+    build = subprocess.run([str(ROOT / "docker" / "build.sh"), *roles], env=env,
+                           capture_output=True, text=True, timeout=3600)
+    assert build.returncode == 0, f"docker/build.sh {' '.join(roles)} failed:\n" \
+                                  f"{build.stdout[-3000:]}\n{build.stderr[-3000:]}"
+
+
+def writable_results(path: Path) -> dict[str, str]:
+    """Create ``path`` for the engine container to write into; returns the user ids to run
+    it as: ours, or the image's user when we are root (the containers never run as root)."""
+    path.mkdir(parents=True, exist_ok=True)
+    uid, gid = os.getuid(), os.getgid()
+    if uid == 0:
+        uid = gid = IMAGE_UID
+        os.chown(path, uid, gid)
+    return {"ASTRA_UID": str(uid), "ASTRA_GID": str(gid)}
+
+
+class Stack:
+    """One compose project: ``up`` runs it to the engine's end, leaving it always ``down -v``."""
+
+    def __init__(self, workdir: Path, experiment: str, profiles: tuple[str, ...],
+                 experiments_dir: Path = ROOT / "experiments") -> None:
+        command = compose_command()
+        assert command is not None
+        self.project = f"astra-cosim-test-{uuid.uuid4().hex[:10]}"
+        self.results = workdir / "results"
+        self.base = [*command, "-f", str(COMPOSE_FILE), "-p", self.project]
+        self.env = os.environ | writable_results(self.results) | {
+            "EXPERIMENT": experiment,
+            "COMPOSE_PROFILES": ",".join(profiles),
+            "ASTRA_RESULTS": str(self.results),
+            "ASTRA_EXPERIMENTS": str(experiments_dir),
+        }
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        subprocess.run([*self.base, "down", "-v", "--remove-orphans", "--timeout", "5"],
+                       env=self.env, capture_output=True, timeout=120)
+
+    def up_command(self) -> list[str]:
+        return [*self.base, "up", "--exit-code-from", "engine"]
+
+    def up(self, timeout_s: float = 600) -> subprocess.CompletedProcess:
+        return subprocess.run(self.up_command(), env=self.env, capture_output=True, text=True,
+                              timeout=timeout_s)
+
+    def container(self, service: str) -> str:
+        ids = subprocess.run([*self.base, "ps", "-q", service], env=self.env,
+                             capture_output=True, text=True, timeout=60).stdout.split()
+        assert len(ids) == 1, f"expected one {service} container, found {ids}"
+        return ids[0]
+
+    def inspect(self, service: str, template: str) -> str:
+        return _quiet(["docker", "inspect", "--format", template,
+                       self.container(service)]).stdout.strip()
+
+
+def outside_copy(experiment: Path, directory: Path) -> Path:
+    """The same experiment for a run outside containers: no endpoints, every adapter placed
+    in a child process (``--placement process``), file paths made absolute."""
+    doc: dict[str, Any] = yaml.safe_load(experiment.read_text(encoding="utf-8"))
+    base = experiment.parent
+
+    def absolute(value: Any) -> Any:
+        return str((base / value).resolve()) if isinstance(value, str) else value
+
+    for key in ("workload", "system", "comm_group"):
+        if key in doc:
+            doc[key] = absolute(doc[key])
+    for kind in ("network", "compute"):
+        section = doc.get(kind)
+        if isinstance(section, dict):
+            section.pop("endpoint", None)
+            section["placement"] = "process"
+            if "config" in section:
+                section["config"] = absolute(section["config"])
+            options = section.get("options") or {}
+            for key, value in options.items():
+                if isinstance(value, str) and (base / value).exists():
+                    options[key] = absolute(value)
+    directory.mkdir(parents=True, exist_ok=True)
+    copy = directory / experiment.name
+    copy.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return copy
+
+
+def comparable_summary(path: Path) -> dict[str, Any]:
+    """summary.json without what the transport or the machine decides (endpoint, protocol
+    bytes, wall seconds)."""
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    for section in ("cosim", "adapter_stats"):
+        for counters in summary.get(section, {}).values():
+            for key in list(counters):
+                if key in _TRANSPORT_KEYS or key.endswith("_s"):
+                    del counters[key]
+    return summary
