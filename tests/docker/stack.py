@@ -125,6 +125,16 @@ class Stack:
         return subprocess.run(self.up_command(), env=self.env, capture_output=True, text=True,
                               timeout=timeout_s)
 
+    def run_detached(self, service: str) -> subprocess.CompletedProcess:
+        """Start one service in the background (``up -d SERVICE``)."""
+        return subprocess.run([*self.base, "up", "-d", service], env=self.env,
+                              capture_output=True, text=True, timeout=300)
+
+    def health_log(self, service: str) -> dict[str, int]:
+        """The healthchecks Docker still remembers: start time -> exit code."""
+        health = json.loads(self.inspect(service, "{{json .State.Health}}") or "null") or {}
+        return {entry["Start"]: entry["ExitCode"] for entry in health.get("Log") or []}
+
     def container(self, service: str) -> str:
         ids = subprocess.run([*self.base, "ps", "-q", service], env=self.env,
                              capture_output=True, text=True, timeout=60).stdout.split()
