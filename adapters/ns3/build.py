@@ -71,6 +71,8 @@ def build_network(ns: Any, tracker_namespace: Any, topology: Topology,
             if node < topology.hosts:
                 host_addresses[node].append(interfaces.GetAddress(side))
         tracker.WatchChannel(devices.Get(0).GetChannel())
+    for node in range(topology.nodes):
+        tracker.WatchNode(nodes.Get(node))
     for host in range(topology.hosts):
         if not host_addresses[host]:
             raise ValueError(f"NPU {host} has no link")

@@ -16,7 +16,8 @@
 //   whether this segment completes a message.
 // * Checking the decision. The receiving socket's data callback records the real completion
 //   time of every message; a difference from the decided time is an error, never ignored.
-// * Counters: bytes and busy time per link direction, queue drops, TCP retransmissions.
+// * Counters: bytes and busy time per link direction, drops at full ports, TCP
+//   retransmissions.
 //
 // Ports: host h listens on kSinkPort; the connection src -> dst is bound to kPortBase + dst on
 // src, so (source address, source port) names a connection on the wire and at the sink.
@@ -115,15 +116,19 @@ class FlowTracker
             m_links.resize(link + 1);
         }
         m_linkOfDevice[PeekPointer(device)] = link;
-        Ptr<PointToPointNetDevice> p2p = DynamicCast<PointToPointNetDevice>(device);
-        p2p->GetQueue()->TraceConnectWithoutContext(
-            "Drop", MakeCallback(&FlowTracker::OnQueueDrop, this));
+    }
+
+    // A full port queue stops the traffic-control layer, which then drops: that is where
+    // ns-3 counts a drop when no queue disc is installed.
+    void WatchNode(Ptr<Node> node)
+    {
+        Connect(PeekPointer(node->GetObject<TrafficControlLayer>()), "TcDrop",
+                MakeCallback(&FlowTracker::OnDrop, this));
     }
 
     void WatchChannel(Ptr<Channel> channel)
     {
-        channel->TraceConnectWithoutContext("TxRxPointToPoint",
-                                            MakeCallback(&FlowTracker::OnWire, this));
+        Connect(PeekPointer(channel), "TxRxPointToPoint", MakeCallback(&FlowTracker::OnWire, this));
     }
 
     void Listen()
@@ -217,8 +222,8 @@ class FlowTracker
         c->socket->SetSendCallback(MakeCallback(&FlowTracker::OnSendSpace, this));
         c->socket->SetCloseCallbacks(MakeCallback(&FlowTracker::OnClosed, this),
                                      MakeCallback(&FlowTracker::OnConnectFailed, this));
-        c->socket->TraceConnectWithoutContext(
-            "Retransmission", MakeCallback(&FlowTracker::OnRetransmission, this));
+        Connect(PeekPointer(c->socket), "Retransmission",
+                MakeCallback(&FlowTracker::OnRetransmission, this));
         c->socket->Connect(InetSocketAddress(m_primary[dst], kSinkPort));
         return *c;
     }
@@ -292,7 +297,16 @@ class FlowTracker
         ++m_retransmissions;
     }
 
-    void OnQueueDrop(Ptr<const Packet>) { ++m_drops; }
+    void OnDrop(Ptr<const Packet>) { ++m_drops; }
+
+    // A trace source that is not there would silently count nothing: an error instead.
+    void Connect(ObjectBase* object, const std::string& source, const CallbackBase& callback)
+    {
+        if (!object->TraceConnectWithoutContext(source, callback))
+        {
+            m_errors.push_back("no trace source " + source + " to count with");
+        }
+    }
 
     void OnNewConnection(Ptr<Socket> socket, const Address&)
     {

@@ -56,6 +56,18 @@ def test_messages_to_one_npu_share_its_link():
     assert max(shared.values()) > alone + 0.9 * wire      # the second MiB waits for the first
 
 
+def test_incast_into_a_small_buffer_drops_retransmits_and_still_delivers():
+    """Seven NPUs send 1 MiB each to NPU 0 through a switch whose ports hold 8 packets."""
+    model = network("Switch", 8, switch_queue_packets=8)
+    arrivals = drive(model, [(src, src, 0, MIB, 0) for src in range(1, 8)])
+    assert sorted(arrivals) == list(range(1, 8))
+    stats = model.stats()
+    assert stats["drops"] > 0 and stats["retransmissions"] >= stats["drops"]
+    # the switch's port to NPU 0 stays busy: all 7 MiB arrive within 10% of their wire time
+    assert max(arrivals.values()) < 1.1 * 7 * MIB / BYTES_PER_NS_50
+    assert stats["link_utilisation:sw0->npu0"] > 0.9
+
+
 def test_later_messages_reuse_the_connection_and_skip_the_handshake():
     model = network("Switch", 2)
     first = drive(model, [(1, 0, 1, 64 << 10, 0)])[1]
