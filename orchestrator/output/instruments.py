@@ -34,7 +34,6 @@ class Instruments:
     progress: bool = False
     link_gb_per_s: Sequence[float] = ()           # per dimension, for link utilisation
     recorder: Recorder = field(default_factory=Recorder)
-    npus_count: int = 0
 
     def traced(self, npus_count: int) -> frozenset[int]:
         """The NPUs whose spans go into the trace."""
@@ -83,7 +82,6 @@ def observe(instruments: Instruments | None, clock: Any, network: Any,
     if instruments is None:
         yield
         return
-    instruments.npus_count = len(drivers)
     for npu in instruments.selected(len(drivers)):
         drivers[npu].recorder = instruments.recorder
         drivers[npu].npu.recorder = instruments.recorder
