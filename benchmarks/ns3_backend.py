@@ -4,10 +4,11 @@
 Rows, all in this one process (ns-3 is imported once; each run builds a fresh network):
 
 * the MLSys'22 exercise 1 and 2-2 experiments (``experiments/tutorial``), ns3 against the 1.0
-  analytical network;
-* 2.x single collectives generated here: all-reduce, all-gather and all-to-all of 16 MiB on 8
-  and 16 NPUs of Ring (ring), Switch (halvingDoubling; direct for all-to-all) and
-  FullyConnected (direct), 50 GB/s and 500 ns links, against the congestion-aware analytical
+  analytical network; 2-2 at comm-scale 64 (64 MiB), or as given (1 GiB) with ``--full``;
+* 2.x single collectives generated here: all-reduce and all-to-all of 16 MiB and all-gather of
+  16 MiB / (N - 1) rounded to a power of two (every NPU sends about 15 MiB in each) on 8 and 16
+  NPUs of Ring (ring), Switch (halvingDoubling; direct for all-to-all) and FullyConnected
+  (direct), 50 GB/s and 500 ns links, against the congestion-aware analytical
   network (and the congestion-unaware one, which is what a cut-through switch gives: the
   aware model stores and forwards whole messages at a switch, ns-3 forwards packets);
 * the VGG16 tutorial workload (``experiments/ns3/vgg16_switch8.yaml``).
@@ -18,7 +19,7 @@ ns-3's Simulator::Run, in the adapter's other work per round (synchronisation: i
 stopping, collecting arrivals), and in the engine. ns-3's import and the network build are
 reported apart.
 
-    python benchmarks/ns3_backend.py [--filter SUBSTR] [--skip-large] [--write]
+    python benchmarks/ns3_backend.py [--filter SUBSTR] [--full] [--write]
 """
 
 from __future__ import annotations
@@ -52,13 +53,19 @@ COLLECTIVES = {"all_reduce": chakra.CollectiveCommType.ALL_REDUCE,
                "all_to_all": chakra.CollectiveCommType.ALL_TO_ALL}
 
 
+def micro_size(collective: str, npus: int) -> int:
+    if collective != "all_gather":
+        return SIZE
+    return 1 << (SIZE // (npus - 1)).bit_length() - 1
+
+
 def micro_experiment(directory: str, topology: str, npus: int, collective: str,
                      backend: str) -> Experiment:
     prefix = os.path.join(directory, f"{collective}_{topology}{npus}")
     node = Node(id=0, name=collective, type=chakra.NodeType.COMM_COLL_NODE, attr=[
         chakra.make_attr("is_cpu_op", False),
         chakra.make_attr("comm_type", COLLECTIVES[collective]),
-        AttributeProto(name="comm_size", int64_val=SIZE)])
+        AttributeProto(name="comm_size", int64_val=micro_size(collective, npus))])
     for npu in range(npus):
         chakra.write_trace(chakra.trace_path(prefix, npu), [node])
     algorithm, a2a = ALGORITHMS[topology]
@@ -110,23 +117,30 @@ def measure(name: str, experiment: Experiment, reference_backend: str,
     return row
 
 
-def rows(filter_text: str, skip_large: bool) -> list[Row]:
+def _scaled(experiment: Experiment, comm_scale: float | None) -> Experiment:
+    if comm_scale is None:
+        return experiment
+    return dataclasses.replace(experiment, options=dataclasses.replace(experiment.options,
+                                                                       comm_scale=comm_scale))
+
+
+def rows(filter_text: str, full: bool) -> list[Row]:
     cases = []
     scratch = tempfile.mkdtemp(prefix="ns3-bench-")
     for npus in (8, 16):
         for topology in ("Ring", "Switch", "FullyConnected"):
             for collective in COLLECTIVES:
-                name = f"{collective}_{topology}{npus}_16MiB"
+                name = f"{collective}_{topology}{npus}_{micro_size(collective, npus) >> 20}MiB"
                 cases.append((name, lambda t=topology, n=npus, c=collective: micro_experiment(
                     scratch, t, n, c, "ns3"), "analytical-aware", True))
     vgg = os.path.join(PROJECT, "experiments", "ns3", "vgg16_switch8.yaml")
     cases.append(("vgg16_switch8", lambda: load_experiment(vgg), "analytical", False))
     tutorial = os.path.join(PROJECT, "experiments", "tutorial")
     for name in ("ex1", "ex2_2_ring", "ex2_2_switch", "ex2_2_fully_connected"):
-        if skip_large and name.startswith("ex2_2"):
-            continue
-        cases.append((f"mlsys22_{name}", lambda n=name: load_experiment(
-            os.path.join(tutorial, f"{n}.yaml")), "analytical", False))
+        scale = None if full or name == "ex1" else 64
+        label = f"mlsys22_{name}" + ("" if scale is None else f"_comm_scale_{scale}")
+        cases.append((label, lambda n=name, c=scale: _scaled(load_experiment(
+            os.path.join(tutorial, f"{n}.yaml")), c), "analytical", False))
     measured = []
     for name, make, reference, unaware in cases:
         if filter_text in name:
@@ -173,8 +187,8 @@ def write_section(text: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--filter", default="", help="only rows whose name contains this")
-    parser.add_argument("--skip-large", action="store_true",
-                        help="leave out the 1 GiB exercise 2-2 rows")
+    parser.add_argument("--full", action="store_true",
+                        help="exercise 2-2 at its own 1 GiB instead of comm-scale 64")
     parser.add_argument("--write", action="store_true", help="replace the section in results.md")
     args = parser.parse_args()
     from adapters.ns3.loader import load_ns3
@@ -185,7 +199,7 @@ def main() -> int:
     # warm-up, untimed: cppyy compiles what the first run touches (about 10 s)
     with tempfile.TemporaryDirectory() as scratch:
         simulate(micro_experiment(scratch, "Switch", 2, "all_to_all", "ns3"))
-    text = table(rows(args.filter, args.skip_large), import_s)
+    text = table(rows(args.filter, args.full), import_s)
     print(text)
     if args.write:
         write_section(text)
