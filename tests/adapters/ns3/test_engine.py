@@ -70,6 +70,18 @@ def test_uncontended_collectives_match_the_analytical_network(tmp_path, collecti
     assert stats["flows"] == ns3.cosim["network"]["messages"]
 
 
+def test_two_dimensions(tmp_path):
+    """A 4 x 4 Ring x Switch (50 and 25 GB/s, 500 and 700 ns): routes cross both dimensions
+    (global routing over the per-group rings and switches) without contention."""
+    prefix = write_micro(tmp_path, 16, CT.ALL_REDUCE, 8 * MIB)
+    net = network(["Ring", "Switch"], [4, 4], [50.0, 25.0], [500.0, 700.0])
+    sys_doc = system(["ring", "halvingDoubling"])
+    unaware = run(prefix, sys_doc, net, "analytical").total_ns
+    ns3 = run(prefix, sys_doc, net, "ns3")
+    assert abs(ns3.total_ns / unaware - 1) <= TOLERANCE, (ns3.total_ns, unaware)
+    assert ns3.adapter_stats["network"]["links_used"] == 64    # 16 ring + 16 switch links, x2
+
+
 def test_all_to_all_contends(tmp_path):
     """16 NPUs each send 15 messages at once through one switch: every NPU's uplink carries
     all of its messages one after another, which the unaware network ignores."""
