@@ -148,6 +148,20 @@ def rows(filter_text: str, full: bool) -> list[Row]:
     return measured
 
 
+READING = """\
+Reading the table: the reference is the congestion-aware analytical network for the 2.x rows
+(the congestion-unaware time in brackets) and 1.0's analytical network for the exercise and
+VGG16 rows. Without contention ns3 lands within a few per cent on Ring and FullyConnected
+(headers, ACKs, and a handshake plus slow start per new NPU pair; FullyConnected's 256 KiB
+messages to 15 fresh peers feel that most); on a Switch it lands at about 55% of the aware
+time and near the unaware one, because the aware model stores and forwards whole messages at
+the switch while ns-3 forwards packets. The direct all-to-all through one switch contends: ns3
+takes several times the unaware estimate and lands near the aware one. Nearly all wall time is
+inside ns-3 (packets, TCP); synchronisation costs a few per cent, more only on small runs with
+many rounds per byte (exercise 1). Wall times come from a machine shared with other jobs (2
+cores, load average about 6), so compare rows of one run only."""
+
+
 def table(measured: list[Row], import_s: float) -> str:
     lines = [SECTION, "",
              f"`python benchmarks/ns3_backend.py --write` on {platform.machine()}, Python "
@@ -170,6 +184,7 @@ def table(measured: list[Row], import_s: float) -> str:
             f"{row.bytes_sent / 1e6 / row.wall_s:.1f} | {100 * row.run_s / row.wall_s:.0f} | "
             f"{100 * sync / row.wall_s:.0f} | {100 * engine / row.wall_s:.0f} | "
             f"{row.retransmissions} | {row.drops} |")
+    lines += ["", READING]
     return "\n".join(lines) + "\n"
 
 
