@@ -162,3 +162,27 @@ def test_missing_ns3_names_the_install_command(tmp_path):
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install astra-cosim[ns3]" in lines[0], done.stderr
+
+
+def _cli(tmp_path, *extra):
+    """The CLI on exercise 1 with the ns3 backend; options are checked before ns-3 loads."""
+    return subprocess.run([sys.executable, "-m", "orchestrator", "run",
+                           str(PROJECT / "experiments/tutorial/ex1.yaml"), "--network-backend",
+                           "ns3", "--out", str(tmp_path / "out"), "--quiet", *extra],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+
+
+def test_cli_unknown_network_option(tmp_path):
+    done = _cli(tmp_path, "--network-option", "queue_size=10")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        done.stderr.strip()] and "unknown key: found 'queue_size'" in done.stderr
+
+
+def test_cli_bad_topology_file_names_its_line(tmp_path):
+    topology = tmp_path / "fabric.txt"
+    topology.write_text(_with_line(6, "2 5 400Gbps soon 0"), encoding="utf-8")
+    done = _cli(tmp_path, "--network-option", f"topology_file={topology}")
+    assert done.returncode == 2
+    assert f"{topology}:6: delay: found 'soon'" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
