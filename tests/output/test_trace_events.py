@@ -110,3 +110,22 @@ def test_gpt3_tutorial_case_traces_selected_npus(tmp_path):
                and e["cat"].startswith("compute")]
     # NPU 0's compute spans add up to the compute time the reference reports
     assert round(sum(e["args"]["duration_ns"] for e in compute)) == 1404442611
+
+
+def test_statistics_and_trace_do_not_depend_on_the_placement(tmp_path):
+    """The recorder sits in the engine, so an adapter in its own process changes nothing."""
+    outputs = {}
+    for placement in ("inprocess", "process"):
+        out = os.path.join(tmp_path, placement)
+        trace = os.path.join(out, "trace.json")
+        assert main(["run", EX1, "--out", out, "--quiet", "--trace", trace,
+                     "--placement", placement]) == 0
+        outputs[placement] = {name: _read(os.path.join(out, name))
+                              for name in ("collectives.csv", "layers.csv",
+                                           "dimension_utilisation.csv", "trace.json")}
+    assert outputs["inprocess"] == outputs["process"]
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
