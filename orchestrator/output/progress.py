@@ -29,10 +29,18 @@ def fraction_done(driver: Any) -> float | None:
     return 1 - len(driver.outstanding()) / total if total else None
 
 
-def describe(now_ns: int, events: int, elapsed_s: float, done: float | None) -> str:
+def no_eta_yet(driver: Any) -> str:
+    """Why there is no ETA yet: a one-pass 1.0 run has no earlier pass to go by."""
+    if getattr(driver, "num_passes", 0) == 1:
+        return "one pass: no ETA"
+    return "ETA after the first pass"
+
+
+def describe(now_ns: int, events: int, elapsed_s: float, done: float | None,
+             no_eta: str = "ETA after the first pass") -> str:
     """One line: simulated time reached, events per second, ETA."""
     rate = events / elapsed_s if elapsed_s > 0 else 0.0
-    eta = "ETA after the first pass" if done is None else (
+    eta = no_eta if done is None else (
         f"{done:.0%} done, ETA {elapsed_s * (1 - done) / done:.0f} s" if done > 0 else "")
     return f"simulated {now_ns / 1e6:,.3f} ms · {rate:,.0f} events/s · {eta}"
 
@@ -61,7 +69,7 @@ class ProgressDisplay:
         # summed when the loop ends)
         events = self.clock._seq
         return describe(self.clock.now_ns, events, time.perf_counter() - self._started,
-                        fraction_done(self.driver))
+                        fraction_done(self.driver), no_eta_yet(self.driver))
 
     def _run(self) -> None:
         if self._stop.wait(SHOW_AFTER_S):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from orchestrator.output.progress import describe, fraction_done
+from orchestrator.output.progress import describe, fraction_done, no_eta_yet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -35,6 +35,15 @@ def test_describe_gives_time_rate_and_eta():
     line = describe(now_ns=2_500_000, events=300_000, elapsed_s=3.0, done=0.25)
     assert line == "simulated 2.500 ms · 100,000 events/s · 25% done, ETA 9 s"
     assert describe(0, 0, 0.0, None).endswith("ETA after the first pass")
+    assert describe(0, 0, 0.0, None, "one pass: no ETA").endswith("one pass: no ETA")
+
+
+def test_a_one_pass_run_says_why_it_has_no_eta():
+    class OnePass:
+        num_passes = 1
+
+    assert no_eta_yet(OnePass()) == "one pass: no ETA"
+    assert no_eta_yet(_Driver()) == "ETA after the first pass"
 
 
 def test_no_progress_output_when_stderr_is_not_a_terminal(tmp_path):
@@ -85,5 +94,6 @@ def test_progress_shows_on_a_terminal_and_quiet_hides_it(tmp_path):
     code, text = _in_terminal(args)
     assert code == 0
     assert "events/s" in text and "simulated" in text
+    assert "one pass: no ETA" in text                 # the tutorial case runs one pass
     code, text = _in_terminal(args + ["--quiet"])
     assert code == 0 and text == ""
