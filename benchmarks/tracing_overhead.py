@@ -169,8 +169,9 @@ def section(rows: list[tuple[str, str, dict]], repeats: int) -> str:
              "hook one `is None` test per chunk, compute step or collective); *statistics* is "
              "what every `astra-cosim run` does (a recorder on NPU 0); the trace modes add the "
              "traced NPUs. CPU s is the simulation alone; writing the statistics files (and "
-             "the trace) is the last columns. CPU s rather than wall s: this 2-CPU machine is shared "
-             "with other work, and identical runs' wall times varied 2-3x while measuring.", "",
+             "the trace) is the last columns. CPU s rather than wall s: this 2-CPU machine is "
+             "shared with other work, and identical runs' wall times varied 2-3x while "
+             "measuring.", "",
              "| case | NPUs | mode | CPU s (best) | vs off | wall s (that run) | write s | "
              "trace MB |",
              "|---|---:|---|---:|---:|---:|---:|---:|"]
