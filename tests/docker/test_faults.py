@@ -17,7 +17,7 @@ from tests.docker.stack import ROOT, Stack, adapter_missing
 # short; the engine prepares every pass before the first round, so not many more), adapter
 # packages needed
 FAULTS = [
-    ("analytical", "containers/analytical-adapter", 1000, ()),
+    ("analytical", "containers/analytical-adapter", 2000, ()),
     ("ns3", "containers/ns3", 200, ("adapters.ns3",)),
 ]
 
