@@ -20,7 +20,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 2
 fi
 if ! command -v debootstrap >/dev/null; then
-    echo "build-local-base.sh: debootstrap is missing; install it with: apt-get install -y debootstrap" >&2
+    echo "build-local-base.sh: debootstrap is missing: apt-get install -y debootstrap" >&2
     exit 2
 fi
 

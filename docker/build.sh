@@ -20,7 +20,8 @@ roles=("$@")
 fail() { echo "docker/build.sh: $*" >&2; exit 2; }
 
 for role in "${roles[@]}"; do
-    [ -f "$repo/docker/$role/Dockerfile" ] || fail "no role '$role'; expected engine, ns3 or scalesim"
+    [ -f "$repo/docker/$role/Dockerfile" ] \
+        || fail "no role '$role'; expected engine, ns3 or scalesim"
 done
 
 # BuildKit is needed for the CA secret. Docker clients from 23 on build with BuildKit only
@@ -33,21 +34,24 @@ while read -r candidate; do
         break
     fi
 done < <(type -ap docker)
-[ -n "$docker_cli" ] || fail "no docker client on PATH builds with BuildKit; install the buildx plugin (docker-buildx) or Debian's docker.io"
+[ -n "$docker_cli" ] || fail "no docker client on PATH builds with BuildKit; install the buildx" \
+    "plugin (docker-buildx) or Debian's docker.io"
 
 secret=()
 if [ -n "${PIP_CA_BUNDLE:-}" ]; then
     bundle="$(realpath "$PIP_CA_BUNDLE")" || fail "PIP_CA_BUNDLE=$PIP_CA_BUNDLE: no such file"
     [ -s "$bundle" ] || fail "PIP_CA_BUNDLE=$PIP_CA_BUNDLE: no such file, or empty"
     case "$bundle" in
-        "$repo"/*) fail "PIP_CA_BUNDLE must be outside the repository (it must never be committed): $bundle" ;;
+        "$repo"/*) fail "PIP_CA_BUNDLE must be outside the repository (never committed): $bundle" ;;
     esac
     secret=(--secret "id=ca_bundle,src=$bundle")
 fi
 
 if ! "$docker_cli" image inspect "$base_image" >/dev/null 2>&1 \
         && ! "$docker_cli" pull -q "$base_image" >/dev/null 2>&1; then
-    fail "cannot pull $base_image; without an image registry, build a base from Debian packages: sudo docker/build-local-base.sh && BASE_IMAGE=astra-cosim/python-base:3.11-bookworm docker/build.sh"
+    fail "cannot pull $base_image; without an image registry, build a base from Debian" \
+         "packages: sudo docker/build-local-base.sh &&" \
+         "BASE_IMAGE=astra-cosim/python-base:3.11-bookworm docker/build.sh"
 fi
 
 build() {  # build NAME DOCKERFILE [ARGS...]

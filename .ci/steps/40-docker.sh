@@ -27,7 +27,8 @@ echo "docker engine: $(docker version --format '{{.Server.Version}}')"
 
 # The official base when a registry answers; otherwise one built from Debian packages.
 base=python:3.11-slim
-if ! docker image inspect "$base" >/dev/null 2>&1 && ! timeout 60 docker pull -q "$base" >/dev/null 2>&1; then
+if ! docker image inspect "$base" >/dev/null 2>&1 \
+        && ! timeout 60 docker pull -q "$base" >/dev/null 2>&1; then
     base=astra-cosim/python-base:3.11-bookworm
     if ! docker image inspect "$base" >/dev/null 2>&1; then
         t=$SECONDS

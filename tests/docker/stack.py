@@ -56,11 +56,24 @@ def docker_missing() -> str | None:
     return None
 
 
+# adapter image role -> the Python package of its backend
+BACKEND_PACKAGES = {"ns3": "ns", "scalesim": "scalesim"}
+
+
 def adapter_missing(*modules: str) -> str | None:
     """Why a stack needing these adapter packages cannot run yet, or None."""
     for module in modules:
         if importlib.util.find_spec(module) is None:
             return f"{module} does not exist yet: its container stack is tested once it does"
+    return None
+
+
+def backend_missing(*roles: str) -> str | None:
+    """Why these backends cannot run outside containers here (for the comparison), or None."""
+    for role in roles:
+        if importlib.util.find_spec(BACKEND_PACKAGES[role]) is None:
+            return (f"{BACKEND_PACKAGES[role]} is not installed here, so the run outside "
+                    f"containers cannot be made: pip install 'astra-cosim[{role}]'")
     return None
 
 

@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.docker.stack import (ROOT, Stack, adapter_missing, comparable_summary,
-                                outside_copy)
+from tests.docker.stack import (ROOT, Stack, adapter_missing, backend_missing,
+                                comparable_summary, outside_copy)
 
-# experiment (under experiments/, without .yaml), compose profiles, adapter packages needed
+# experiment (under experiments/, without .yaml), compose profiles, adapter images needed
 STACKS = [
     ("containers/analytical", (), ()),
     ("containers/analytical-adapter", ("analytical",), ()),
-    ("containers/ns3", ("ns3",), ("adapters.ns3",)),
-    ("containers/scalesim", ("scalesim",), ("adapters.scalesim",)),
-    ("containers/ns3-scalesim", ("ns3", "scalesim"), ("adapters.ns3", "adapters.scalesim")),
+    ("containers/ns3", ("ns3",), ("ns3",)),
+    ("containers/scalesim", ("scalesim",), ("scalesim",)),
+    ("containers/ns3-scalesim", ("ns3", "scalesim"), ("ns3", "scalesim")),
 ]
 
 
@@ -33,12 +33,11 @@ def _doc(experiment: str) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("experiment, profiles, modules", STACKS,
+@pytest.mark.parametrize("experiment, profiles, roles", STACKS,
                          ids=[experiment.split("/")[1] for experiment, _, _ in STACKS])
 def test_stack_equals_process_placement(images: list[str], tmp_path: Path, experiment: str,
-                                        profiles: tuple[str, ...],
-                                        modules: tuple[str, ...]) -> None:
-    reason = adapter_missing(*modules)
+                                        profiles: tuple[str, ...], roles: tuple[str, ...]) -> None:
+    reason = adapter_missing(*(f"adapters.{role}" for role in roles)) or backend_missing(*roles)
     if reason:
         pytest.skip(reason)
     doc = _doc(experiment)
