@@ -60,7 +60,9 @@ def _figure(width: float, height: float):
     return figure
 
 
-def _size_sweep(runs: dict[str, dict], path: str) -> str:
+def _size_sweep(runs: dict[str, dict], path: str) -> str | None:
+    if not runs:
+        return None                   # the group's results are elsewhere: nothing to draw
     points = sorted((int(_SIZE_RUN.match(name).group(1)) * MIB, summary["total_ns"] / 1000)
                     for name, summary in runs.items())
     figure = _figure(6, 4)
@@ -77,7 +79,9 @@ def _size_sweep(runs: dict[str, dict], path: str) -> str:
     return path
 
 
-def _compute_vs_exposed(runs: dict[str, dict], path: str) -> str:
+def _compute_vs_exposed(runs: dict[str, dict], path: str) -> str | None:
+    if not runs:
+        return None
     names = list(runs)
     compute = [runs[name]["compute_ns"] / 1000 for name in names]
     exposed = [runs[name]["exposed_comm_ns"] / 1000 for name in names]
