@@ -262,8 +262,12 @@ class AwareV2(_Counting):
         self._offer(message)
 
     def stats(self) -> dict[str, int]:
+        """Totals, then the bytes each link carried as ``link_bytes/<link>`` (the key the
+        statistics read, whatever the placement)."""
         result = super().stats()
         result["links_used"] = len(self._links)
+        for name, carried in self.link_bytes().items():
+            result[f"link_bytes/{name}"] = carried
         return result
 
     def link_bytes(self) -> dict[str, int]:

@@ -75,6 +75,12 @@ class EventQueue:
             index -= 1
         bucket.insert(index, (seq, handler, arg))
 
+    @property
+    def events_scheduled(self) -> int:
+        """Events scheduled or reserved so far; ``events_processed`` is only summed when the
+        run loop ends, so a progress display counts this instead."""
+        return self._seq
+
     def pending(self) -> bool:
         return bool(self._times)
 

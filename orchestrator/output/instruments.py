@@ -18,9 +18,8 @@ from orchestrator.errors import InputError
 from orchestrator.output.recorder import Recorder
 from orchestrator.units import gb_per_s_to_bytes_per_ns
 
-# A network model's stats() may carry per-link byte counters under keys "link_bytes/<link>"
-# (a flat map travels through the protocol's Goodbye); in-process models may instead offer
-# link_bytes() -> {link: bytes}.
+# A network model's stats() carries per-link byte counters under keys "link_bytes/<link>"
+# (a flat map, as the protocol's Goodbye carries it, in every placement).
 LINK_BYTES_PREFIX = "link_bytes/"
 TRACE_ALL_NPUS_UP_TO = 16
 
@@ -100,7 +99,7 @@ def observe(instruments: Instruments | None, clock: Any, network: Any,
 
 
 def _read_links(instruments: Instruments, network: Any) -> None:
-    """Per-link bytes from the model (in-process) or its final stats (any placement)."""
+    """Per-link bytes from the model's final stats (``Goodbye.stats``, any placement)."""
     client = network.client
     stats = dict(getattr(client, "final_stats", {}) or {})
     recorder = instruments.recorder
@@ -108,9 +107,6 @@ def _read_links(instruments: Instruments, network: Any) -> None:
                               if not key.startswith(LINK_BYTES_PREFIX)}
     links = {key[len(LINK_BYTES_PREFIX):]: int(value) for key, value in stats.items()
              if key.startswith(LINK_BYTES_PREFIX)}
-    model = getattr(client, "model", None)
-    if not links and model is not None and hasattr(model, "link_bytes"):
-        links = dict(model.link_bytes())
     recorder.links = links
     for name in links:
         dim = _link_dimension(name)

@@ -65,9 +65,7 @@ class ProgressDisplay:
         self._thread.join()
 
     def _line(self) -> str:
-        # the clock's sequence counter: events scheduled so far (the processed count is only
-        # summed when the loop ends)
-        events = self.clock._seq
+        events = self.clock.events_scheduled
         return describe(self.clock.now_ns, events, time.perf_counter() - self._started,
                         fraction_done(self.driver), no_eta_yet(self.driver))
 
