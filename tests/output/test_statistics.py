@@ -123,17 +123,19 @@ REFERENCE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", 
 
 @pytest.mark.skipif(not os.path.isdir(REFERENCE),
                     reason="the shared reference cases (../shared/reference) are not here")
-def test_congestion_aware_links_carry_the_ring_messages(tmp_path):
+@pytest.mark.parametrize("placement", ["inprocess", "process"])
+def test_congestion_aware_links_carry_the_ring_messages(tmp_path, placement):
     """2.x congestion-aware Ring 8, reduce-scatter of 64 KiB in 4 chunks: each NPU sends
     N-1 = 7 messages of C/N = 2 KiB per chunk to its neighbour, so every one of the 8
     clockwise links carries 4 x 7 x 2048 bytes; utilisation = bytes / (50 GB/s x total)."""
+    from orchestrator.cosim.placement import AdapterPlacement
     from orchestrator.experiment.model import Experiment
 
     experiment = Experiment(
         name="rs", workload=os.path.join(REFERENCE, "et", "reduce_scatter"),
         system=os.path.join(REFERENCE, "sys_ring_a2a-ring_s4_a1_e10_m1600_localBWAware_LIFO.json"),
         network=os.path.join(REFERENCE, "net_Ring8_bw50_lat500.yml"),
-        network_backend="analytical-aware")
+        network_backend="analytical-aware", placement=AdapterPlacement(placement))
     instruments = Instruments()
     result = simulate(experiment, instruments)
     links = instruments.recorder.links
