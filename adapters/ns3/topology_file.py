@@ -9,11 +9,10 @@
 
 Nodes are numbered 0 .. nodes-1; the ones not listed as switches are the NPUs, numbered in
 ascending node order (NPU 0 is the lowest non-switch id). Rates take ns-3's units (bps or b/s
-with an optional k, K, M, G or T prefix; Bps or B/s for bytes), delays a number with ns, us, ms or s.
-Blank lines and ``#`` comments are allowed (so, with no switches, the id line may be blank
-or absent). Error rates must be 0: an arrival is decided when
-its last segment starts down the last link (docs/cosim.md, lookahead), which a loss on that
-link would make wrong.
+with an optional k, K, M, G or T prefix; Bps or B/s for bytes), delays a number with ns, us,
+ms or s. Blank lines and ``#`` comments are allowed (so, with no switches, the id line may be
+blank or absent). Error rates must be 0: an arrival is decided when its last segment starts
+down the last link (docs/cosim.md, lookahead), which a loss on that link would make wrong.
 """
 
 from __future__ import annotations

@@ -152,7 +152,8 @@ def test_missing_ns3_names_the_install_command(tmp_path):
         sys.meta_path.insert(0, Hide())
         import importlib.util
         real = importlib.util.find_spec
-        importlib.util.find_spec = lambda name, *a: None if name in ("ns", "cppyy") else real(name, *a)
+        importlib.util.find_spec = lambda name, *a: (None if name in ("ns", "cppyy")
+                                                     else real(name, *a))
         from orchestrator.cli.main import main
         sys.exit(main(["run", {str(PROJECT / "experiments/tutorial/ex1.yaml")!r},
                        "--network-backend", "ns3", "--out", {str(tmp_path / "out")!r}, "--quiet"]))

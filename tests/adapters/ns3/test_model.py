@@ -155,3 +155,23 @@ def test_an_empty_message_travels_as_one_byte():
     model = network("Switch", 2)
     arrival = drive(model, [(4, 0, 1, 0, 0)])[4]
     assert 2 * 500 < arrival < 4 * 2_000 and model.stats()["bytes"] == 0
+
+
+def test_a_clos_fabric_from_a_topology_file(tmp_path):
+    """Two leaves, two spines (tests/adapters/ns3/test_config.py's file): messages between
+    leaves cross a spine, four hops, and arrive after at least four link delays."""
+    from adapters.ns3.model import build_ns3
+    from tests.adapters.ns3.test_config import CLOS
+
+    topology = tmp_path / "clos.txt"
+    topology.write_text(CLOS, encoding="utf-8")
+    model = build_ns3({"format": "v2", "network": {
+        "topology": ["Switch"], "npus_count": [4], "bandwidth": [50.0], "latency": [500.0]},
+        "options": {"topology_file": str(topology)}}, "<test>")
+    assert model.lookahead_ns == 500
+    arrivals = drive(model, [(1, 0, 2, 64 << 10, 0), (2, 3, 1, 64 << 10, 0),
+                             (3, 0, 1, 64 << 10, 0)])
+    assert min(arrivals[1], arrivals[2]) > 2 * 500 + 2 * 1000     # leaf, spine, leaf
+    assert arrivals[3] < arrivals[1]                               # same leaf: two hops
+    stats = model.stats()
+    assert any(f"link_bytes:sw{spine}->sw" in key for key in stats for spine in (2, 3))
