@@ -22,6 +22,9 @@ from orchestrator.cosim import codec
 from orchestrator.errors import AstraCosimError
 
 
+START_UP_S = 600.0       # longest wait for a spawned adapter to load its backend
+
+
 class AdapterError(AstraCosimError):
     """An adapter that cannot be reached, died, or broke the protocol."""
 
@@ -141,8 +144,16 @@ class ZmqClient:
 
     # -- protocol -----------------------------------------------------------------------------
     def handshake(self, model: str, config_json: str):
-        """Hello, then configure; returns the adapter's Configured message."""
-        kind, hello = self._request("hello", codec.hello("engine"))
+        """Hello, then configure; returns the adapter's Configured message. A child this
+        engine started may take its time loading a backend before it answers the hello: its
+        death is noticed at once, so the wait is bounded by START_UP_S, not by the timeout."""
+        timeout_s = self.timeout_s
+        if self.process is not None:
+            self.timeout_s = max(timeout_s, START_UP_S)
+        try:
+            kind, hello = self._request("hello", codec.hello("engine"))
+        finally:
+            self.timeout_s = timeout_s
         if kind != "hello":
             raise AdapterError(f"{self.name} adapter at {self.endpoint} answered the handshake "
                                f"with {kind}")
@@ -234,16 +245,19 @@ def stop_process(process: subprocess.Popen) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp"
-                  ) -> tuple[str, subprocess.Popen]:
+def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
+                  preload: str | None = None) -> tuple[str, subprocess.Popen]:
     """Start ``astra-cosim adapter serve KIND`` as a child on a loopback port (or a Unix
-    socket in its scratch folder); it exits when this process does (parent watch)."""
+    socket in its scratch folder); it exits when this process does (parent watch). With
+    ``preload`` the child loads that model's backend before it listens (ns-3 takes seconds),
+    and the handshake waits for it as long as the child lives."""
     workdir = tempfile.mkdtemp(prefix="astra-cosim-adapter-")
     endpoint = (f"ipc://{workdir}/adapter.sock" if transport == "ipc"
                 else f"tcp://127.0.0.1:{_free_tcp_port()}")
     process = subprocess.Popen(
         [sys.executable, "-m", "orchestrator", "adapter", "serve", kind, "--bind", endpoint,
-         "--parent-pid", str(os.getpid()), "--idle-timeout", str(max(timeout_s * 4, 60))],
+         "--parent-pid", str(os.getpid()), "--idle-timeout", str(max(timeout_s * 4, 60)),
+         *(("--preload", preload) if preload else ())],
         cwd=workdir, stdin=subprocess.DEVNULL)
     process.workdir = workdir     # removed by stop_process
     return endpoint, process

@@ -46,8 +46,9 @@ def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacem
     process = None
     endpoint = where.endpoint
     if endpoint is None:
-        endpoint, process = spawn_adapter(kind, where.timeout_s, where.transport)
-    client = ZmqClient(endpoint, kind, where.timeout_s, process, clock_now=clock_now)
+        endpoint, process = spawn_adapter(kind, where.timeout_s, where.transport, model)
+    client = ZmqClient(endpoint, f"{model} {kind}", where.timeout_s, process,
+                       clock_now=clock_now)
     try:
         return client, client.handshake(model, json.dumps(config))
     except BaseException:
