@@ -9,9 +9,10 @@ another process. The engine drives it in rounds (docs/cosim.md):
 
 * ``inject(op, src, dst, size, time)``: a message enters the network at ``time``; injections
   come in time order, never earlier than the last grant;
-* ``advance(grant)``: process the model's own events strictly before ``grant`` and return the
-  arrivals decided since the last call, as ``(op, time)`` pairs; an arrival once reported is
-  final;
+* ``advance(grant)``: process the model's own events strictly before ``grant`` — and no further
+  than the earliest arrival decided on the way, whose handler may inject at that time — and
+  return the arrivals decided since the last call, as ``(op, time)`` pairs; an arrival once
+  reported is final;
 * ``next_event_ns()``: the earliest event still pending (``NEVER`` when idle);
 * ``lookahead_ns``: no injection at time t changes anything before t + lookahead.
 

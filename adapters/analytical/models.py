@@ -26,6 +26,7 @@ from adapters.analytical.config_v1 import parse_v1_network
 from adapters.analytical.config_v2 import NetworkConfigV2, parse_v2_network
 from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 from adapters.base import NEVER, NetworkModel
+from orchestrator.errors import AstraCosimError
 from orchestrator.engine.clock import EventQueue
 from orchestrator.units import gb_per_s_to_bytes_per_ns
 
@@ -208,24 +209,43 @@ class AwareV2(_Counting):
 
     # -- the adapter spec -------------------------------------------------------------------
     def inject(self, op: int, src: int, dst: int, size_bytes: int, time_ns: int) -> None:
+        if time_ns < self.clock.now_ns:
+            raise AstraCosimError(f"message {op} ({src} -> {dst}, {size_bytes} bytes) injected "
+                                  f"at {time_ns} ns, but the network has already processed "
+                                  f"{self.clock.now_ns} ns (the engine broke the grant)")
         self._count(size_bytes)
         heapq.heappush(self._injections, (time_ns, self._sequence, op, src, dst, size_bytes))
         self._sequence += 1
 
     def advance(self, grant_ns: int) -> list[tuple[int, int]]:
+        """Process events before the grant, in time order (the model's own events of one ns
+        before injections of that ns), but no further than the earliest arrival decided: its
+        handler may inject at that time, and nothing here may have run past an injection."""
         clock = self.clock
         injections = self._injections
-        while injections and injections[0][0] < grant_ns:
-            time_ns, _, op, src, dst, size = heapq.heappop(injections)
-            clock.run_until(time_ns + 1)          # own events of that ns come first
-            clock.now_ns = time_ns
-            links = self.route(src, dst)
-            if links:
-                self._offer(_InFlight(op, size, links))
+        decided = self._decided
+        limit = grant_ns
+        reported = len(decided)
+        while True:
+            own = clock.next_time()
+            own = NEVER if own is None else own
+            first_injection = injections[0][0] if injections else NEVER
+            if min(own, first_injection) >= limit:
+                break
+            if own <= first_injection:
+                clock.run_until(own + 1)
             else:
-                self._decided.append((op, time_ns))
-        clock.run_until(grant_ns)
-        decided, self._decided = self._decided, []
+                time_ns, _, op, src, dst, size = heapq.heappop(injections)
+                clock.now_ns = time_ns
+                links = self.route(src, dst)
+                if links:
+                    self._offer(_InFlight(op, size, links))
+                else:
+                    decided.append((op, time_ns))
+            if len(decided) > reported:
+                limit = min(limit, min(time_ns for _, time_ns in decided[reported:]))
+                reported = len(decided)
+        self._decided = []
         return decided
 
     def next_event_ns(self) -> int:

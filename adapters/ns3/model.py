@@ -241,8 +241,8 @@ class Ns3Network(NetworkModel):
                 for i, name in enumerate(self.net.link_names) if tracker.LinkPackets(i)}
 
     def stats(self) -> dict[str, float]:
-        """Flat numbers, as Goodbye carries them: totals, then ``link_bytes:<a>-><b>`` and
-        ``link_utilisation:<a>-><b>`` per link direction that carried anything."""
+        """Flat numbers, as Goodbye carries them: totals, then ``link_bytes/<a>-><b>`` and
+        ``link_utilisation/<a>-><b>`` per link direction that carried anything."""
         links = self.link_stats()
         result: dict[str, float] = {
             "messages": self.messages, "bytes": self.bytes_sent,
@@ -257,8 +257,8 @@ class Ns3Network(NetworkModel):
             "advance_s": round(self.calls_s, 6),
             "ns3_import_s": round(self.import_s, 3), "ns3_build_s": round(self.build_s, 3)}
         for name, link in links.items():
-            result[f"link_bytes:{name}"] = link["bytes"]
-            result[f"link_utilisation:{name}"] = round(link["utilisation"], 6)
+            result[f"link_bytes/{name}"] = link["bytes"]
+            result[f"link_utilisation/{name}"] = round(link["utilisation"], 6)
         return result
 
 

@@ -118,8 +118,11 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
     if args.comm_group:
         experiment = dataclasses.replace(experiment, comm_group=args.comm_group)
     if args.network_option:
+        options = {key: os.path.abspath(value) if key.endswith("_file") and
+                   isinstance(value, str) else value
+                   for key, value in _key_values(args.network_option, "--network-option").items()}
         experiment = dataclasses.replace(experiment, network_options=(
-            experiment.network_options | _key_values(args.network_option, "--network-option")))
+            experiment.network_options | options))
     compute = experiment.compute
     if args.compute_backend or args.compute_config:
         config = read_mapping(args.compute_config, "--compute-config") \

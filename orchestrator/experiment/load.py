@@ -110,6 +110,11 @@ def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
         if not isinstance(network_options, dict):
             raise InputError(f"network.options: found {network_options!r}; expected a mapping",
                              path)
+        # a file named by an option (ns-3's topology_file) is relative to this file, as every
+        # path here is; an adapter in another process has another working directory
+        network_options = {key: os.path.normpath(os.path.join(base_dir, value))
+                           if key.endswith("_file") and isinstance(value, str) else value
+                           for key, value in network_options.items()}
         placement = _placement(network, "network", path)
         network = network["config"]
     return Experiment(

@@ -65,7 +65,7 @@ def test_incast_into_a_small_buffer_drops_retransmits_and_still_delivers():
     assert stats["drops"] > 0 and stats["retransmissions"] >= stats["drops"]
     # the switch's port to NPU 0 stays busy: all 7 MiB arrive within 10% of their wire time
     assert max(arrivals.values()) < 1.1 * 7 * MIB / BYTES_PER_NS_50
-    assert stats["link_utilisation:sw0->npu0"] > 0.9
+    assert stats["link_utilisation/sw0->npu0"] > 0.9
 
 
 def test_later_messages_reuse_the_connection_and_skip_the_handshake():
@@ -174,4 +174,4 @@ def test_a_clos_fabric_from_a_topology_file(tmp_path):
     assert min(arrivals[1], arrivals[2]) > 2 * 500 + 2 * 1000     # leaf, spine, leaf
     assert arrivals[3] < arrivals[1]                               # same leaf: two hops
     stats = model.stats()
-    assert any(f"link_bytes:sw{spine}->sw" in key for key in stats for spine in (2, 3))
+    assert any(f"link_bytes/sw{spine}->sw" in key for key in stats for spine in (2, 3))
