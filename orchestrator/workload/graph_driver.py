@@ -189,12 +189,14 @@ class GraphDriver:
             self._skip(node)
             return
         if slot == CPU or kind == chakra.NodeType.COMP_NODE:
-            num_ops = chakra.int_attribute(node, "num_ops", path)
-            if node.duration_micros == 0 and num_ops == 0 and \
+            request = self.compute_request(node) if self.compute is not None else None
+            # upstream skips a node with neither a runtime nor num_ops; one that carries a
+            # shape a compute model times is not empty
+            if request is None and node.duration_micros == 0 and \
+                    not chakra.int_attribute(node, "num_ops", path) and \
                     not chakra.int_attribute(node, chakra.DURATION_NS, path):
                 self._skip(node)
                 return
-            request = self.compute_request(node) if self.compute is not None else None
             runtime = self.compute.duration_ns(request) if request is not None \
                 else self._replay_ns(node)
             self._busy[slot] += 1
