@@ -47,7 +47,8 @@ class InProcessClient:
         return arrivals, model.next_event_ns()
 
     def close(self) -> None:
-        self.final_stats = {key: float(value) for key, value in self.model.stats().items()}
+        stats = sorted(self.model.stats().items())     # in key order, as over the protocol
+        self.final_stats = {key: float(value) for key, value in stats}
 
 
 class InProcessComputeClient:
@@ -68,7 +69,8 @@ class InProcessComputeClient:
                 for (op, _, _), duration in zip(requests, durations)]
 
     def close(self) -> None:
-        self.final_stats = {key: float(value) for key, value in self.model.stats().items()}
+        stats = sorted(self.model.stats().items())     # in key order, as over the protocol
+        self.final_stats = {key: float(value) for key, value in stats}
 
 
 def _free_tcp_port() -> int:
@@ -199,7 +201,7 @@ class ZmqClient:
                 self.timeout_s = min(self.timeout_s, 2.0)
                 kind, goodbye = self._request("shutdown", codec.shutdown())
                 if kind == "goodbye":
-                    self.final_stats = dict(goodbye.stats)
+                    self.final_stats = dict(sorted(goodbye.stats.items()))
         except (AstraCosimError, self._zmq.ZMQError):
             pass
         finally:

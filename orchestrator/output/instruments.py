@@ -101,7 +101,8 @@ def observe(instruments: Instruments | None, clock: Any, network: Any,
 def _read_links(instruments: Instruments, network: Any) -> None:
     """Per-link bytes from the model's final stats (``Goodbye.stats``, any placement)."""
     client = network.client
-    stats = dict(getattr(client, "final_stats", {}) or {})
+    # sorted: a map that came through the protocol has no order of its own
+    stats = dict(sorted((getattr(client, "final_stats", {}) or {}).items()))
     recorder = instruments.recorder
     recorder.network_stats = {key: value for key, value in stats.items()
                               if not key.startswith(LINK_BYTES_PREFIX)}

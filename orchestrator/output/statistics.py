@@ -205,7 +205,8 @@ def _write_links(result: RunResult, recorder: Recorder, out_dir: str) -> str:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["link", "bytes", "utilisation"])
-        for name, carried in sorted(recorder.links.items(), key=lambda item: -item[1]):
+        # busiest first; ties by name (a map through the protocol has no order of its own)
+        for name, carried in sorted(recorder.links.items(), key=lambda item: (-item[1], item[0])):
             rate = recorder.link_bytes_per_ns.get(name)
             share = carried / (rate * result.total_ns) if rate and result.total_ns else None
             writer.writerow([name, carried, "" if share is None else f"{share:.4f}"])
