@@ -64,7 +64,8 @@ def validate_options(values: dict[str, Any], where: str | None) -> RunOptions:
     return RunOptions(num_passes=passes, **scales)
 
 
-def _read_yaml(path: str, what: str) -> Any:
+def read_yaml(path: str, what: str) -> Any:
+    """A YAML file's document; unreadable or malformed files are InputErrors naming it."""
     try:
         with open(path, encoding="utf-8") as handle:
             return yaml.safe_load(handle)
@@ -77,7 +78,7 @@ def _read_yaml(path: str, what: str) -> Any:
 
 
 def load_experiment(path: str) -> Experiment:
-    doc = _read_yaml(path, "experiment file")
+    doc = read_yaml(path, "experiment file")
     return experiment_from_mapping(doc, path, os.path.dirname(os.path.abspath(path)))
 
 
@@ -187,7 +188,7 @@ def _compute(section: Any, base_dir: str, path: str) -> ComputeChoice | None:
 
 def read_mapping(path: str, what: str) -> dict[str, Any]:
     """A YAML (or JSON, a subset of YAML) file holding one mapping."""
-    doc = _read_yaml(path, f"{what} file")
+    doc = read_yaml(path, f"{what} file")
     if not isinstance(doc, dict):
         raise InputError(f"{what}: expected a mapping of keys", path)
     return doc

@@ -28,9 +28,9 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 
 from orchestrator.errors import InputError, expected_one_of
+from orchestrator.experiment.load import read_yaml
 from orchestrator.sweep.config import base_document
 from orchestrator.sweep.keypath import KeyPathError, Segment, parse_key_path
 
@@ -57,18 +57,6 @@ class SweepSpec:
     mode: str = "grid"
     samples: int | None = None
     seed: int = 0
-
-
-def _read_yaml(path: str, what: str) -> Any:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except OSError as exc:
-        raise InputError(f"cannot read {what} ({exc.strerror})", path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path,
-                         mark.line + 1 if mark else None) from None
 
 
 def _whole(doc: dict[str, Any], key: str, path: str, minimum: int) -> int | None:
@@ -104,7 +92,7 @@ def _axes(doc: dict[str, Any], path: str) -> tuple[Axis, ...]:
 def load_sweep(path: str) -> SweepSpec:
     """Read and check a sweep file; the base experiment is read (and its files found) here,
     so a broken base fails before any trial starts."""
-    doc = _read_yaml(path, "sweep file")
+    doc = read_yaml(path, "sweep file")
     if not isinstance(doc, dict):
         raise InputError("expected a mapping with keys " + ", ".join(_TOP_KEYS), path)
     unknown = set(doc) - set(_TOP_KEYS)
@@ -114,7 +102,7 @@ def load_sweep(path: str) -> SweepSpec:
     base = doc.get("base")
     if isinstance(base, str) and base:
         base_path = os.path.normpath(os.path.join(base_dir, base))
-        raw = _read_yaml(base_path, "base experiment")
+        raw = read_yaml(base_path, "base experiment")
         base_doc = base_document(raw, os.path.dirname(base_path), base_path)
     elif isinstance(base, dict):
         base_doc = base_document(base, base_dir, path)
