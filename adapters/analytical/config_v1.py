@@ -16,6 +16,7 @@ import json
 import math
 from dataclasses import dataclass
 
+from orchestrator.documents import DuplicateKey, load_json
 from orchestrator.errors import InputError, expected_one_of
 
 TOPOLOGIES = ("Ring", "FullyConnected", "Switch")
@@ -55,8 +56,10 @@ class NetworkConfig:
 
 def _number(value: object, path: str, key: str, index: int, *, integer: bool, minimum: float,
             strict: bool) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"{key}[{index}]: found {value!r}; expected a number", path)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value):
+        # json reads NaN and Infinity; neither is a bandwidth or a latency
+        raise InputError(f"{key}[{index}]: found {value!r}; expected a finite number", path)
     if integer and (not isinstance(value, int) and not float(value).is_integer()):
         raise InputError(f"{key}[{index}]: found {value!r}; expected a whole number", path)
     if (value <= minimum) if strict else (value < minimum):
@@ -73,10 +76,12 @@ def read_v1_network_doc(path: str) -> dict:
     except OSError as exc:
         raise InputError(f"cannot read network file ({exc.strerror})", path) from None
     try:
-        doc = json.loads(text)
+        doc = load_json(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path,
                          exc.lineno) from None
+    except DuplicateKey as exc:
+        raise InputError(str(exc), path) from None
     return doc
 
 

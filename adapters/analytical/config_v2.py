@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from orchestrator.documents import DuplicateKey, load_yaml
 from orchestrator.errors import InputError, expected_one_of
 
 TOPOLOGIES = ("Ring", "FullyConnected", "Switch")
@@ -44,9 +45,11 @@ def read_v2_network_doc(path: str) -> Any:
     """The network YAML as a document (what a remote adapter is configured with)."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return load_yaml(handle)
     except OSError as exc:
         raise InputError(f"cannot read network file ({exc.strerror})", path) from None
+    except DuplicateKey as exc:
+        raise InputError(str(exc), path, exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path,
@@ -60,8 +63,9 @@ def load_v2_network(path: str) -> NetworkConfigV2:
 def _number(value: Any, key: str, index: int, path: str, *, integer: bool, minimum: float,
             strict: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            (integer and not float(value).is_integer()):
-        kind = "a whole number" if integer else "a number"
+            not math.isfinite(value) or (integer and not float(value).is_integer()):
+        # YAML reads .nan and .inf; neither is a bandwidth, a latency or a count
+        kind = "a whole number" if integer else "a finite number"
         raise InputError(f"{key}[{index}]: found {value!r}; expected {kind}", path)
     if value < minimum or (strict and value == minimum):
         raise InputError(f"{key}[{index}]: found {value!r}; expected a number "

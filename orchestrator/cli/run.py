@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 import warnings
@@ -140,8 +141,10 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
     if "compute" in endpoints and compute is None:
         raise InputError("--adapter compute=...: no compute backend is chosen; add "
                          "--compute-backend")
-    if args.adapter_timeout is not None and args.adapter_timeout <= 0:
-        raise InputError("--adapter-timeout must be > 0")
+    if args.adapter_timeout is not None and not (math.isfinite(args.adapter_timeout) and
+                                                 args.adapter_timeout > 0):
+        raise InputError(f"--adapter-timeout: found {args.adapter_timeout:g}; expected a "
+                         "finite number of seconds > 0")
 
     def where(current: AdapterPlacement, kind: str) -> AdapterPlacement:
         return AdapterPlacement(

@@ -33,6 +33,7 @@ from orchestrator.system.npu import Npu, SystemContext
 from orchestrator.system.topology import plan_dimensions
 from orchestrator.workload import chakra
 from orchestrator.workload.graph_driver import GraphDriver
+from orchestrator.workload.trace_check import check_traces
 
 
 def _compute_choice(experiment: Experiment, system: SystemConfig) -> ComputeChoice | None:
@@ -99,7 +100,13 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
             raise InputError(f"missing execution trace for NPU {npu}: the network has "
                              f"{npus_count} NPUs, so {prefix}.0.et ... {prefix}.{npus_count - 1}.et "
                              "are needed", chakra.trace_path(prefix, npu))
+    found = chakra.count_traces(prefix)
+    if found > npus_count:
+        raise InputError(f"{found} execution traces ({prefix}.0.et ... {prefix}.{found - 1}.et) "
+                         f"but the network has {npus_count} NPUs; expected one trace per NPU "
+                         "(the extra ranks would be ignored)", network_config.path)
     traces = [chakra.read_trace(chakra.trace_path(prefix, npu)) for npu in range(npus_count)]
+    check_traces(traces, npus_count, options.comm_scale, system.replay_only)
     groups = load_groups(experiment.comm_group, npus_count) if experiment.comm_group else None
 
     dims = [dim.npus for dim in network_config.dims]

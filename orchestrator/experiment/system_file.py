@@ -100,7 +100,13 @@ def parse_system_items(items: list[tuple[str, str, int | None]], path: str) -> S
     values: dict[str, Any] = {}
     ignored: list[str] = []
     lines: dict[str, int] = {}
+    given: dict[str, int | None] = {}
     for key, value, line in items:
+        if key in given:     # 1.0 keeps the last one silently; which was meant is a guess
+            first = f" (first on line {given[key]})" if given[key] is not None else ""
+            raise InputError(f"key {key!r} is given twice{first}; expected each key once",
+                             path, line)
+        given[key] = line
         if key in _PARSERS:
             name, parse = _PARSERS[key]
             values[name] = parse(value, key, path, line)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -92,7 +93,11 @@ def read_trace(path: str) -> Trace:
     except OSError as exc:
         raise InputError(f"cannot read execution trace ({exc.strerror})", path) from None
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:   # BadGzipFile is an OSError
+            raise InputError(f"corrupt or truncated gzip-compressed trace ({exc})",
+                             path) from None
     frames = _frames(data, path)
     first = next(frames, None)
     if first is None:
