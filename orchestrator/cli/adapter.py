@@ -12,11 +12,16 @@ when the adapter answers (a container healthcheck).
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import tempfile
 
 from adapters.registry import MODELS_BY_KIND, preload
 from orchestrator.cosim.client import ping
 from orchestrator.cosim.server import serve
 from orchestrator.errors import InputError
+
+SCRATCH_PREFIX = "astra-cosim-adapter-"     # spawn_adapter's scratch folders
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -47,7 +52,23 @@ def serve_command(args: argparse.Namespace) -> int:
             raise InputError(f"no adapter kind {args.kind!r}; expected one of "
                              f"{', '.join(MODELS_BY_KIND)}")
         preload(args.kind, args.preload)
-    return serve(args.kind, args.bind, args.parent_pid, args.idle_timeout)
+    try:
+        return serve(args.kind, args.bind, args.parent_pid, args.idle_timeout)
+    finally:
+        if args.parent_pid is not None:
+            _remove_spawned_scratch()
+
+
+def _remove_spawned_scratch() -> None:
+    """A server the engine spawned runs in the engine's scratch folder; when the engine was
+    killed (SIGKILL) nobody else is left to remove it."""
+    try:
+        here = os.getcwd()
+    except OSError:          # already removed by the engine
+        return
+    if os.path.basename(here).startswith(SCRATCH_PREFIX) and \
+            os.path.dirname(here) == os.path.realpath(tempfile.gettempdir()):
+        shutil.rmtree(here, ignore_errors=True)
 
 
 def ping_command(args: argparse.Namespace) -> int:
