@@ -56,9 +56,9 @@ class NetworkConfig:
 
 def _number(value: object, path: str, key: str, index: int, *, integer: bool, minimum: float,
             strict: bool) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            not math.isfinite(value):
-        # json reads NaN and Infinity; neither is a bandwidth or a latency
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{key}[{index}]: found {value!r}; expected a number", path)
+    if not math.isfinite(value):        # json reads NaN and Infinity
         raise InputError(f"{key}[{index}]: found {value!r}; expected a finite number", path)
     if integer and (not isinstance(value, int) and not float(value).is_integer()):
         raise InputError(f"{key}[{index}]: found {value!r}; expected a whole number", path)

@@ -62,10 +62,12 @@ def load_v2_network(path: str) -> NetworkConfigV2:
 
 def _number(value: Any, key: str, index: int, path: str, *, integer: bool, minimum: float,
             strict: bool) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            not math.isfinite(value):       # YAML reads .nan and .inf
+        raise InputError(f"{key}[{index}]: found {value!r}; expected a finite number", path)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            not math.isfinite(value) or (integer and not float(value).is_integer()):
-        # YAML reads .nan and .inf; neither is a bandwidth, a latency or a count
-        kind = "a whole number" if integer else "a finite number"
+            (integer and not float(value).is_integer()):
+        kind = "a whole number" if integer else "a number"
         raise InputError(f"{key}[{index}]: found {value!r}; expected {kind}", path)
     if value < minimum or (strict and value == minimum):
         raise InputError(f"{key}[{index}]: found {value!r}; expected a number "
