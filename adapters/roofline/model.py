@@ -80,5 +80,5 @@ def build_roofline(doc: dict[str, Any], source: str) -> RooflineModel:
             math.isinf(config.peak_tflops) or math.isinf(config.local_mem_bw_gb_per_s) or \
             config.bytes_per_element <= 0:
         raise InputError("roofline: peak_tflops, local_mem_bw_gb_per_s and bytes_per_element "
-                         "must be finite and positive", source)
+                         "must be positive and finite", source)
     return RooflineModel(config)
