@@ -42,6 +42,17 @@ def check_time(value: int, what: str, path: str | None, line: int | None = None)
     return value
 
 
+MAX_NPUS = (1 << 31) - 1      # upstream counts NPUs in an int
+
+
+def check_npus(count: int, key: str, path: str | None) -> int:
+    """The network's NPU count (the product over dimensions) fits upstream's int."""
+    if count > MAX_NPUS:
+        raise InputError(f"{key}: {count} NPUs in total; expected at most {MAX_NPUS} (2^31 - 1)",
+                         path)
+    return count
+
+
 def time_overflow_message(now_ns: int) -> str:
     return (f"the simulated time passed {TIME_LIMIT_NS} ns (2^62 ns, about 146 years) at "
             f"{now_ns} ns: the inputs' sizes or compute times are too large to give a result")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from orchestrator.documents import DuplicateKey, load_json
 from orchestrator.errors import InputError, expected_one_of
+from orchestrator.limits import check_npus
 
 TOPOLOGIES = ("Ring", "FullyConnected", "Switch")
 TOPOLOGY_NAME = "Hierarchical"     # the only value 1.0 builds; others would be a silent guess
@@ -148,4 +149,6 @@ def parse_v1_network(doc: object, path: str) -> NetworkConfig:
             hbm_bandwidth_gb_per_s=optional.get("hbm-bandwidth", 0.0),
             hbm_scale=optional.get("hbm-scale", 0.0),
         ))
-    return NetworkConfig(path=path, dims=tuple(dims))
+    config = NetworkConfig(path=path, dims=tuple(dims))
+    check_npus(config.npus_count, "units-count", path)
+    return config

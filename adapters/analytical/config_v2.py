@@ -18,6 +18,7 @@ import yaml
 
 from orchestrator.documents import DuplicateKey, load_yaml
 from orchestrator.errors import InputError, expected_one_of
+from orchestrator.limits import check_npus
 
 TOPOLOGIES = ("Ring", "FullyConnected", "Switch")
 KEYS = ("topology", "npus_count", "bandwidth", "latency")
@@ -106,4 +107,6 @@ def parse_v2_network(doc: Any, path: str) -> NetworkConfigV2:
             latency_ns=float(_number(lists["latency"][index], "latency", index, path,
                                      integer=False, minimum=0, strict=False)),
         ))
-    return NetworkConfigV2(path, tuple(dims))
+    config = NetworkConfigV2(path, tuple(dims))
+    check_npus(config.npus_count, "npus_count", path)
+    return config

@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("astra-cosim: interrupted (SIGINT); no result was written", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("astra-cosim: error: out of memory: the run is too large for this machine",
+              file=sys.stderr)
+        return 2
     except Terminated:
         print("astra-cosim: terminated (SIGTERM); no result was written", file=sys.stderr)
         return 143

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 from orchestrator.errors import InputError, expected_one_of
+from orchestrator.limits import INT64_MAX
 from orchestrator.system.config import SystemConfig
 
 ALGORITHMS = ("ring", "direct", "halvingDoubling", "doubleBinaryTree", "oneRing", "oneDirect",
@@ -39,6 +40,9 @@ def _positive_int(value: str, key: str, path: str, line: int | None, *, allow_ze
     if number < 0 or (number == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else ">= 1"
         raise InputError(f"{key}: found {number}; expected a whole number {bound}", path, line)
+    if number > INT64_MAX:
+        raise InputError(f"{key}: found {number}; expected at most {INT64_MAX} (int64)", path,
+                         line)
     return number
 
 
