@@ -130,6 +130,14 @@ def gzipped_trace(case: Case, damage: Callable[[bytes], bytes]) -> list[str]:
     return argv
 
 
+def stray_trace(case: Case) -> list[str]:
+    """Traces 0-7 for the 8 NPUs, and one more for an NPU 12 (not consecutive)."""
+    argv = case.v2()
+    prefix = argv[argv.index("--workload") + 1]
+    chakra.write_trace(chakra.trace_path(prefix, 12), [coll_node(0, CT.ALL_REDUCE, MIB)])
+    return argv
+
+
 def experiment_text(name: str = "good", timeout: str = "30", comm_scale: str = "1",
                     network_config: str = "network.json") -> str:
     return (f"name: {name}\nworkload: workload.txt\nsystem: system.txt\nnetwork:\n"
@@ -166,8 +174,9 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
     "chakra-gzip-truncated": (lambda c: gzipped_trace(c, lambda d: d[:len(d) // 2]),
                               ("et.3.et", "gzip")),
     "chakra-more-traces-than-npus": (
-        lambda c: c.v2(None, None, v2_net(npus_count="4")), ("network.yml", "8 execution traces",
+        lambda c: c.v2(None, None, v2_net(npus_count="4")), ("network.yml", "et.4.et",
                                                              "4 NPUs")),
+    "chakra-a-trace-for-npu-12-of-8": (stray_trace, ("network.yml", "et.12.et", "8 NPUs")),
     # 2.x network YAML and system JSON: NaN / Infinity, keys twice
     "v2-bandwidth-inf": (lambda c: c.v2(None, None, v2_net(bandwidth=".inf")),
                          ("network.yml", "bandwidth[0]", "finite")),

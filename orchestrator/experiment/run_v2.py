@@ -104,11 +104,12 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
             raise InputError(f"missing execution trace for NPU {npu}: the network has "
                              f"{npus_count} NPUs, so {prefix}.0.et ... {prefix}.{npus_count - 1}.et "
                              "are needed", chakra.trace_path(prefix, npu))
-    found = chakra.count_traces(prefix)
-    if found > npus_count:
-        raise InputError(f"{found} execution traces ({prefix}.0.et ... {prefix}.{found - 1}.et) "
-                         f"but the network has {npus_count} NPUs; expected one trace per NPU "
-                         "(the extra ranks would be ignored)", network_config.path)
+    extra = [rank for rank in chakra.trace_ranks(prefix) if rank >= npus_count]
+    if extra:
+        raise InputError(f"execution trace {chakra.trace_path(prefix, extra[0])} is for NPU "
+                         f"{extra[0]} but the network has {npus_count} NPUs (0 to "
+                         f"{npus_count - 1}); expected one trace per NPU (the extra ranks would "
+                         "be ignored)", network_config.path)
     groups = load_groups(experiment.comm_group, npus_count) if experiment.comm_group else None
 
     dims = [dim.npus for dim in network_config.dims]

@@ -11,6 +11,7 @@ accept every integer kind; a kind that cannot hold the value is an error naming 
 
 from __future__ import annotations
 
+import glob
 import gzip
 import os
 import zlib
@@ -125,6 +126,16 @@ def write_trace(path: str, nodes: Iterable[pb.Node], version: str = "0.0.4") -> 
             payload = message.SerializeToString()
             handle.write(_encode_varint(len(payload)))
             handle.write(payload)
+
+
+def trace_ranks(prefix: str) -> list[int]:
+    """Every rank ``n`` with a ``<prefix>.<n>.et`` file, consecutive or not, in order."""
+    ranks = []
+    for path in glob.glob(glob.escape(prefix) + ".*.et"):
+        middle = path[len(prefix) + 1:-len(".et")]
+        if middle.isdigit() and os.path.isfile(path):
+            ranks.append(int(middle))
+    return sorted(ranks)
 
 
 def count_traces(prefix: str) -> int:
