@@ -193,7 +193,7 @@ def run_command(args: argparse.Namespace) -> int:
     instruments = Instruments(trace=bool(args.trace), trace_npus=args.trace_npus,
                               progress=not args.quiet and sys.stderr.isatty())
     # the output paths are checked (and staged) before the run, whose result they must hold
-    out = StagedFolder(out_dir, args.overwrite)
+    out = StagedFolder(out_dir, args.overwrite, keep=_inputs(experiment) + (os.getcwd(),))
     trace_file: StagedFile | None = None
     try:
         trace_path = None
@@ -230,6 +230,13 @@ def run_command(args: argparse.Namespace) -> int:
         if plotted:
             print(plotted)
     return 0
+
+
+def _inputs(experiment: Experiment) -> tuple[str, ...]:
+    """The files a run reads, which its result folder must not hold."""
+    paths = [experiment.workload, experiment.system, experiment.network, experiment.source,
+             experiment.comm_group]
+    return tuple(path for path in paths if isinstance(path, str))
 
 
 def _trace_target(trace: str, out: StagedFolder) -> tuple[str, StagedFile | None]:

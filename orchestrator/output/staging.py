@@ -105,11 +105,21 @@ def _is_previous_result(folder: str, entries: list[str]) -> bool:
 class StagedFolder:
     """``--out``: checked and staged now, moved into place by ``commit``."""
 
-    def __init__(self, target: str, overwrite: bool, flag: str = "--out") -> None:
-        self.target = os.path.abspath(target)
+    def __init__(self, target: str, overwrite: bool, keep: tuple[str, ...] = (),
+                 flag: str = "--out") -> None:
+        """``keep``: paths that must not be inside the folder (the run's inputs, the working
+        directory), since replacing the folder would delete them."""
+        # a symbolic link to a folder: the result goes where it points
+        self.target = os.path.realpath(target) if os.path.islink(target) else \
+            os.path.abspath(target)
         parent = os.path.dirname(self.target)
         if os.path.lexists(self.target) and not os.path.isdir(self.target):
             raise InputError(f"{flag}: {target} is a file; expected a folder for the results")
+        for path in keep:
+            real = os.path.realpath(path)
+            if os.path.commonpath([real, self.target]) == self.target:
+                raise InputError(f"{flag}: {target} contains {path}, which a result folder "
+                                 "would replace; choose a folder of its own")
         if os.path.isdir(self.target) and not overwrite:
             entries = os.listdir(self.target)
             if entries and not _is_previous_result(self.target, entries):

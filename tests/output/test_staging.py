@@ -141,3 +141,27 @@ def test_default_folder_is_results_name(tmp_path: Path, capsys, monkeypatch, nam
     assert _run(argv, capsys)[0] == 0
     assert (tmp_path / "results" / name / "summary.json").is_file()
     assert not _leftovers(tmp_path / "results")
+
+
+def test_a_folder_holding_the_inputs_is_refused_even_with_overwrite(tmp_path: Path, capsys,
+                                                                   monkeypatch) -> None:
+    argv = Case(tmp_path).v1()
+    for out in (tmp_path, tmp_path.parent):
+        argv[argv.index("--out") + 1] = str(out)
+        code, err = _run(argv + ["--overwrite"], capsys)
+        assert code == 2 and "contains" in err and "workload.txt" in err, err
+    monkeypatch.chdir(tmp_path / "..")
+    argv[argv.index("--out") + 1] = "."
+    code, err = _run(argv + ["--overwrite"], capsys)
+    assert code == 2 and "contains" in err, err
+    assert (tmp_path / "workload.txt").is_file()
+
+
+def test_a_link_to_a_folder_receives_the_result(tmp_path: Path, capsys) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    argv = Case(tmp_path).v1()
+    argv[argv.index("--out") + 1] = str(tmp_path / "link")
+    assert _run(argv, capsys)[0] == 0
+    assert (tmp_path / "link").is_symlink()
+    assert (tmp_path / "real" / "summary.json").is_file()
