@@ -27,7 +27,7 @@ CollectiveCommType = pb.CollectiveCommType
 # 1.0's cycle counts); other readers ignore it and use duration_micros.
 DURATION_NS = "duration_ns"
 
-_INTEGER_KINDS = ("int64_val", "uint64_val", "int32_val", "uint32_val", "sint64_val",
+INTEGER_KINDS = ("int64_val", "uint64_val", "int32_val", "uint32_val", "sint64_val",
                   "sint32_val", "fixed64_val", "fixed32_val", "sfixed64_val", "sfixed32_val")
 
 
@@ -160,7 +160,7 @@ def int_attribute(node: pb.Node, name: str, path: str, default: int = 0) -> int:
     if attr is None:
         return default
     kind = attr.WhichOneof("value")
-    if kind in _INTEGER_KINDS:
+    if kind in INTEGER_KINDS:
         return getattr(attr, kind)
     if kind == "bool_val":
         return int(attr.bool_val)
@@ -175,7 +175,7 @@ def bool_attribute(node: pb.Node, name: str, path: str, default: bool = False) -
     kind = attr.WhichOneof("value")
     if kind == "bool_val":
         return attr.bool_val
-    if kind in _INTEGER_KINDS:
+    if kind in INTEGER_KINDS:
         return getattr(attr, kind) != 0
     raise InputError(f"node {node.id} ({node.name!r}): attribute {name} holds {kind}; expected "
                      "a bool", path)
