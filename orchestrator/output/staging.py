@@ -16,6 +16,10 @@ The target is checked before the simulation starts, so a bad ``--out`` costs no 
 A run killed with SIGKILL cannot remove its staging folder; the hidden name keeps it from
 looking like a result, and the next run into the same parent folder removes every staging
 folder whose process is gone.
+
+A target that cannot be renamed - a mount point such as a container volume, or a folder whose
+parent is read-only - is filled in place instead: the staging folder is made inside it, and
+at the end the old files are removed and the new ones moved up (not atomic, never mixed).
 """
 
 from __future__ import annotations
@@ -120,7 +124,10 @@ class StagedFolder:
             if os.path.commonpath([real, self.target]) == self.target:
                 raise InputError(f"{flag}: {target} contains {path}, which a result folder "
                                  "would replace; choose a folder of its own")
-        if os.path.isdir(self.target) and not overwrite:
+        exists = os.path.isdir(self.target)
+        if exists:
+            remove_stale(self.target)            # an in-place run killed in this folder
+        if exists and not overwrite:
             entries = os.listdir(self.target)
             if entries and not _is_previous_result(self.target, entries):
                 raise InputError(f"{flag}: {target} is not empty and holds files that are not "
@@ -128,14 +135,18 @@ class StagedFolder:
                                  "--overwrite to replace its contents")
         _ensure_parent(parent, flag, target)
         remove_stale(parent)
+        # in place: a folder that cannot be renamed (a mount point, e.g. a container volume)
+        # or whose parent is read-only is filled from a hidden staging folder inside it
+        self.in_place = exists and (os.path.ismount(self.target) or
+                                    not os.access(parent, os.W_OK | os.X_OK))
+        where = self.target if self.in_place else parent
         try:
-            self.path = tempfile.mkdtemp(prefix=_prefix(self.target, "tmp"), dir=parent)
+            self.path = tempfile.mkdtemp(prefix=_prefix(self.target, "tmp"), dir=where)
         except OSError as exc:
-            raise InputError(f"{flag}: cannot write into {parent} ({exc.strerror})") from None
+            raise InputError(f"{flag}: cannot write into {where} ({exc.strerror})") from None
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(self.path, 0o777 & ~umask)      # as an ordinary mkdir would
-        self._files: list[str] = []
 
     def staged(self, path: str) -> str:
         """Where to write ``path`` (a name inside the target) for now."""
@@ -147,6 +158,9 @@ class StagedFolder:
                        for root, _, names in os.walk(self.path) for name in names)
         with open(os.path.join(self.path, MANIFEST), "w", encoding="utf-8") as handle:
             json.dump(files, handle)
+        if self.in_place:
+            self._commit_in_place()
+            return
         old = None
         if os.path.lexists(self.target):
             old = tempfile.mkdtemp(prefix=_prefix(self.target, "old"),
@@ -161,6 +175,21 @@ class StagedFolder:
         finally:
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
+
+    def _commit_in_place(self) -> None:
+        """Empty the folder but for the staging folder, then move the staged files up: not
+        atomic, but the folder never holds two runs' files."""
+        staging = os.path.basename(self.path)
+        for name in os.listdir(self.target):
+            if name != staging:
+                path = os.path.join(self.target, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+        for name in os.listdir(self.path):
+            os.rename(os.path.join(self.path, name), os.path.join(self.target, name))
+        os.rmdir(self.path)
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

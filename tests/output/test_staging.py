@@ -28,7 +28,8 @@ def _run(argv: list[str], capsys) -> tuple[int, str]:
 
 
 def _leftovers(folder: Path) -> list[str]:
-    return [name for name in os.listdir(folder) if ".astra-cosim-" in name]
+    return [name for name in os.listdir(folder)
+            if ".astra-cosim-tmp-" in name or ".astra-cosim-old-" in name]
 
 
 def test_a_v2_run_into_a_v1_result_leaves_no_v1_file(tmp_path: Path, capsys) -> None:
@@ -165,3 +166,30 @@ def test_a_link_to_a_folder_receives_the_result(tmp_path: Path, capsys) -> None:
     assert _run(argv, capsys)[0] == 0
     assert (tmp_path / "link").is_symlink()
     assert (tmp_path / "real" / "summary.json").is_file()
+
+
+def test_a_folder_that_cannot_be_renamed_is_filled_in_place(tmp_path: Path, capsys,
+                                                             monkeypatch) -> None:
+    """A mount point (a container's results volume) cannot be renamed: the run stages inside
+    it and still leaves only its own files."""
+    from orchestrator.output import staging
+    out = tmp_path / "out"
+    monkeypatch.setattr(staging.os.path, "ismount", lambda path: str(path) == str(out))
+    v1 = Case(tmp_path / "v1")
+    (tmp_path / "v1").mkdir()
+    argv = v1.v1()
+    argv[argv.index("--out") + 1] = str(out)
+    out.mkdir()
+    inode = out.stat().st_ino
+    assert _run(argv, capsys)[0] == 0
+    (tmp_path / "v2").mkdir()
+    argv = Case(tmp_path / "v2").v2()
+    argv[argv.index("--out") + 1] = str(out)
+    code, err = _run(argv, capsys)
+    assert code == 0, err
+    assert out.stat().st_ino == inode, "the folder itself was replaced"
+    left = set(os.listdir(out))
+    assert not set(V1_ONLY) & left and "summary.json" in left and not _leftovers(out)
+    code, err = _run(argv[:argv.index("--workload") + 1] + ["/nonexistent"] +
+                     argv[argv.index("--workload") + 2:], capsys)
+    assert code == 2 and set(os.listdir(out)) == left
