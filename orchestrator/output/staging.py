@@ -24,11 +24,15 @@ at the end the old files are removed and the new ones moved up (not atomic, neve
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
 
 from orchestrator.errors import InputError
 
@@ -67,6 +71,19 @@ def remove_stale(parent: str) -> None:
                     os.unlink(path)
                 except OSError:
                     pass
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Delay SIGINT and SIGTERM (delivered when the block ends) in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _prefix(target: str, kind: str) -> str:
@@ -153,7 +170,13 @@ class StagedFolder:
         return os.path.join(self.path, path)
 
     def commit(self) -> None:
-        """Move the written folder into place; an old result there goes away whole."""
+        """Move the written folder into place; an old result there goes away whole. SIGINT
+        and SIGTERM wait until it is done: between the two renames neither result is in
+        place."""
+        with _signals_held():
+            self._commit()
+
+    def _commit(self) -> None:
         files = sorted(os.path.relpath(os.path.join(root, name), self.path)
                        for root, _, names in os.walk(self.path) for name in names)
         with open(os.path.join(self.path, MANIFEST), "w", encoding="utf-8") as handle:
@@ -168,7 +191,7 @@ class StagedFolder:
             os.rename(self.target, os.path.join(old, "previous"))
         try:
             os.rename(self.path, self.target)
-        except OSError:
+        except BaseException:
             if old is not None:
                 os.rename(os.path.join(old, "previous"), self.target)
             raise
