@@ -15,8 +15,10 @@ same nanosecond:
 * work scheduled for the current nanosecond belongs to the actor that scheduled it.
 
 A chunk's own callbacks commute (a receive only counts and queues the algorithm's next
-packet, whichever message it was), and callbacks whose registration order was swapped are
-checked again when they run. Two actors may change one queue in a nanosecond when the chunks
+packet, whichever message it was) except a receive and a memory-bus release of the same chunk
+in one nanosecond: their order is known unless the message was sent in the nanosecond the
+release was scheduled, which is refused too. Callbacks whose registration order was swapped
+are checked again when they run. Two actors may change one queue in a nanosecond when the chunks
 left waiting there and those started in that nanosecond are interchangeable (insertions and
 removals are set operations; which of interchangeable chunks runs is immaterial). Anything
 else touched by two actors in one nanosecond raises ``SymmetryBroken``, and the caller runs
@@ -38,7 +40,7 @@ WORKLOAD = "workload"
 class OrderGuard:
     """Tracks, per nanosecond and per shared resource, which actors changed it."""
 
-    __slots__ = ("clock", "queues", "actor", "_time", "_touched")
+    __slots__ = ("clock", "queues", "actor", "_time", "_touched", "_stamps")
 
     def __init__(self, clock: Any) -> None:
         self.clock = clock
@@ -46,6 +48,21 @@ class OrderGuard:
         self.actor: object = WORKLOAD       # the actor whose work is running now
         self._time = -1
         self._touched: dict[object, set[object]] = {}
+        self._stamps: dict[tuple[object, int], int] = {}   # (actor, stamp ns) -> kinds seen
+
+    def stamp(self, kind: int, since_ns: int) -> None:
+        """The running actor's callback was scheduled at ``since_ns`` by its own work
+        (``kind`` 1) or is a message sent then (``kind`` 2): both in one nanosecond for one
+        actor have an order only the full run knows."""
+        now = self.clock.now_ns
+        if now != self._time:
+            self.settle()
+            self._time = now
+        key = (self.actor, since_ns)
+        seen = self._stamps.get(key, 0) | kind
+        self._stamps[key] = seen
+        if seen == 3:
+            self._broken(now, "one chunk (a receive and a release scheduled together)")
 
     def touch(self, *resources: object) -> None:
         """The running actor is about to change these resources."""
@@ -78,6 +95,7 @@ class OrderGuard:
             if len({stream_actor(stream) for stream in waiting + started}) > 1:
                 self._broken(self._time, f"dimension queue {resource}")
         self._touched = {}
+        self._stamps = {}
 
     def _broken(self, now: int, what: str) -> None:
         raise SymmetryBroken(f"at {now} ns two activities of NPU 0 change {what}, in an order "

@@ -20,6 +20,7 @@ from orchestrator.cosim.port import Handler, NetworkPort, RoundClient
 from orchestrator.engine.clock import EventQueue
 from orchestrator.symmetry.group import OrbitGroup
 from orchestrator.symmetry.guard import SymmetryBroken
+from orchestrator.symmetry.representative import natural_actor
 
 REPRESENTATIVE = 0
 
@@ -27,9 +28,10 @@ REPRESENTATIVE = 0
 class _Mirror:
     """A message reaching NPU 0: the relabelled copy of one of its sends (or a send to itself)."""
 
-    __slots__ = ("recv", "recv_arg", "arrival", "arrived")
+    __slots__ = ("recv", "recv_arg", "arrival", "arrived", "sent_ns")
 
-    def __init__(self) -> None:
+    def __init__(self, sent_ns: int) -> None:
+        self.sent_ns = sent_ns
         self.recv: Handler | None = None
         self.recv_arg: Any = None
         self.arrival = -1             # known arrival time, -1 until the adapter says
@@ -70,7 +72,7 @@ class MirrorPort(NetworkPort):
         self.bytes_sent[REPRESENTATIVE] += size_bytes
         self.own_messages += 1
         self.messages += 1
-        mirror = _Mirror()
+        mirror = _Mirror(now)
         own_op = self._inject(src, dst, size_bytes, now)
         if dst == REPRESENTATIVE:            # a message to itself is its own mirror
             sender, mirror_op = REPRESENTATIVE, own_op
@@ -141,6 +143,9 @@ class MirrorPort(NetworkPort):
 
     def _arrive(self, mirror: _Mirror) -> None:
         if mirror.recv is not None:
+            guard = self.clock.guard
+            guard.actor = natural_actor(mirror.recv, mirror.recv_arg)
+            guard.stamp(2, mirror.sent_ns)
             mirror.recv(mirror.recv_arg)
         else:
             mirror.arrived = True

@@ -74,17 +74,18 @@ class ReducedNpu(Npu):
         super().__init__(npu_id, context, queue, network)
         self.guard = queue.guard
         self.guard.queues = self.queues
-        self._actors: dict[int, list[object]] = {}
+        self._actors: dict[int, list[tuple[object, int]]] = {}
         self._all_queues = tuple(range(len(self.queues.queues)))
 
     def register_event(self, delay: int, handler: Callable[[Any], None], arg: Any) -> None:
+        now = self.clock.now_ns
         actor = self.guard.actor if delay == 0 else natural_actor(handler, arg)
-        tick = self.clock.now_ns + delay
+        tick = now + delay
         actors = self._actors.get(tick)
         if actors is None:
-            self._actors[tick] = [actor]
+            self._actors[tick] = [(actor, now)]
         else:
-            actors.append(actor)
+            actors.append((actor, now))
         super().register_event(delay, handler, arg)
 
     def run_tick(self, tick: int) -> None:
@@ -94,9 +95,12 @@ class ReducedNpu(Npu):
         index = 0
         while index < len(bucket):
             handler, arg = bucket[index]
-            guard.actor = actor = actors[index]
+            actor, since = actors[index]
+            guard.actor = actor
             if actor == WORKLOAD:
                 guard.touch(WORKLOAD)
+            elif since < tick:
+                guard.stamp(1, since)
             handler(arg)
             index += 1
         del self._buckets[tick]
