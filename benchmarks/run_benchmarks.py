@@ -493,7 +493,7 @@ def _codec_round_cost(messages_per_round: int, count: int = 500, batches: int = 
                 _ = (injection.op, injection.src, injection.dst, injection.bytes,
                      injection.time_ns)
             reply = codec.encode(seq, "round_reply", codec.round_reply(arrivals, 10_020_000))
-            _, content = codec.decode_reply(reply, seq, "network", "benchmark")
+            _, content, _ = codec.decode_reply(reply, seq, "network", "benchmark")
             _ = [(arrival.op, arrival.time_ns) for arrival in content.arrivals]
         best = min(best, (time.perf_counter() - start) / count)
     return best

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 from adapters.base import ComputeModel, ComputeRequest, NetworkModel
-from orchestrator.cosim import codec
+from orchestrator.cosim import codec, keys
 from orchestrator.errors import AstraCosimError
 
 
@@ -83,8 +83,10 @@ class ZmqClient:
     """The engine's end of one adapter connection (REQ socket, one request in flight)."""
 
     def __init__(self, endpoint: str, name: str, timeout_s: float,
-                 process: subprocess.Popen | None = None, clock_now=lambda: 0) -> None:
+                 process: subprocess.Popen | None = None, clock_now=lambda: 0,
+                 key_file: str | None = None) -> None:
         import zmq
+        import zmq.utils.monitor
 
         self.name = name
         self.endpoint = endpoint
@@ -94,12 +96,25 @@ class ZmqClient:
         self.bytes_moved = 0
         self.final_stats: dict[str, float] = {}
         self._seq = 0
+        self._session: bytes | None = None    # named by the adapter's hello reply
         self._clock_now = clock_now
         self._context = zmq.Context.instance()
         self._socket = self._context.socket(zmq.REQ)
         self._socket.setsockopt(zmq.LINGER, 0)
-        # a REQ socket never says its peer went away; the monitor does
-        self._monitor = self._socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        self._socket.setsockopt(zmq.MAXMSGSIZE, codec.MAX_MESSAGE_BYTES)
+        if key_file is not None:
+            public, secret = keys.load(key_file, "--adapter-key")
+            # the client proves it holds the stack's pair by using it as its own key
+            self._socket.curve_serverkey = public
+            self._socket.curve_publickey = public
+            self._socket.curve_secretkey = secret
+        # a REQ socket never says its peer went away, nor that it refused our key; the
+        # monitor does
+        self._handshake_failed = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                                  zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                  zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+        self._monitor = self._socket.get_monitor_socket(zmq.EVENT_DISCONNECTED |
+                                                        self._handshake_failed)
         self._socket.connect(endpoint)
         self._zmq = zmq
         self._usable = True      # False once a request went unanswered or the peer erred
@@ -107,7 +122,7 @@ class ZmqClient:
     # -- transport --------------------------------------------------------------------------
     def _request(self, body: str, message) -> object:
         self._seq += 1
-        payload = codec.encode(self._seq, body, message)
+        payload = codec.encode(self._seq, body, message, self._session or b"")
         started = time.perf_counter()
         self._usable = False
         self._socket.send(payload)
@@ -115,9 +130,12 @@ class ZmqClient:
         self.wait_s += time.perf_counter() - started
         self.bytes_moved += len(payload) + len(reply)
         try:
-            kind, content = codec.decode_reply(reply, self._seq, self.name, self.endpoint)
+            kind, content, session = codec.decode_reply(reply, self._seq, self.name,
+                                                        self.endpoint, self._session)
         except codec.ProtocolError as exc:
             raise codec.ProtocolError(f"{exc} (simulated time {self._clock_now()} ns)") from None
+        if self._session is None:
+            self._session = session
         self._usable = True
         return kind, content
 
@@ -136,7 +154,14 @@ class ZmqClient:
             if self.process is not None and self.process.poll() is not None:
                 raise AdapterError(self._died(f"exited with status {self.process.returncode}"))
             if self._monitor in ready:
-                self._monitor.recv_multipart()
+                event = self._zmq.utils.monitor.parse_monitor_message(
+                    self._monitor.recv_multipart())["event"]
+                if event & self._handshake_failed:
+                    raise AdapterError(
+                        f"{self.name} adapter at {self.endpoint} refused the connection: the "
+                        "security handshake failed (a missing or wrong key: the adapter's "
+                        "--curve-secret-key and the engine's --adapter-key must be the same "
+                        "file)")
                 raise AdapterError(self._died("closed the connection"))
         raise AdapterError(self._died(f"did not answer within {self.timeout_s:g} s"))
 
@@ -212,21 +237,24 @@ class ZmqClient:
                 stop_process(self.process)
 
 
-def ping(endpoint: str, timeout_s: float) -> tuple[str, list[str]]:
-    """The hello handshake alone: the adapter's kind and models, or AdapterError. The server
-    keeps serving afterwards (a healthcheck must not use up the adapter)."""
-    client = ZmqClient(endpoint, "adapter", timeout_s)
+def ping(endpoint: str, timeout_s: float, key_file: str | None = None
+         ) -> tuple[str, list[str]]:
+    """The hello handshake alone: the adapter's kind and models, or AdapterError. The session
+    the hello opened is closed again; the server keeps serving (a healthcheck must not use
+    up the adapter)."""
+    client = ZmqClient(endpoint, "adapter", timeout_s, key_file=key_file)
     try:
         try:
             kind, hello = client._request("hello", codec.hello("engine"))
-        except AdapterError:
+        except AdapterError as exc:
+            if "refused" in str(exc):
+                raise
             raise AdapterError(f"no adapter answered at {endpoint} within {timeout_s:g} s"
                                ) from None
         if kind != "hello":
             raise AdapterError(f"adapter at {endpoint} answered hello with {kind}")
         return hello.role, list(hello.capabilities)
     finally:
-        client._usable = False        # no shutdown request: the adapter stays up
         client.close()
 
 
@@ -258,8 +286,9 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
                 else f"tcp://127.0.0.1:{_free_tcp_port()}")
     process = subprocess.Popen(
         [sys.executable, "-m", "orchestrator", "adapter", "serve", kind, "--bind", endpoint,
-         "--parent-pid", str(os.getpid()), "--idle-timeout", str(max(timeout_s * 4, 60)),
+         "--one-engine", "--parent-pid", str(os.getpid()), "--idle-timeout", str(max(timeout_s * 4, 60)),
          *(("--preload", preload) if preload else ())],
-        cwd=workdir, stdin=subprocess.DEVNULL)
+        cwd=workdir, stdin=subprocess.DEVNULL,
+        env={name: value for name, value in os.environ.items() if name != keys.ENV_KEY})
     process.workdir = workdir     # removed by stop_process
     return endpoint, process
