@@ -242,7 +242,7 @@ def ping(endpoint: str, timeout_s: float, key_file: str | None = None
     """The hello handshake alone: the adapter's kind and models, or AdapterError. The session
     the hello opened is closed again; the server keeps serving (a healthcheck must not use
     up the adapter)."""
-    client = ZmqClient(endpoint, "adapter", timeout_s, key_file=key_file)
+    client = ZmqClient(endpoint, "astra-cosim", timeout_s, key_file=key_file)
     try:
         try:
             kind, hello = client._request("hello", codec.hello("engine"))
