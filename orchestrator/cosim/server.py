@@ -1,10 +1,12 @@
 """The adapter side of protos/cosim.proto: ``astra-cosim adapter serve network|compute``.
 
-A REP socket answers one request at a time, and answers every one: an envelope is decoded and
-checked before it is dispatched, and anything wrong with it (bytes that are not an envelope,
-another protocol version, a request out of order) gets an error reply to the peer that sent it
-while the server goes on serving everyone else. ZeroMQ drops a message larger than
-``codec.MAX_MESSAGE_BYTES`` before it is read.
+A ROUTER socket answers one request at a time, and answers every one, to the peer that sent
+it: an envelope is decoded and checked before it is dispatched, and anything wrong with it
+(bytes that are not an envelope, another protocol version, a request out of order) gets an
+error reply while the server goes on serving everyone else. ZeroMQ drops a message larger than
+``codec.MAX_MESSAGE_BYTES`` before it is read. (Not REP: bytes that are not ZeroMQ's greeting
+are read as a legacy ZMTP 1.0 peer's frames, and they leave a REP socket sending the next reply
+to the wrong peer; ROUTER names the peer of every message.)
 
 Every engine has a session of its own: the hello opens one (a random id the adapter returns),
 every later request names it, and each session holds its own model, so no engine's requests
@@ -195,6 +197,16 @@ class _AllowKey:
         return allowed
 
 
+def _split(frames: list[bytes]) -> tuple[list[bytes], bytes | None]:
+    """A ROUTER message -> (the frames a reply is routed with, the request, or None when it
+    is not one frame). A REQ peer's message is [peer id, empty delimiter, request]."""
+    for index in range(1, len(frames)):
+        if not frames[index]:
+            body = frames[index + 1:]
+            return frames[:index + 1], body[0] if len(body) == 1 else None
+    return frames[:1], frames[1] if len(frames) == 2 else None
+
+
 def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *,
           one_engine: bool = False, key_file: str | None = None,
           max_sessions: int = MAX_SESSIONS) -> int:
@@ -206,7 +218,7 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
         return 2
     context = zmq.Context.instance()
     authenticator = None
-    sock = context.socket(zmq.REP)
+    sock = context.socket(zmq.ROUTER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.MAXMSGSIZE, codec.MAX_MESSAGE_BYTES)
     if key_file is not None:
@@ -233,8 +245,8 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
             raise InputError(f"--bind {bind}: {exc}") from None
         while True:
             if sock.poll(500):
-                frames = sock.recv_multipart()
-                sock.send(server.handle(frames[0] if len(frames) == 1 else None))
+                route, request = _split(sock.recv_multipart())
+                sock.send_multipart([*route, server.handle(request)])
                 last_request = time.monotonic()
                 if server.exit_status is not None:
                     return server.exit_status
