@@ -44,6 +44,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                                    "is refused as busy")
     serve_parser.add_argument("--one-engine", action="store_true",
                               help="serve one engine, then exit (as --placement process does)")
+    serve_parser.add_argument("--scratch", default=None, metavar="DIR",
+                              help="a folder of this server's own, removed when it exits (the "
+                                   "engine that spawned it may have been killed)")
     serve_parser.add_argument("--parent-pid", type=int, default=None,
                               help="exit when this process is gone")
     serve_parser.add_argument("--idle-timeout", type=float, default=600.0,
@@ -82,7 +85,8 @@ def serve_command(args: argparse.Namespace) -> int:
                              f"{', '.join(MODELS_BY_KIND)}")
         preload(args.kind, args.preload)
     return serve(args.kind, args.bind, args.parent_pid, args.idle_timeout,
-                 one_engine=args.one_engine, key_file=key_file, max_sessions=args.max_sessions)
+                 one_engine=args.one_engine, key_file=key_file, max_sessions=args.max_sessions,
+                 scratch=args.scratch)
 
 
 def ping_command(args: argparse.Namespace) -> int:

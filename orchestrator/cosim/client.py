@@ -220,10 +220,14 @@ class ZmqClient:
         return completions
 
     def close(self) -> None:
-        """Ask the adapter to stop (briefly, and only if it is still in step), then escalate."""
+        """Ask the adapter to stop (briefly, and only if it is still in step), then escalate;
+        an adapter that was not asked (a request in flight, e.g. an interrupted run) is
+        terminated at once."""
+        asked = False
         try:
             if self._usable and (self.process is None or self.process.poll() is None):
                 self.timeout_s = min(self.timeout_s, 2.0)
+                asked = True
                 kind, goodbye = self._request("shutdown", codec.shutdown())
                 if kind == "goodbye":
                     self.final_stats = dict(sorted(goodbye.stats.items()))
@@ -234,7 +238,7 @@ class ZmqClient:
             self._monitor.close(linger=0)
             self._socket.close(linger=0)
             if self.process is not None:
-                stop_process(self.process)
+                stop_process(self.process, asked)
 
 
 def ping(endpoint: str, timeout_s: float, key_file: str | None = None
@@ -258,10 +262,12 @@ def ping(endpoint: str, timeout_s: float, key_file: str | None = None
         client.close()
 
 
-def stop_process(process: subprocess.Popen) -> None:
-    """Shutdown escalation: the adapter was asked to stop; terminate, then kill. Its scratch
-    working directory goes with it."""
+def stop_process(process: subprocess.Popen, asked: bool = True) -> None:
+    """Shutdown escalation: wait for an adapter that was asked to stop, terminate, then kill.
+    Its scratch working directory goes with it."""
     try:
+        if not asked:
+            raise subprocess.TimeoutExpired(process.args, 0)
         process.wait(timeout=2)
     except subprocess.TimeoutExpired:
         process.terminate()
@@ -286,7 +292,7 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
                 else f"tcp://127.0.0.1:{_free_tcp_port()}")
     process = subprocess.Popen(
         [sys.executable, "-m", "orchestrator", "adapter", "serve", kind, "--bind", endpoint,
-         "--one-engine", "--parent-pid", str(os.getpid()), "--idle-timeout", str(max(timeout_s * 4, 60)),
+         "--one-engine", "--scratch", workdir, "--parent-pid", str(os.getpid()), "--idle-timeout", str(max(timeout_s * 4, 60)),
          *(("--preload", preload) if preload else ())],
         cwd=workdir, stdin=subprocess.DEVNULL,
         env={name: value for name, value in os.environ.items() if name != keys.ENV_KEY})

@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -209,13 +211,15 @@ def _split(frames: list[bytes]) -> tuple[list[bytes], bytes | None]:
 
 def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *,
           one_engine: bool = False, key_file: str | None = None,
-          max_sessions: int = MAX_SESSIONS) -> int:
+          max_sessions: int = MAX_SESSIONS, scratch: str | None = None) -> int:
     import zmq
 
     if kind not in MODELS_BY_KIND:
         print(f"astra-cosim: error: no adapter kind {kind!r}; expected one of "
               f"{', '.join(MODELS_BY_KIND)}", file=sys.stderr)
         return 2
+    # a terminated server still runs its cleanup (its scratch folder)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     context = zmq.Context.instance()
     authenticator = None
     sock = context.socket(zmq.ROUTER)
@@ -259,3 +263,5 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
         sock.close(linger=0)
         if authenticator is not None:
             authenticator.stop()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
