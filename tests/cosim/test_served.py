@@ -302,3 +302,31 @@ def test_spawned_adapters_ignore_the_stack_key(tmp_path) -> None:
     run: Run = finish(process, started)
     assert (run.rc, run.stderr) == (0, "")
     assert _total(str(tmp_path / "out")) == EXPECTED["ex1"]["total_ns"]
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_a_killed_engine_leaves_no_adapter_and_no_scratch_folder(tmp_path, how) -> None:
+    """The spawned adapter notices its engine is gone, exits and removes its scratch folder
+    (the engine, killed, cannot)."""
+    import signal
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "run", *_long_run_args(tmp_path, 40),
+         "--out", str(tmp_path / "out"), "--placement", "process", "--quiet"],
+        cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, env=os.environ | {"TMPDIR": str(scratch)})
+    deadline = time.monotonic() + 15
+    while not any(name.startswith("astra-cosim-adapter-") for name in os.listdir(scratch)):
+        assert engine.poll() is None and time.monotonic() < deadline, "no adapter was spawned"
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert engine.poll() is None, "the run ended before the engine could be killed"
+    engine.send_signal(getattr(signal, how))
+    engine.wait(timeout=10)
+    killed = time.monotonic()
+    assert not wait_gone(f"--parent-pid {engine.pid}", 3), "the adapter outlived its engine"
+    while os.listdir(scratch) and time.monotonic() - killed < 3:
+        time.sleep(0.05)
+    assert os.listdir(scratch) == []
