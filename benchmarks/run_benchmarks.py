@@ -534,7 +534,8 @@ def _profile_cosim(row: Row, directory: str, top: int = 0) -> dict[str, Any]:
     adapter = subprocess.Popen(
         [sys.executable, "-m", "cProfile", "-o", adapter_profile, "-m", "orchestrator",
          "adapter", "serve", "network", "--bind", endpoint, "--one-engine",
-         "--parent-pid", str(os.getpid()), "--idle-timeout", "600"], cwd=PROJECT, stdin=subprocess.DEVNULL)
+         "--parent-pid", str(os.getpid()), "--idle-timeout", "600"],
+        cwd=PROJECT, stdin=subprocess.DEVNULL)
     experiment = dataclasses.replace(row.experiment, placement=AdapterPlacement(
         endpoint=endpoint, timeout_s=600.0))
     profiler = cProfile.Profile()

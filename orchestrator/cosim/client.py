@@ -292,7 +292,8 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
                 else f"tcp://127.0.0.1:{_free_tcp_port()}")
     process = subprocess.Popen(
         [sys.executable, "-m", "orchestrator", "adapter", "serve", kind, "--bind", endpoint,
-         "--one-engine", "--scratch", workdir, "--parent-pid", str(os.getpid()), "--idle-timeout", str(max(timeout_s * 4, 60)),
+         "--one-engine", "--scratch", workdir, "--parent-pid", str(os.getpid()),
+         "--idle-timeout", str(max(timeout_s * 4, 60)),
          *(("--preload", preload) if preload else ())],
         cwd=workdir, stdin=subprocess.DEVNULL,
         env={name: value for name, value in os.environ.items() if name != keys.ENV_KEY})

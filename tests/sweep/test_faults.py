@@ -66,9 +66,8 @@ def _session(sid: int) -> list[tuple[int, str]]:
 
 def _long_sweep(tmp_path: Path, placement: str) -> str:
     """Four trials of a 64-NPU ring all-reduce, each several seconds long."""
-    return write_sweep(tmp_path, f"""axes:
-  options.num_passes: [60, 61, 62, 63]
-""", base=_long_base(tmp_path, placement))
+    return write_sweep(tmp_path, "axes:\n  options.num_passes: [60, 61, 62, 63]\n",
+                       base=_long_base(tmp_path, placement))
 
 
 def _long_base(tmp_path: Path, placement: str) -> str:
