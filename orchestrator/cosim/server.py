@@ -259,6 +259,8 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
                 return 1
             elif time.monotonic() - last_request > idle_timeout_s:
                 return 1
+            else:
+                server.expire(time.monotonic())
     finally:
         sock.close(linger=0)
         if authenticator is not None:
