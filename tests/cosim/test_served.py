@@ -330,3 +330,16 @@ def test_a_killed_engine_leaves_no_adapter_and_no_scratch_folder(tmp_path, how) 
     while os.listdir(scratch) and time.monotonic() - killed < 3:
         time.sleep(0.05)
     assert os.listdir(scratch) == []
+
+
+def test_keygen_keeps_a_pair_unless_forced_and_shares_it_on_request(tmp_path) -> None:
+    from orchestrator.cosim import keys
+
+    secret, public, written = keys.generate(str(tmp_path))
+    first = keys.load(secret, "--adapter-key")
+    assert written and os.stat(secret).st_mode & 0o777 == 0o600
+    assert open(public, encoding="ascii").read().count(first[0].decode()) == 1
+    assert keys.generate(str(tmp_path))[2] is False and keys.load(secret, "k") == first
+    _, _, written = keys.generate(str(tmp_path), force=True, shared=True)
+    assert written and keys.load(secret, "k") != first
+    assert os.stat(secret).st_mode & 0o777 == 0o644
