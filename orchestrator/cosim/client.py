@@ -123,6 +123,12 @@ class ZmqClient:
     def _request(self, body: str, message) -> object:
         self._seq += 1
         payload = codec.encode(self._seq, body, message, self._session or b"")
+        if len(payload) > codec.MAX_MESSAGE_BYTES:    # the adapter would drop the connection
+            self._usable = False
+            raise AdapterError(f"{self.name} adapter at {self.endpoint}: a {body} request of "
+                               f"{len(payload)} bytes exceeds the protocol's limit of "
+                               f"{codec.MAX_MESSAGE_BYTES} (simulated time "
+                               f"{self._clock_now()} ns)")
         started = time.perf_counter()
         self._usable = False
         self._socket.send(payload)

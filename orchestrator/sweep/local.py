@@ -123,11 +123,26 @@ def _run_watched(trial: Trial) -> dict[str, Any]:
             _exit_now()
 
 
+def _quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker without its warning about leaked semaphores:
+    it frees the pool's semaphores after a killed driver, which is its job, and the two-line
+    warning it prints then on the driver's terminal says nothing the user can act on."""
+    from multiprocessing import resource_tracker
+
+    quiet = "ignore::UserWarning:multiprocessing.resource_tracker"
+    sys.warnoptions.append(quiet)          # the tracker inherits the interpreter's -W options
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.warnoptions.remove(quiet)
+
+
 def run_local(trials: Sequence[Trial], jobs: int) -> Iterator[dict[str, Any]]:
     if jobs <= 1 or len(trials) <= 1:
         for trial in trials:
             yield run_trial(trial)
         return
+    _quiet_resource_tracker()
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(trials)), mp_context=_context(),
                                initializer=watch_driver,
                                initargs=(os.getpid(), multiprocessing.util.get_temp_dir()))

@@ -343,3 +343,17 @@ def test_keygen_keeps_a_pair_unless_forced_and_shares_it_on_request(tmp_path) ->
     _, _, written = keys.generate(str(tmp_path), force=True, shared=True)
     assert written and keys.load(secret, "k") != first
     assert os.stat(secret).st_mode & 0o777 == 0o644
+
+
+def test_a_request_over_the_size_limit_fails_before_it_is_sent(monkeypatch) -> None:
+    from orchestrator.cosim.client import AdapterError, ZmqClient
+
+    monkeypatch.setattr(codec, "MAX_MESSAGE_BYTES", 200)
+    _, endpoint = free_endpoint()
+    client = ZmqClient(endpoint, "network", 1.0)
+    try:
+        with pytest.raises(AdapterError, match=r"a round request of \d+ bytes exceeds the "
+                                               r"protocol's limit of 200"):
+            client.round(10, [(op, 0, 1, 64, 0) for op in range(50)])
+    finally:
+        client.close()
