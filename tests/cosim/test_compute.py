@@ -170,8 +170,12 @@ def test_served_compute_adapter_is_used_by_endpoint_and_pinged(inputs, tmp_path)
                       "--adapter", f"compute={endpoint}")
         assert _simulated(remote) == _simulated(here)
         assert remote["cosim"]["compute"]["endpoint"] == endpoint
-        server.wait(timeout=10)       # the engine's shutdown ends the server
-        assert server.returncode == 0
+        # the engine's shutdown ends its session, not the server: the next engine is served
+        again = _run(inputs, str(tmp_path / "again"), "--compute-backend", "roofline",
+                     "--compute-config", _roofline_file(tmp_path),
+                     "--adapter", f"compute={endpoint}")
+        assert _simulated(again) == _simulated(here)
+        assert server.poll() is None
     finally:
         if server.poll() is None:
             server.kill()
