@@ -15,7 +15,7 @@ from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError, SimulationError
 from orchestrator.experiment.model import Experiment
 from orchestrator.limits import TIME_LIMIT_NS, time_overflow_message
-from orchestrator.symmetry.order import SymmetryBroken
+from orchestrator.symmetry.guard import SymmetryBroken
 from orchestrator.system.npu import Npu, SystemContext
 
 
@@ -56,6 +56,9 @@ def run_to_end(clock: EventQueue, network: NetworkPort, drivers: list[Driver],
         for driver in drivers:
             driver.start()
         clock.run()
+        guard = getattr(clock, "guard", None)
+        if guard is not None:
+            guard.settle()                     # the last nanosecond of a reduced run
     except RuntimeError:
         # the engine's horizon cannot pass NEVER: the run outgrew the simulated clock
         pending = clock.next_time()
