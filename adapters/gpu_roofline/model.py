@@ -14,6 +14,8 @@ derated by measured efficiencies (efficiency.yaml, one table per GPU architectur
 * Memory-bound kernels (norms, activations, dropout, softmax, the optimizer step): bytes moved
   over the achievable HBM bandwidth.
 * Every kernel takes at least ``kernel_floor_us``.
+* Compute-bound work runs at the clock the GPU sustains at its power limit
+  (``sustained_clock_fraction`` of the clock the datasheet peak assumes).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Efficiency:
     seq_half: float
     memory: float
     floor_ns: float
+    clock: float = 1.0
 
 
 def load_efficiency(arch: str, path: str = TABLE_FILE) -> Efficiency:
@@ -60,7 +63,8 @@ def load_efficiency(arch: str, path: str = TABLE_FILE) -> Efficiency:
                           float(gemm["k_half"]), float(attn["fwd_fraction"]),
                           float(attn["bwd_fraction"]), float(attn["seq_half"]),
                           float(entry["memory_fraction"]),
-                          float(entry["kernel_floor_us"]) * 1000.0)
+                          float(entry["kernel_floor_us"]) * 1000.0,
+                          float(entry.get("sustained_clock_fraction", 1.0)))
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise InputError(f"{arch}: bad or missing field ({exc})", path) from None
 
@@ -75,8 +79,10 @@ class GpuComputeModel(ComputeModel):
         self.gpu = gpu
         self.dtype = dtype
         self.bytes_per_element = 1 if dtype == "fp8" else 4 if dtype in ("fp32", "tf32") else 2
-        self.peak_flops = gpu.peak(dtype) * 1e12
         self.eff = efficiency or load_efficiency(gpu.arch)
+        # what the tensor cores deliver at the clock held under sustained load
+        self.datasheet_flops = gpu.peak(dtype) * 1e12
+        self.peak_flops = self.datasheet_flops * self.eff.clock
         self.hbm_bytes_per_ns = gpu.hbm_gb_per_s * self.eff.memory      # GB/s == bytes/ns
         self.requests = 0
 

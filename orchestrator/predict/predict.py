@@ -144,11 +144,28 @@ class Predictor:
 
     # -- step 2: the pipeline ---------------------------------------------------------------
     def pipeline(self, blocks: dict[tuple[str, int], Cost]) -> list[int]:
+        """Per pipeline rank, when its last backward ends.
+
+        Past the warm-up every schedule repeats itself with a period of p micro-batches, so
+        with many micro-batches the pipeline is simulated for m1 = p (2p interleaved) and
+        m2 = m1 + p micro-batches and each
+        rank's finish extrapolated linearly to m (``tests/predict`` checks this against the
+        full simulation)."""
         par = self.par
-        m, p, v = par.micro_batches, par.pp, par.virtual_stages
+        m, p = par.micro_batches, par.pp
         if p == 1:
-            total = sum(blocks[(k, c)].total for k in "FB" for c in range(v))
+            total = sum(blocks[(k, c)].total for k in "FB" for c in range(par.virtual_stages))
             return [m * total]
+        m1 = p if par.virtual_stages == 1 else 2 * p
+        m2 = m1 + p
+        if m <= m2 or (par.virtual_stages > 1 and m % p):
+            return self.simulate_pipeline(blocks, m)
+        first, second = self.simulate_pipeline(blocks, m1), self.simulate_pipeline(blocks, m2)
+        return [a + (b - a) * (m - m1) // (m2 - m1) for a, b in zip(first, second)]
+
+    def simulate_pipeline(self, blocks: dict[tuple[str, int], Cost], m: int) -> list[int]:
+        par = self.par
+        p, v = par.pp, par.virtual_stages
         act_bytes = par.micro_batch * par.seq // par.cp * self.model.hidden * 2 // par.tp
         per_rank = []
         for stage in range(p):
@@ -237,6 +254,6 @@ class Predictor:
                       "micro_batch": par.micro_batch, "global_batch": par.global_batch,
                       "seq": par.seq, "order": par.order, "dp_overlap": par.dp_overlap},
             micro_batches=par.micro_batches, iteration_ns=iteration,
-            tflops_per_gpu=tflops, mfu=tflops / self.gpu.peak_flops * 1e12,
+            tflops_per_gpu=tflops, mfu=tflops * 1e12 / self.gpu.datasheet_flops,
             flop_formula=flop_formula, flops_per_iteration=flops, breakdown_ns=breakdown,
             stage_finish_ns=ends)
