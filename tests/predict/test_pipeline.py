@@ -1,0 +1,65 @@
+"""Pipeline schedules run through the engine: the 1F1B bubble, interleaving, extrapolation."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator.platforms.gpu import load_platform
+from orchestrator.predict.predict import Predictor
+from orchestrator.predict.runs import run_nodes
+from orchestrator.workload.generate.llm.model import load_llm
+from orchestrator.workload.generate.llm.ops import Op
+from orchestrator.workload.generate.llm.parallel import ParallelConfig
+from orchestrator.workload.generate.llm.schedule import schedule
+from orchestrator.workload.generate.llm.trace import RankTrace, pipeline_rank
+
+FWD_NS, BWD_NS = 1_000_000, 2_000_000
+
+
+def uniform_pipeline(p: int, m: int, v: int, backend: str) -> list[int]:
+    """p ranks, every block (chunk of a stage) the same time, 1-byte activations on a fast
+    switch: a contention-free network whose transfers are ~ns against ms of compute."""
+    per_rank = []
+    for stage in range(p):
+        trace = RankTrace()
+
+        def blocks(kind: str, mb: int, chunk: int) -> list[Op]:
+            return [Op(f"{kind}{mb}.{chunk}", ns=(FWD_NS if kind == "F" else BWD_NS) // v)]
+        pipeline_rank(trace, stage, p, m, v, blocks, 1, lambda s: s)
+        per_rank.append(trace.nodes)
+    network = {"topology": ["Switch"], "npus_count": [p], "bandwidth": [1000.0],
+               "latency": [1.0]}
+    return list(run_nodes(per_rank, network, backend, 2000.0).finish_ns)
+
+
+@pytest.mark.parametrize("backend", ["analytical", "analytical-aware"])
+@pytest.mark.parametrize("p,m", [(4, 8), (8, 8), (4, 1), (2, 16)])
+def test_1f1b_bubble_fraction(p: int, m: int, backend: str) -> None:
+    total = max(uniform_pipeline(p, m, 1, backend))
+    busy = m * (FWD_NS + BWD_NS)
+    bubble = (total - busy) / total
+    assert bubble == pytest.approx((p - 1) / (m + p - 1), abs=2e-5)
+
+
+def test_interleaving_shrinks_the_bubble_by_the_chunk_count() -> None:
+    p, m, v = 4, 8, 2
+    total = max(uniform_pipeline(p, m, v, "analytical"))
+    busy = m * (FWD_NS + BWD_NS)
+    # Narayanan et al. SC'21 §2.2.2: bubble time (p - 1) x (tf + tb) / v
+    assert total - busy == pytest.approx((p - 1) * (FWD_NS + BWD_NS) / v, rel=1e-4)
+
+
+def test_every_rank_runs_each_block_once() -> None:
+    for rank in range(4):
+        steps = schedule(rank, 8, 4, 2)
+        assert sorted(steps) == sorted((k, mb, c) for k in "FB" for mb in range(8)
+                                       for c in range(2))
+
+
+@pytest.mark.parametrize("v,m", [(1, 40), (1, 37), (2, 40)])
+def test_extrapolated_pipeline_equals_the_full_simulation(v: int, m: int) -> None:
+    par = ParallelConfig(tp=8, pp=4, dp=1, micro_batch=1, global_batch=m, seq=2048,
+                         virtual_stages=v, recompute="full")
+    predictor = Predictor(load_llm("megatron-gpt-39.1b"), load_platform("dgx-a100"), par)
+    blocks = predictor.block_costs()
+    assert predictor.pipeline(blocks) == predictor.simulate_pipeline(blocks, m)
