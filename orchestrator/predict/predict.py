@@ -92,9 +92,11 @@ class Predictor:
 
     def cost(self, ops: list[Op]) -> Cost:
         cost = Cost()
-        for op in ops:
+        for index, op in enumerate(ops):
             if op.is_comm:
                 ns = self.timer.time_ns(op, self._group_network(op.group))
+                if op.overlap and index + 1 < len(ops) and not ops[index + 1].is_comm:
+                    ns = max(0, ns - ops[index + 1].ns)      # hidden behind the next kernel
                 cost.comm[op.group] = cost.comm.get(op.group, 0) + ns
             else:
                 cost.compute += op.ns
@@ -181,21 +183,6 @@ class Predictor:
         return list(result.finish_ns)
 
     # -- step 3: data parallelism and the optimizer --------------------------------------------
-    def stage_params(self, stage: int) -> int:
-        par, model = self.par, self.model
-        stages = par.pp * par.virtual_stages
-        per_stage = model.layers // stages
-        params = 0
-        for chunk in range(par.virtual_stages):
-            ms = chunk * par.pp + stage
-            params += sum(self.ops.layer_params(i) for i in range(ms * per_stage,
-                                                                  (ms + 1) * per_stage))
-            if ms == 0 or (ms == stages - 1 and not model.tied_embeddings):
-                params += self.ops.embedding_params()
-            elif ms == stages - 1:
-                params += self.ops.embedding_params()     # the tied copy on the last stage
-        return params
-
     def dp_ops(self, params: int) -> list[Op]:
         par = self.par
         if par.dp == 1:
@@ -218,7 +205,7 @@ class Predictor:
         finish = self.pipeline(blocks)
         ends, details = [], []
         for stage in range(par.pp):
-            params = self.stage_params(stage)
+            params = self.ops.stage_params(stage)
             dp_ns = self.cost(self.dp_ops(params)).comm.get("dp", 0)
             if par.dp_overlap:
                 window = sum(blocks[("B", c * par.pp + stage)].total

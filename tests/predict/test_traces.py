@@ -92,3 +92,20 @@ def test_rank_mapping_keeps_tp_innermost() -> None:
     assert par.group(5, "ep") == [5, 7]
     assert par.group(5, "pp") == [5, 13]
     assert par.coords(13) == {"tp": 1, "cp": 0, "ep": 0, "dp": 1, "pp": 1}
+
+
+def test_context_parallel_ring_overlaps_the_attention(tmp_path) -> None:
+    """The K,V ring runs beside the attention kernel: in the trace the projection waits for
+    both, and the run finishes on the analytical backend."""
+    prefix = str(tmp_path / "cp" / "et")
+    assert main(["workload", "llm", "--model", model_file(tmp_path, TINY), "--platform",
+                 "dgx-h100", "--tp", "2", "--cp", "2", "--pp", "2", "--global-batch", "4",
+                 "--sequence-parallel", "--out", prefix]) == 0
+    nodes = chakra.read_trace(chakra.trace_path(prefix, 0)).nodes
+    by_name = {node.name: node for node in nodes}
+    ring, attention, proj = (by_name["mb0_cp_ring_kv"], by_name["mb0_attention"],
+                             by_name["mb0_proj"])
+    assert list(attention.data_deps) == list(ring.data_deps)       # both follow the QKV GEMM
+    assert set(proj.data_deps) == {attention.id, ring.id}
+    summary = run(tmp_path, prefix, "analytical")
+    assert summary["total_ns"] > summary["compute_ns"]

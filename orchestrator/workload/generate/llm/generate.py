@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 
 import yaml
 
 from adapters.gpu_roofline.model import GpuComputeModel
+from orchestrator.errors import InputError
 from orchestrator.platforms.gpu import Platform
 from orchestrator.predict.runs import system_doc
 from orchestrator.workload import chakra
@@ -57,8 +59,7 @@ def rank_blocks(model: LlmModel, par: ParallelConfig, ops: LayerOps):
                     out += ops.backward(index)
                 if ms == 0:
                     out += ops.embedding_backward()
-            return [Op(f"mb{mb}_{op.name}", op.ns, op.coll, op.group, op.size, op.gemm)
-                    for op in out]
+            return [replace(op, name=f"mb{mb}_{op.name}") for op in out]
         return blocks
     return make
 
@@ -68,14 +69,17 @@ def write_llm_traces(model: LlmModel, par: ParallelConfig, platform: Platform, p
     """Write ``prefix.<rank>.et`` for every rank, and the network, system and groups files;
     returns their paths."""
     validate(par, model.layers, model.heads, model.kv, model.experts)
+    if par.zero == 3:
+        raise InputError("--zero 3: full traces do not carry ZeRO-3's per-layer parameter "
+                         "gathers yet; `astra-cosim predict --zero 3` models them")
+    if par.gpus < 2:
+        raise InputError("a trace set needs at least 2 GPUs (tp x pp x dp x cp)")
     os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
     gpu = GpuComputeModel(platform.gpu, dtype)
     ops = LayerOps(model, par, gpu)
     make_blocks = rank_blocks(model, par, ops)
     groups: dict[str, list[int]] = {}
     act_bytes = par.micro_batch * par.seq // par.cp * model.hidden * 2 // par.tp
-    stages = par.pp * par.virtual_stages
-    per_stage = model.layers // stages
     for rank in range(par.gpus):
         names = {}
         for kind in GROUP_KINDS:
@@ -89,13 +93,7 @@ def write_llm_traces(model: LlmModel, par: ParallelConfig, platform: Platform, p
         pp_members = par.group(rank, "pp")
         pipeline_rank(trace, stage, par.pp, par.micro_batches, par.virtual_stages,
                       make_blocks(stage), act_bytes, lambda s: pp_members[s])
-        params = 0
-        for chunk in range(par.virtual_stages):
-            ms = chunk * par.pp + stage
-            params += sum(ops.layer_params(i) for i in range(ms * per_stage,
-                                                              (ms + 1) * per_stage))
-            if ms in (0, stages - 1):
-                params += ops.embedding_params()
+        params = ops.stage_params(stage)
         if par.dp > 1:
             grads = params * par.grad_bytes
             if par.zero == 0:

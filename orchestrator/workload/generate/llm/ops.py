@@ -8,12 +8,19 @@ t = tp, B = 2 bytes (bf16/fp16), Tn = T/t with sequence parallelism (SP) else T:
 | step | kernel | communication (comm_size per rank, Chakra convention) |
 |---|---|---|
 | norm 1 | memory 4·Tn·h bytes | SP: ALLGATHER Tn·h·B (tp) |
-| QKV | GEMM T x (heads + 2·kv)/t·d x h | CP: ALLGATHER of local K,V 2·T·kv/t·d·B (cp) |
+| QKV | GEMM T x (heads + 2·kv)/t·d x h | CP: ring of K,V blocks 2·T·kv/t·d·B (cp) |
 | attention | flash: one kernel, causal; unfused: QK^T, softmax+dropout (9 B/elem), AV | |
 | projection | GEMM T x h x heads/t·d | ALLREDUCE T·h·B, or SP: REDUCESCATTER T·h·B (tp) |
 | dropout+residual, norm 2 | memory 7·Tn·h + 4·Tn·h | SP: ALLGATHER Tn·h·B |
 | MLP | GEMMs T x m·ffn/t x h, T x h x ffn/t; activation | as the projection |
 | MoE (instead) | router; experts as grouped GEMMs of T/t·top_k·cf·ep/E tokens each | ALLTOALL T/t·top_k·cf·h·B dispatch and combine (ep) |
+
+Context parallelism is ring attention: the cp ranks pass their K,V blocks round a ring (the
+traffic of a ring all-gather of the local K,V, so it is one ALLGATHER) while the attention
+kernel works on the blocks already there; only what the ring takes beyond the attention
+shows. Its backward passes K,V again beside the attention backward, then reduce-scatters the
+K,V gradients. The causal mask is load-balanced (each rank holds two of 2·cp chunks), so a
+rank does half the work of its s/cp x s score block.
 
 Backward: every GEMM becomes its data- and weight-gradient GEMMs, memory kernels move twice
 the bytes, flash attention does 2.5x the forward FLOPs, and each collective is mirrored
@@ -44,6 +51,9 @@ class Op:
     group: str = ""                # tp | cp | ep | dp | pp
     size: int = 0                  # bytes per rank (comm_size)
     gemm: tuple[int, int, int] | None = None
+    # a collective that runs beside the next op (ring attention passes K,V blocks while the
+    # attention kernel works on the block it has); what it takes longer shows
+    overlap: bool = False
 
     @property
     def is_comm(self) -> bool:
@@ -114,8 +124,8 @@ class LayerOps:
         ops = [self._mem(prefix + "norm1", 4 * Tn * h), *self._tp_in(prefix + "sp_ag_attn"),
                self._gemm(prefix + "qkv", T, qkv_n, h)]
         if p.cp > 1:
-            ops.append(Op(prefix + "cp_ag_kv", coll="ALLGATHER", group="cp",
-                          size=self._kv_bytes()))
+            ops.append(Op(prefix + "cp_ring_kv", coll="ALLGATHER", group="cp",
+                          size=self._kv_bytes(), overlap=True))
         ops += self._attention(False, prefix)
         ops += [self._gemm(prefix + "proj", T, h, self.heads * m.head_dim),
                 *self._tp_out(prefix + "tp_attn_out"),
@@ -191,6 +201,9 @@ class LayerOps:
         ops += [self._mem("norm2_bwd", 8 * Tn * h), self._mem("dropout_add1_bwd", 2 * 7 * Tn * h),
                 *self._mirror(self._tp_out("tp_attn_out")),
                 self._gemm("proj_dgrad", T, d_attn, h), self._gemm("proj_wgrad", d_attn, h, T)]
+        if p.cp > 1:
+            ops.append(Op("cp_ring_kv_bwd", coll="ALLGATHER", group="cp",
+                          size=self._kv_bytes(), overlap=True))
         ops += self._attention(True)
         if p.cp > 1:
             ops.append(Op("cp_rs_dkv", coll="REDUCESCATTER", group="cp",
@@ -247,3 +260,21 @@ class LayerOps:
 
     def embedding_params(self) -> int:
         return self.m.vocab * self.m.hidden // self.p.tp
+
+    def stage_params(self, stage: int) -> int:
+        """Parameters on a rank of pipeline rank ``stage``: its chunks' layers, the input
+        embedding on the first model stage, the output head on the last (a tied head is a
+        copy there when the two are different stages)."""
+        p = self.p
+        stages = p.pp * p.virtual_stages
+        per_stage = self.m.layers // stages
+        params = 0
+        for chunk in range(p.virtual_stages):
+            ms = chunk * p.pp + stage
+            params += sum(self.layer_params(i) for i in range(ms * per_stage,
+                                                              (ms + 1) * per_stage))
+            if ms == 0:
+                params += self.embedding_params()
+            if ms == stages - 1 and (stages > 1 or not self.m.tied_embeddings):
+                params += self.embedding_params()
+        return params

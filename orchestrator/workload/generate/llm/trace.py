@@ -2,7 +2,8 @@
 between consecutive model stages, and the data-parallel tail (gradient reduction, optimizer).
 
 Compute and collectives of a rank form one chain in schedule order (a GPU stream issuing
-kernels and blocking NCCL calls, as Megatron-LM of 2021 does); a RECV has no dependency (it is
+kernels and blocking NCCL calls, as Megatron-LM of 2021 does), except a collective marked
+``overlap``, which runs beside the next op and joins the chain after it; a RECV has no dependency (it is
 posted early and holds no resource) and gates the first op of its block; a SEND follows the
 last op of its block and holds nothing back, so a rank runs on while its activations travel.
 """
@@ -33,6 +34,7 @@ class RankTrace:
     def __init__(self, groups: dict[str, str] | None = None) -> None:
         self.nodes: list[Node] = []
         self.last: int | None = None
+        self._side: list[list[int]] = []       # [node id, ops until it joins the chain]
         self.groups = groups or {}
 
     def _node(self, name: str, kind: int, deps: list[int]) -> Node:
@@ -43,6 +45,11 @@ class RankTrace:
 
     def _chain(self, extra: list[int]) -> list[int]:
         deps = [] if self.last is None else [self.last]
+        for side in self._side:
+            side[1] -= 1
+            if side[1] == 0:
+                extra = [*extra, side[0]]
+        self._side = [side for side in self._side if side[1] > 0]
         return deps + [d for d in extra if d not in deps]
 
     def op(self, op: Op, extra_deps: list[int] = ()) -> int:
@@ -55,6 +62,10 @@ class RankTrace:
             pg_name = self.groups.get(op.group, "")
             if pg_name:
                 node.attr.append(chakra.make_attr("pg_name", pg_name))
+            if op.overlap:
+                # runs beside the next op; the op after that waits for both
+                self._side.append([node.id, 2])
+                return node.id
         else:
             node = self._node(op.name, chakra.NodeType.COMP_NODE, self._chain(list(extra_deps)))
             node.duration_micros = op.ns // 1000
