@@ -28,7 +28,7 @@ from orchestrator.platforms.gpu import Platform
 from orchestrator.predict.runs import CollectiveTimer, run_nodes
 from orchestrator.workload.generate.llm.model import LlmModel
 from orchestrator.workload.generate.llm.ops import LayerOps, Op
-from orchestrator.workload.generate.llm.parallel import ParallelConfig, validate
+from orchestrator.workload.generate.llm.parallel import ParallelConfig, stage_layers, validate
 from orchestrator.workload.generate.llm.trace import RankTrace, pipeline_rank
 
 OPTIMIZER_BYTES_PER_PARAM = 38   # Adam, fp32 master: read p,g,m,v (16) write p,m,v (12),
@@ -106,13 +106,12 @@ class Predictor:
         """(F|B, model stage) -> cost of one micro-batch through that stage's layers."""
         par, model = self.par, self.model
         stages = par.pp * par.virtual_stages
-        per_stage = model.layers // stages
         layer_cache: dict[tuple[str, bool], Cost] = {}
         out = {}
         for stage in range(stages):
             for kind in ("F", "B"):
                 cost = Cost()
-                for index in range(stage * per_stage, (stage + 1) * per_stage):
+                for index in stage_layers(model.layers, stages, stage):
                     key = (kind, model.is_moe_layer(index))
                     if key not in layer_cache:
                         ops = self.ops.forward(index) if kind == "F" else self.ops.backward(index)
@@ -125,15 +124,16 @@ class Predictor:
                     cost.add(self.cost(self.ops.head_forward() if kind == "F"
                                        else self.ops.head_backward()))
                 if par.zero == 3 and par.dp > 1:
-                    cost = self._fsdp(cost, stage, per_stage, kind)
+                    cost = self._fsdp(cost, stage, kind)
                 out[(kind, stage)] = cost
         return out
 
-    def _fsdp(self, cost: Cost, stage: int, per_stage: int, kind: str) -> Cost:
+    def _fsdp(self, cost: Cost, stage: int, kind: str) -> Cost:
         """ZeRO-3: the block's parameters are all-gathered (and, backward, its gradients
         reduce-scattered) while it computes; only the part longer than the compute shows."""
-        params = sum(self.ops.layer_params(i) for i in range(stage * per_stage,
-                                                              (stage + 1) * per_stage))
+        stages = self.par.pp * self.par.virtual_stages
+        params = sum(self.ops.layer_params(i)
+                     for i in stage_layers(self.model.layers, stages, stage))
         ops = [Op("fsdp_ag", coll="ALLGATHER", group="dp", size=2 * params // self.par.dp)]
         if kind == "B":
             ops.append(Op("fsdp_rs", coll="REDUCESCATTER", group="dp",

@@ -63,3 +63,12 @@ def test_extrapolated_pipeline_equals_the_full_simulation(v: int, m: int) -> Non
     predictor = Predictor(load_llm("megatron-gpt-39.1b"), load_platform("dgx-a100"), par)
     blocks = predictor.block_costs()
     assert predictor.pipeline(blocks) == predictor.simulate_pipeline(blocks, m)
+
+
+def test_uneven_layers_leave_the_end_stages_lighter() -> None:
+    from orchestrator.workload.generate.llm.parallel import stage_layers
+    counts = [len(stage_layers(126, 16, s)) for s in range(16)]
+    assert counts == [7] + [8] * 14 + [7]
+    assert [len(stage_layers(61, 4, s)) for s in range(4)] == [15, 16, 15, 15]
+    assert [len(stage_layers(7, 4, s)) for s in range(4)] == [2, 2, 2, 1]
+    assert list(stage_layers(8, 4, 3)) == [6, 7]

@@ -71,7 +71,7 @@ def test_more_data_parallel_replicas_cost_only_the_gradient_reduction(capsys) ->
 @pytest.mark.parametrize("args,message", [
     (["--tp", "3"], "--tp 3 must divide the 32 attention heads"),
     (["--gpus", "10"], "--gpus 10 differs from tp x pp x dp x cp"),
-    (["--pp", "5"], "32 layers do not split into --pp 5"),
+    (["--pp", "5", "--virtual-stages", "7"], "32 layers do not fill --pp 5"),
     (["--ep", "2"], "--ep 2 must divide --dp 1"),
 ])
 def test_bad_splits_are_one_line_errors(capsys, args, message) -> None:

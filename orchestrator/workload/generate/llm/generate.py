@@ -28,7 +28,7 @@ from orchestrator.predict.runs import system_doc
 from orchestrator.workload import chakra
 from orchestrator.workload.generate.llm.model import LlmModel
 from orchestrator.workload.generate.llm.ops import LayerOps, Op
-from orchestrator.workload.generate.llm.parallel import ParallelConfig, validate
+from orchestrator.workload.generate.llm.parallel import ParallelConfig, stage_layers, validate
 from orchestrator.workload.generate.llm.trace import RankTrace, pipeline_rank
 
 GROUP_KINDS = ("tp", "cp", "ep", "dp")
@@ -38,12 +38,11 @@ def rank_blocks(model: LlmModel, par: ParallelConfig, ops: LayerOps):
     """blocks(kind, mb, chunk) for a pipeline rank at ``stage``: the layers of the model
     stage, with the embedding on the first and the head on the last."""
     stages = par.pp * par.virtual_stages
-    per_stage = model.layers // stages
 
     def make(stage: int):
         def blocks(kind: str, mb: int, chunk: int) -> list[Op]:
             ms = chunk * par.pp + stage
-            layers = range(ms * per_stage, (ms + 1) * per_stage)
+            layers = stage_layers(model.layers, stages, ms)
             out: list[Op] = []
             if kind == "F":
                 if ms == 0:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from adapters.gpu_roofline.model import GpuComputeModel
 from orchestrator.workload.generate.llm.model import LlmModel
-from orchestrator.workload.generate.llm.parallel import ParallelConfig
+from orchestrator.workload.generate.llm.parallel import ParallelConfig, stage_layers
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,12 +267,10 @@ class LayerOps:
         copy there when the two are different stages)."""
         p = self.p
         stages = p.pp * p.virtual_stages
-        per_stage = self.m.layers // stages
         params = 0
         for chunk in range(p.virtual_stages):
             ms = chunk * p.pp + stage
-            params += sum(self.layer_params(i) for i in range(ms * per_stage,
-                                                              (ms + 1) * per_stage))
+            params += sum(self.layer_params(i) for i in stage_layers(self.m.layers, stages, ms))
             if ms == 0:
                 params += self.embedding_params()
             if ms == stages - 1 and (stages > 1 or not self.m.tied_embeddings):

@@ -87,6 +87,18 @@ class ParallelConfig:
         return self.dp if kind == "dp" else self.sizes()[kind]
 
 
+def stage_layers(layers: int, stages: int, stage: int) -> range:
+    """The layers of model stage ``stage`` of ``stages``. An uneven split gives the extra
+    layers to the middle stages, so the first and last (which also hold the embedding and
+    the head) get fewer, as Llama 3 405B's 126 layers over 16 stages (7 at each end)."""
+    base, extra = divmod(layers, stages)
+    first_extra = 1 if extra <= stages - 2 else 0
+    counts = [base + (1 if first_extra <= s < first_extra + extra else 0)
+              for s in range(stages)]
+    start = sum(counts[:stage])
+    return range(start, start + counts[stage])
+
+
 def validate(par: ParallelConfig, layers: int, heads: int, kv_heads: int, experts: int
              ) -> None:
     """One-line errors for splits that do not divide, in command-line terms."""
@@ -107,9 +119,9 @@ def validate(par: ParallelConfig, layers: int, heads: int, kv_heads: int, expert
     need(heads % par.tp == 0 and (kv_heads % par.tp == 0 or par.tp % kv_heads == 0),
          f"--tp {par.tp} must divide the {heads} attention heads (and the {kv_heads} KV heads "
          "divide or be divided by it)")
-    need(layers % (par.pp * par.virtual_stages) == 0,
-         f"{layers} layers do not split into --pp {par.pp} x --virtual-stages "
-         f"{par.virtual_stages} equal chunks")
+    need(layers >= par.pp * par.virtual_stages,
+         f"{layers} layers do not fill --pp {par.pp} x --virtual-stages "
+         f"{par.virtual_stages} model stages")
     need(par.seq % (2 * par.cp) == 0 or par.cp == 1, f"--seq {par.seq} must divide into "
          f"2 x --cp {par.cp} chunks (load-balanced causal context parallelism)")
     need(par.global_batch % (par.dp * par.micro_batch) == 0,
