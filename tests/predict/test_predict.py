@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from adapters.gpu_roofline.model import GpuComputeModel
+from adapters.ns3.loader import ns3_available
 from orchestrator.cli.main import main
 from orchestrator.platforms.gpu import load_platform
 from orchestrator.workload.generate.llm.model import load_llm
@@ -111,3 +112,22 @@ def test_megatron_table1_rows_within_ten_percent(index: int) -> None:
     prediction = predict_row(row, "analytical")
     published = float(row["published_tflops_per_gpu"])
     assert abs(prediction.tflops_per_gpu / published - 1) < 0.10
+
+
+def test_every_analytical_backend_predicts_and_contention_only_adds_time(capsys) -> None:
+    args = ["--model", "llama3-8b", "--platform", "dgx-a100", "--tp", "2", "--pp", "2",
+            "--dp", "4", "--global-batch", "32", "--seq", "2048"]
+    unaware = predict_json(capsys, *args, "--backend", "analytical")
+    aware = predict_json(capsys, *args, "--backend", "analytical-aware")
+    assert unaware["breakdown_ns"]["compute"] == aware["breakdown_ns"]["compute"]
+    assert aware["iteration_ns"] >= unaware["iteration_ns"] * 0.99
+
+
+@pytest.mark.skipif(not ns3_available(),
+                    reason="ns-3's Python bindings are not installed (pip install "
+                           "astra-cosim[ns3]; CI installs them in .ci/steps/20-ns3.sh)")
+def test_ns3_backend_predicts(capsys) -> None:
+    result = predict_json(capsys, "--model", "llama3-8b", "--platform", "dgx-a100", "--tp", "2",
+                          "--pp", "2", "--global-batch", "4", "--seq", "1024",
+                          "--backend", "ns3")
+    assert result["backend"] == "ns3" and result["breakdown_ns"]["exposed_tp"] > 0
