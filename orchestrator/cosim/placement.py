@@ -57,16 +57,18 @@ def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacem
 
 
 def open_network(clock: EventQueue, model: str, config: dict[str, Any], npus_count: int,
-                 semantics: str, where: AdapterPlacement, source: str) -> NetworkPort:
-    """Connect the engine's network port to the model, wherever it is placed."""
+                 semantics: str, where: AdapterPlacement, source: str,
+                 port_class: type[NetworkPort] = NetworkPort) -> NetworkPort:
+    """Connect the engine's network port (``port_class``: the reduced run's differs) to the
+    model, wherever it is placed."""
     if where.endpoint is None and where.placement == "inprocess":
         network_model = build_network(model, config, source)
-        return NetworkPort(clock, InProcessClient(network_model), network_model.lookahead_ns,
-                           npus_count, semantics, network_model.decides_at_injection)
+        return port_class(clock, InProcessClient(network_model), network_model.lookahead_ns,
+                          npus_count, semantics, network_model.decides_at_injection)
     client, configured = _connect("network", model, config, where, lambda: clock.now_ns)
     try:
-        return NetworkPort(clock, client, configured.lookahead_ns, npus_count, semantics,
-                           configured.decides_at_injection)
+        return port_class(clock, client, configured.lookahead_ns, npus_count, semantics,
+                          configured.decides_at_injection)
     except BaseException:
         client.close()
         raise

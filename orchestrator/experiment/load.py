@@ -33,7 +33,7 @@ from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, C
                                            Experiment, RunOptions)
 
 _TOP_KEYS = ("name", "description", "workload", "system", "network", "compute", "options",
-             "comm_group")
+             "comm_group", "symmetry")
 _WHERE_KEYS = ("placement", "transport", "endpoint", "timeout_s")
 _OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale")
 
@@ -130,7 +130,14 @@ def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
         source=path,
         comm_group=_comm_group(base_dir, doc.get("comm_group"), path),
         placement=placement,
+        symmetry=_symmetry(doc.get("symmetry", "auto"), path),
     )
+
+
+def _symmetry(value: Any, path: str) -> str:
+    if value not in ("auto", "off"):
+        raise InputError(f"symmetry: found {value!r}; expected auto or off", path)
+    return value
 
 
 def _check_keys(section: dict[str, Any], keys: tuple[str, ...], name: str, path: str) -> None:
