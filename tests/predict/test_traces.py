@@ -4,10 +4,10 @@ carry the TP / DP / EP collectives, SEND/RECV between stages and the MoE all-to-
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
+from adapters.gpu_roofline.model import GpuComputeModel
 from orchestrator.cli.main import main
 from orchestrator.platforms.gpu import load_platform
 from orchestrator.workload import chakra
@@ -15,7 +15,6 @@ from orchestrator.workload.generate.llm.generate import write_llm_traces
 from orchestrator.workload.generate.llm.model import load_llm
 from orchestrator.workload.generate.llm.ops import LayerOps
 from orchestrator.workload.generate.llm.parallel import ParallelConfig
-from adapters.gpu_roofline.model import GpuComputeModel
 
 TINY = "layers: 4\nhidden: 256\nheads: 4\nffn: 1024\nvocab: 1024\nseq: 128\n"
 TINY_MOE = TINY + "mlp: swiglu\nexperts: 4\ntop_k: 2\nmoe_ffn: 512\n"
@@ -107,5 +106,16 @@ def test_context_parallel_ring_overlaps_the_attention(tmp_path) -> None:
                              by_name["mb0_proj"])
     assert list(attention.data_deps) == list(ring.data_deps)       # both follow the QKV GEMM
     assert set(proj.data_deps) == {attention.id, ring.id}
+    summary = run(tmp_path, prefix, "analytical")
+    assert summary["total_ns"] > summary["compute_ns"]
+
+
+def test_moe_traces_with_tensor_and_expert_parallelism_run(tmp_path) -> None:
+    prefix = str(tmp_path / "moe-tp" / "et")
+    assert main(["workload", "llm", "--model", model_file(tmp_path, TINY_MOE), "--platform",
+                 "dgx-a100", "--tp", "2", "--pp", "2", "--dp", "2", "--ep", "2",
+                 "--global-batch", "4", "--out", prefix]) == 0
+    names = [node.name for node in chakra.read_trace(chakra.trace_path(prefix, 0)).nodes]
+    assert "mb0_ep_a2a" in names and "mb0_tp_moe_gather" in names
     summary = run(tmp_path, prefix, "analytical")
     assert summary["total_ns"] > summary["compute_ns"]

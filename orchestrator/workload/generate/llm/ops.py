@@ -29,7 +29,8 @@ re-runs the forward (with its collectives) before the backward; selective recomp
 re-runs the attention core only (Korthikanti et al. 2022).
 
 Experts are not split by TP (expert-TP 1, Megatron-core's default with EP): the T tokens of a
-TP group are divided among its t ranks before dispatch.
+TP group are divided among its t ranks before dispatch (without SP, an all-gather over TP
+puts the combined tokens, and in the backward their gradients, together again).
 """
 
 from __future__ import annotations
@@ -166,17 +167,21 @@ class LayerOps:
         a2a = [Op(prefix + "ep_a2a", coll="ALLTOALL", group="ep", size=self.moe_dispatch_bytes())
                ] if p.ep > 1 else []
         act = self._mem(prefix + "expert_activation", local * per_expert * (up + f) * self.B)
+        # without SP the TP ranks hold all T tokens, route a 1/t slice each, and gather the
+        # combined slices again (forward) and the input-gradient slices (backward)
+        regather = [Op(prefix + "tp_moe_gather", coll="ALLGATHER", group="tp",
+                       size=tokens * h * self.B)] if p.tp > 1 and not p.sequence_parallel else []
         if not backward:
             ops = [self._gemm(prefix + "router", tokens, m.experts, h), *a2a,
                    self._gemm(prefix + "experts_fc1", per_expert, up, h, local), act,
-                   self._gemm(prefix + "experts_fc2", per_expert, h, f, local), *a2a]
+                   self._gemm(prefix + "experts_fc2", per_expert, h, f, local), *a2a, *regather]
         else:
             ops = [*a2a, self._gemm(prefix + "experts_fc2_dgrad", per_expert, f, h, local),
                    self._gemm(prefix + "experts_fc2_wgrad", f, h, per_expert, local),
                    self._mem(prefix + "expert_activation_bwd", 2 * local * per_expert * (up + f) * self.B),
                    self._gemm(prefix + "experts_fc1_dgrad", per_expert, h, up, local),
                    self._gemm(prefix + "experts_fc1_wgrad", h, up, per_expert, local), *a2a,
-                   self._gemm(prefix + "router_dgrad", tokens, h, m.experts)]
+                   self._gemm(prefix + "router_dgrad", tokens, h, m.experts), *regather]
         if m.shared_experts:
             ops += self._mlp(backward, prefix + "shared_", m.moe_ffn * m.shared_experts)
         return ops
