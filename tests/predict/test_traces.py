@@ -119,3 +119,27 @@ def test_moe_traces_with_tensor_and_expert_parallelism_run(tmp_path) -> None:
     assert "mb0_ep_a2a" in names and "mb0_tp_moe_gather" in names
     summary = run(tmp_path, prefix, "analytical")
     assert summary["total_ns"] > summary["compute_ns"]
+
+
+def test_gpu_roofline_compute_adapter_retimes_the_gemms_to_the_same_times(tmp_path) -> None:
+    """GEMM nodes carry their shape; timed online by the gpu-roofline adapter they take the
+    time written at generation (the same model), in process and as a child process."""
+    prefix = str(tmp_path / "et" / "tiny")
+    assert main(["workload", "llm", "--model", model_file(tmp_path, TINY), "--platform",
+                 "dgx-h100", "--tp", "2", "--pp", "2", "--global-batch", "2", "--out",
+                 prefix]) == 0
+    recorded = run(tmp_path, prefix, "analytical")
+    config = tmp_path / "gpu.yaml"
+    config.write_text("gpu: h100-sxm5-80gb\ndtype: bf16\n")
+    for placement in ("inprocess", "process"):
+        out = tmp_path / f"online-{placement}"
+        assert main(["run", "--workload", prefix, "--system", prefix + ".system.json",
+                     "--network", prefix + ".network.yml", "--comm-group",
+                     prefix + ".groups.json", "--compute-backend", "gpu-roofline",
+                     "--compute-config", str(config), "--placement", placement,
+                     "--out", str(out)]) == 0
+        with open(out / "summary.json", encoding="utf-8") as handle:
+            online = json.load(handle)
+        assert online["total_ns"] == recorded["total_ns"]
+        assert online["compute_ns"] == recorded["compute_ns"]
+        assert online["adapter_stats"]["compute"]["requests"] > 0     # GEMMs were asked
