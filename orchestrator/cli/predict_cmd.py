@@ -45,6 +45,10 @@ def add_job_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the gradient reduction overlaps the last backward pass")
     parser.add_argument("--grad-bytes", type=int, default=4,
                         help="bytes per gradient element reduced across DP (4: fp32)")
+    parser.add_argument("--p2p-overlap", action="store_true",
+                        help="stage-to-stage sends overlap compute (default: they block)")
+    parser.add_argument("--no-scatter-gather", action="store_true",
+                        help="send whole activations between stages from every TP rank")
     parser.add_argument("--dtype", default="bf16", help="bf16 | fp16 | fp8")
     parser.add_argument("--order", default=DEFAULT_ORDER,
                         help="rank mapping, innermost dimension first")
@@ -70,7 +74,9 @@ def job(args: argparse.Namespace):
                          recompute=args.recompute, micro_batch=args.micro_batch,
                          global_batch=args.global_batch, seq=args.seq or model.seq,
                          order=args.order, dp_overlap=args.dp_overlap,
-                         grad_bytes=args.grad_bytes)
+                         grad_bytes=args.grad_bytes,
+                         scatter_gather=not args.no_scatter_gather,
+                         p2p_overlap=args.p2p_overlap)
     if args.gpus is not None and args.gpus != par.gpus:
         raise InputError(f"--gpus {args.gpus} differs from tp x pp x dp x cp = {par.tp} x "
                          f"{par.pp} x {par.dp} x {par.cp} = {par.gpus}")

@@ -168,7 +168,7 @@ class Predictor:
     def simulate_pipeline(self, blocks: dict[tuple[str, int], Cost], m: int) -> list[int]:
         par = self.par
         p, v = par.pp, par.virtual_stages
-        act_bytes = par.micro_batch * par.seq // par.cp * self.model.hidden * 2 // par.tp
+        act_bytes = par.activation_bytes(self.model.hidden)
         per_rank = []
         for stage in range(p):
             trace = RankTrace()
@@ -176,7 +176,8 @@ class Predictor:
             def block(kind: str, mb: int, chunk: int, stage: int = stage) -> list[Op]:
                 cost = blocks[(kind, chunk * p + stage)]
                 return [Op(f"{kind}{chunk * p + stage}_mb{mb}", ns=max(1, cost.total))]
-            pipeline_rank(trace, stage, p, m, v, block, act_bytes, lambda s: s)
+            pipeline_rank(trace, stage, p, m, v, block, act_bytes, lambda s: s,
+                          blocking_sends=not par.p2p_overlap)
             per_rank.append(trace.nodes)
         result = run_nodes(per_rank, self._group_network("pp"), self.backend,
                            self.platform.gpu.hbm_gb_per_s, "pipeline")

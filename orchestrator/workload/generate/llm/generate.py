@@ -78,7 +78,7 @@ def write_llm_traces(model: LlmModel, par: ParallelConfig, platform: Platform, p
     ops = LayerOps(model, par, gpu)
     make_blocks = rank_blocks(model, par, ops)
     groups: dict[str, list[int]] = {}
-    act_bytes = par.micro_batch * par.seq // par.cp * model.hidden * 2 // par.tp
+    act_bytes = par.activation_bytes(model.hidden)
     for rank in range(par.gpus):
         names = {}
         for kind in GROUP_KINDS:
@@ -91,7 +91,8 @@ def write_llm_traces(model: LlmModel, par: ParallelConfig, platform: Platform, p
         stage = par.coords(rank)["pp"]
         pp_members = par.group(rank, "pp")
         pipeline_rank(trace, stage, par.pp, par.micro_batches, par.virtual_stages,
-                      make_blocks(stage), act_bytes, lambda s: pp_members[s])
+                      make_blocks(stage), act_bytes, lambda s: pp_members[s],
+                      blocking_sends=not par.p2p_overlap)
         params = ops.stage_params(stage)
         if par.dp > 1:
             grads = params * par.grad_bytes

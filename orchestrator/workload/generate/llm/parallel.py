@@ -37,6 +37,15 @@ class ParallelConfig:
     order: str = DEFAULT_ORDER
     dp_overlap: bool = False         # gradient reduction overlapped with the last backward
     grad_bytes: int = 4              # bytes per gradient element in the DP reduction
+    scatter_gather: bool = True      # each TP rank sends 1/tp of the activations between stages
+    p2p_overlap: bool = False        # stage-to-stage sends overlap compute (else they block)
+
+    def activation_bytes(self, hidden: int, element_bytes: int = 2) -> int:
+        """Bytes one rank sends to the next pipeline stage per micro-batch: b·s/cp·h·B, split
+        over the TP ranks by Megatron's scatter-gather optimisation (SC'21 §4.1), whole
+        without it."""
+        whole = self.micro_batch * self.seq // self.cp * hidden * element_bytes
+        return whole // self.tp if self.scatter_gather else whole
 
     @property
     def gpus(self) -> int:

@@ -5,7 +5,8 @@ Compute and collectives of a rank form one chain in schedule order (a GPU stream
 kernels and blocking NCCL calls, as Megatron-LM of 2021 does), except a collective marked
 ``overlap``, which runs beside the next op and joins the chain after it; a RECV has no dependency (it is
 posted early and holds no resource) and gates the first op of its block; a SEND follows the
-last op of its block and holds nothing back, so a rank runs on while its activations travel.
+last op of its block and, unless sends block (Megatron's default), holds nothing back, so a
+rank runs on while its activations travel.
 """
 
 from __future__ import annotations
@@ -78,11 +79,13 @@ class RankTrace:
         self.last = node.id
         return node.id
 
-    def send(self, name: str, dst: int, size: int, tag: int) -> int:
+    def send(self, name: str, dst: int, size: int, tag: int, blocking: bool = False) -> int:
         node = self._node(name, chakra.NodeType.COMM_SEND_NODE, self._chain([]))
         node.attr.extend([chakra.make_attr("is_cpu_op", False),
                           chakra.make_attr("comm_dst", dst), chakra.make_attr("comm_size", size),
                           chakra.make_attr("comm_tag", tag)])
+        if blocking:
+            self.last = node.id
         return node.id
 
     def recv(self, name: str, src: int, size: int, tag: int) -> int:
@@ -99,9 +102,12 @@ def p2p_tag(backward: bool, micro_batch: int, sender_stage: int, stages: int) ->
 
 
 def pipeline_rank(trace: RankTrace, stage: int, pp: int, micro_batches: int, chunks: int,
-                  blocks: Blocks, act_bytes: int, rank_of_stage: Callable[[int], int]) -> None:
+                  blocks: Blocks, act_bytes: int, rank_of_stage: Callable[[int], int],
+                  blocking_sends: bool = False) -> None:
     """Emit pipeline rank ``stage``'s schedule; ``blocks(kind, mb, chunk)`` gives the ops of
-    one block, ``rank_of_stage(s)`` the trace rank of pipeline rank s (peers of SEND/RECV)."""
+    one block, ``rank_of_stage(s)`` the trace rank of pipeline rank s (peers of SEND/RECV).
+    With ``blocking_sends`` the rank waits for each send to arrive before its next op, as
+    Megatron-LM's batched p2p calls do unless their communication is overlapped."""
     stages = pp * chunks
     for kind, mb, chunk in schedule(stage, micro_batches, pp, chunks):
         model_stage = chunk * pp + stage
@@ -117,4 +123,4 @@ def pipeline_rank(trace: RankTrace, stage: int, pp: int, micro_batches: int, chu
         next_stage = model_stage + (-1 if backward else 1)
         if 0 <= next_stage < stages:
             trace.send(f"send_{kind}_mb{mb}_s{model_stage}", rank_of_stage(next_stage % pp),
-                       act_bytes, p2p_tag(backward, mb, model_stage, stages))
+                       act_bytes, p2p_tag(backward, mb, model_stage, stages), blocking_sends)
