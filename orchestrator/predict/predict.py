@@ -24,6 +24,7 @@ from typing import Any
 
 from adapters.gpu_roofline.model import GpuComputeModel
 from orchestrator.errors import InputError
+from orchestrator.output.instruments import Instruments
 from orchestrator.platforms.gpu import Platform
 from orchestrator.predict.runs import CollectiveTimer, run_nodes
 from orchestrator.workload.generate.llm.model import LlmModel
@@ -34,6 +35,10 @@ from orchestrator.workload.generate.llm.trace import RankTrace, pipeline_rank
 OPTIMIZER_BYTES_PER_PARAM = 38   # Adam, fp32 master: read p,g,m,v (16) write p,m,v (12),
 # write the bf16 copy (2), gradient unscale / norm passes over fp32 grads (8)
 FLOP_FORMULAS = ("model", "megatron-eq3")
+
+
+def block_name(kind: str, model_stage: int, micro_batch: int) -> str:
+    return f"{kind}{model_stage}_mb{micro_batch}"
 
 
 @dataclass(slots=True)
@@ -148,24 +153,26 @@ class Predictor:
     def pipeline(self, blocks: dict[tuple[str, int], Cost]) -> list[int]:
         """Per pipeline rank, when its last backward ends.
 
-        Past the warm-up every schedule repeats itself with a period of p micro-batches, so
-        with many micro-batches the pipeline is simulated for m1 = p (2p interleaved) and
-        m2 = m1 + p micro-batches and each
-        rank's finish extrapolated linearly to m (``tests/predict`` checks this against the
-        full simulation)."""
+        Past the warm-up a schedule repeats itself every p micro-batches. With more than
+        m2 = p + p micro-batches (2p + p interleaved) the pipeline is simulated for m2 only;
+        the period is the time between the backwards of model stage 0 for micro-batches 0
+        and p on rank 0 (both in the steady phase), and every rank's finish is extrapolated
+        by (m - m2) / p periods (``tests/predict`` checks this against the full simulation)."""
         par = self.par
         m, p = par.micro_batches, par.pp
         if p == 1:
             total = sum(blocks[(k, c)].total for k in "FB" for c in range(par.virtual_stages))
             return [m * total]
-        m1 = p if par.virtual_stages == 1 else 2 * p
-        m2 = m1 + p
+        m2 = (2 if par.virtual_stages == 1 else 3) * p
         if m <= m2 or (par.virtual_stages > 1 and m % p):
-            return self.simulate_pipeline(blocks, m)
-        first, second = self.simulate_pipeline(blocks, m1), self.simulate_pipeline(blocks, m2)
-        return [a + (b - a) * (m - m1) // (m2 - m1) for a, b in zip(first, second)]
+            return self.simulate_pipeline(blocks, m)[0]
+        finish, starts = self.simulate_pipeline(blocks, m2)
+        period = starts[block_name("B", 0, p)] - starts[block_name("B", 0, 0)]
+        return [end + period * (m - m2) // p for end in finish]
 
-    def simulate_pipeline(self, blocks: dict[tuple[str, int], Cost], m: int) -> list[int]:
+    def simulate_pipeline(self, blocks: dict[tuple[str, int], Cost], m: int
+                          ) -> tuple[list[int], dict[str, int]]:
+        """Each rank's finish, and when each block of rank 0 started."""
         par = self.par
         p, v = par.pp, par.virtual_stages
         act_bytes = par.activation_bytes(self.model.hidden)
@@ -175,13 +182,16 @@ class Predictor:
 
             def block(kind: str, mb: int, chunk: int, stage: int = stage) -> list[Op]:
                 cost = blocks[(kind, chunk * p + stage)]
-                return [Op(f"{kind}{chunk * p + stage}_mb{mb}", ns=max(1, cost.total))]
+                return [Op(block_name(kind, chunk * p + stage, mb), ns=max(1, cost.total))]
             pipeline_rank(trace, stage, p, m, v, block, act_bytes, lambda s: s,
                           blocking_sends=not par.p2p_overlap)
             per_rank.append(trace.nodes)
+        instruments = Instruments()
         result = run_nodes(per_rank, self._group_network("pp"), self.backend,
-                           self.platform.gpu.hbm_gb_per_s, "pipeline")
-        return list(result.finish_ns)
+                           self.platform.gpu.hbm_gb_per_s, "pipeline", instruments)
+        starts = {span.name: span.start_ns for span in instruments.recorder.compute
+                  if span.npu == 0}
+        return list(result.finish_ns), starts
 
     # -- step 3: data parallelism and the optimizer --------------------------------------------
     def dp_ops(self, params: int) -> list[Op]:

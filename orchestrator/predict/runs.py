@@ -9,6 +9,7 @@ from typing import Any
 
 from orchestrator.experiment.model import Experiment
 from orchestrator.experiment.runner import simulate
+from orchestrator.output.instruments import Instruments
 from orchestrator.output.results import RunResult
 from orchestrator.workload import chakra
 from orchestrator.workload.chakra_et_pb2 import Node
@@ -28,7 +29,9 @@ def system_doc(dims: int, local_mem_bw_gb_per_s: float) -> dict[str, Any]:
 
 
 def run_nodes(per_rank: list[list[Node]], network: dict[str, Any], backend: str,
-              local_mem_bw_gb_per_s: float, name: str = "predict") -> RunResult:
+              local_mem_bw_gb_per_s: float, name: str = "predict",
+              instruments: Instruments | None = None) -> RunResult:
+    """Run the ranks' node lists; ``instruments`` records NPU 0's spans when given."""
     with tempfile.TemporaryDirectory(prefix="astra-cosim-predict-") as tmp:
         prefix = os.path.join(tmp, name)
         for rank, nodes in enumerate(per_rank):
@@ -38,7 +41,7 @@ def run_nodes(per_rank: list[list[Node]], network: dict[str, Any], backend: str,
                                                   local_mem_bw_gb_per_s),
                                 network=network, network_backend=backend,
                                 source=f"<{name}>")
-        return simulate(experiment)
+        return simulate(experiment, instruments)
 
 
 class CollectiveTimer:
