@@ -79,3 +79,20 @@ def test_uneven_layers_leave_the_end_stages_lighter() -> None:
     assert [len(stage_layers(61, 4, s)) for s in range(4)] == [15, 16, 15, 15]
     assert [len(stage_layers(7, 4, s)) for s in range(4)] == [2, 2, 2, 1]
     assert list(stage_layers(8, 4, 3)) == [6, 7]
+
+
+def test_blocking_sends_cost_time_that_overlapped_ones_hide() -> None:
+    """A rank that waits for its sends stalls where one that overlaps them computes on."""
+    def finish(blocking: bool) -> int:
+        per_rank = []
+        for stage in range(2):
+            trace = RankTrace()
+            pipeline_rank(trace, stage, 2, 4, 1,
+                          lambda kind, mb, chunk: [Op(f"{kind}{mb}", ns=FWD_NS)],
+                          50_000_000, lambda s: s, blocking_sends=blocking)
+            per_rank.append(trace.nodes)
+        network = {"topology": ["Switch"], "npus_count": [2], "bandwidth": [50.0],
+                   "latency": [0.0]}
+        return max(run_nodes(per_rank, network, "analytical", 2000.0).finish_ns)
+    transfer = 50_000_000 / (50 * 2**30 / 1e9)      # ns: 50 MB at 50 GiB/s
+    assert finish(True) - finish(False) >= 0.99 * transfer

@@ -143,3 +143,17 @@ def test_gpu_roofline_compute_adapter_retimes_the_gemms_to_the_same_times(tmp_pa
         assert online["total_ns"] == recorded["total_ns"]
         assert online["compute_ns"] == recorded["compute_ns"]
         assert online["adapter_stats"]["compute"]["requests"] > 0     # GEMMs were asked
+
+
+def test_full_traces_and_predict_agree(tmp_path, capsys) -> None:
+    """The whole job run as traces (every rank, ring collectives in communicator groups)
+    and predict's reduction (one replica, group networks, extrapolation) tell the same time."""
+    job = ["--model", "llama3-8b", "--platform", "dgx-h100", "--tp", "2", "--pp", "2", "--dp",
+           "2", "--global-batch", "8", "--seq", "2048", "--sequence-parallel"]
+    prefix = str(tmp_path / "et" / "llama")
+    assert main(["workload", "llm", *job, "--out", prefix]) == 0
+    capsys.readouterr()
+    assert main(["predict", *job, "--json"]) == 0
+    predicted = json.loads(capsys.readouterr().out)["iteration_ns"]
+    simulated = run(tmp_path, prefix, "analytical")["total_ns"]
+    assert simulated == pytest.approx(predicted, rel=0.01)
