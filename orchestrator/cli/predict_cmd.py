@@ -45,6 +45,9 @@ def add_job_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the gradient reduction overlaps the last backward pass")
     parser.add_argument("--grad-bytes", type=int, default=4,
                         help="bytes per gradient element reduced across DP (4: fp32)")
+    parser.add_argument("--tp-overlap", action="store_true",
+                        help="TP collectives overlap their adjacent GEMM (Megatron-core's "
+                             "--tp-comm-overlap); default: they block")
     parser.add_argument("--p2p-overlap", action="store_true",
                         help="stage-to-stage sends overlap compute (default: they block)")
     parser.add_argument("--no-scatter-gather", action="store_true",
@@ -76,7 +79,7 @@ def job(args: argparse.Namespace):
                          order=args.order, dp_overlap=args.dp_overlap,
                          grad_bytes=args.grad_bytes,
                          scatter_gather=not args.no_scatter_gather,
-                         p2p_overlap=args.p2p_overlap)
+                         p2p_overlap=args.p2p_overlap, tp_overlap=args.tp_overlap)
     if args.gpus is not None and args.gpus != par.gpus:
         raise InputError(f"--gpus {args.gpus} differs from tp x pp x dp x cp = {par.tp} x "
                          f"{par.pp} x {par.dp} x {par.cp} = {par.gpus}")

@@ -157,3 +157,19 @@ def test_full_traces_and_predict_agree(tmp_path, capsys) -> None:
     predicted = json.loads(capsys.readouterr().out)["iteration_ns"]
     simulated = run(tmp_path, prefix, "analytical")["total_ns"]
     assert simulated == pytest.approx(predicted, rel=0.01)
+
+
+def test_tp_overlap_hides_tp_time_in_traces_and_predict_alike(tmp_path, capsys) -> None:
+    job = ["--model", "llama3-8b", "--platform", "dgx-a100", "--tp", "4", "--pp", "2",
+           "--global-batch", "4", "--seq", "2048", "--sequence-parallel"]
+    capsys.readouterr()
+    assert main(["predict", *job, "--json"]) == 0
+    blocking = json.loads(capsys.readouterr().out)
+    assert main(["predict", *job, "--tp-overlap", "--json"]) == 0
+    overlapped = json.loads(capsys.readouterr().out)
+    assert overlapped["breakdown_ns"]["exposed_tp"] < blocking["breakdown_ns"]["exposed_tp"] / 2
+    assert overlapped["breakdown_ns"]["compute"] == blocking["breakdown_ns"]["compute"]
+    prefix = str(tmp_path / "et" / "tpo")
+    assert main(["workload", "llm", *job, "--tp-overlap", "--out", prefix]) == 0
+    simulated = run(tmp_path, prefix, "analytical")["total_ns"]
+    assert simulated == pytest.approx(overlapped["iteration_ns"], rel=0.01)

@@ -89,13 +89,30 @@ class LayerOps:
         if self.p.tp == 1:
             return []
         coll = "REDUCESCATTER" if self.p.sequence_parallel else "ALLREDUCE"
-        return [Op(name, coll=coll, group="tp", size=self.T * self.m.hidden * self.B)]
+        return [Op(name, coll=coll, group="tp", size=self.T * self.m.hidden * self.B,
+                   overlap=self.p.tp_overlap)]
 
     def _tp_in(self, name: str) -> list[Op]:
         """The all-gather before a column-parallel GEMM under sequence parallelism."""
         if self.p.tp == 1 or not self.p.sequence_parallel:
             return []
-        return [Op(name, coll="ALLGATHER", group="tp", size=self.Tn * self.m.hidden * self.B)]
+        return [Op(name, coll="ALLGATHER", group="tp", size=self.Tn * self.m.hidden * self.B,
+                   overlap=self.p.tp_overlap)]
+
+    def _input_grad(self, name: str) -> list[Op]:
+        """The collective on a column-parallel GEMM's input gradient: summed over TP (an
+        all-reduce; reduce-scattered under SP). Placed between the data- and weight-gradient
+        GEMMs; with TP overlap it runs beside the weight-gradient GEMM."""
+        if self.p.tp == 1:
+            return []
+        coll = "REDUCESCATTER" if self.p.sequence_parallel else "ALLREDUCE"
+        return [Op(name, coll=coll, group="tp", size=self.T * self.m.hidden * self.B,
+                   overlap=self.p.tp_overlap)]
+
+    def _row(self, gemm: Op, out: list[Op]) -> list[Op]:
+        """A row-parallel GEMM and its output collective; overlapped, the collective runs
+        beside the GEMM (chunk by chunk, as TE's userbuffers do)."""
+        return [*out, gemm] if self.p.tp_overlap else [gemm, *out]
 
     def _kv_bytes(self) -> int:
         return 2 * self.T * self.kv * self.m.head_dim * self.B
@@ -128,8 +145,8 @@ class LayerOps:
             ops.append(Op(prefix + "cp_ring_kv", coll="ALLGATHER", group="cp",
                           size=self._kv_bytes(), overlap=True))
         ops += self._attention(False, prefix)
-        ops += [self._gemm(prefix + "proj", T, h, self.heads * m.head_dim),
-                *self._tp_out(prefix + "tp_attn_out"),
+        ops += [*self._row(self._gemm(prefix + "proj", T, h, self.heads * m.head_dim),
+                           self._tp_out(prefix + "tp_attn_out")),
                 self._mem(prefix + "dropout_add1", 7 * Tn * h),
                 self._mem(prefix + "norm2", 4 * Tn * h)]
         ops += self._moe(False, prefix) if m.is_moe_layer(index) else self._mlp(False, prefix)
@@ -144,12 +161,14 @@ class LayerOps:
         if not backward:
             return [*self._tp_in(prefix + "sp_ag_mlp"), self._gemm(prefix + "fc1", T, up, h),
                     self._mem(prefix + "activation", act_bytes),
-                    self._gemm(prefix + "fc2", T, h, f), *self._tp_out(prefix + "tp_mlp_out")]
+                    *self._row(self._gemm(prefix + "fc2", T, h, f),
+                               self._tp_out(prefix + "tp_mlp_out"))]
         return [*self._mirror(self._tp_out(prefix + "tp_mlp_out")),
                 self._gemm(prefix + "fc2_dgrad", T, f, h), self._gemm(prefix + "fc2_wgrad", f, h, T),
                 self._mem(prefix + "activation_bwd", 2 * act_bytes),
-                self._gemm(prefix + "fc1_dgrad", T, h, up), self._gemm(prefix + "fc1_wgrad", h, up, T),
-                *self._mirror(self._tp_in(prefix + "sp_ag_mlp"), "tp_mlp_in_bwd")]
+                self._gemm(prefix + "fc1_dgrad", T, h, up),
+                *self._input_grad(prefix + "tp_mlp_in_bwd"),
+                self._gemm(prefix + "fc1_wgrad", h, up, T)]
 
     def moe_dispatch_bytes(self) -> int:
         """Bytes one rank sends into a dispatch all-to-all: tokens x top_k x cf x hidden x B."""
@@ -186,10 +205,12 @@ class LayerOps:
             ops += self._mlp(backward, prefix + "shared_", m.moe_ffn * m.shared_experts)
         return ops
 
-    def _mirror(self, ops: list[Op], name: str | None = None) -> list[Op]:
-        return [Op(name or op.name + "_bwd", coll=MIRROR[op.coll], group=op.group,
+    def _mirror(self, ops: list[Op]) -> list[Op]:
+        """The backward of forward output collectives: SP's reduce-scatter becomes an
+        all-gather before the data-gradient GEMM (an all-reduce's backward is nothing)."""
+        return [Op(op.name + "_bwd", coll=MIRROR[op.coll], group=op.group,
                    size=op.size * (self.p.tp if op.coll == "ALLGATHER" else 1)
-                   // (self.p.tp if op.coll == "REDUCESCATTER" else 1))
+                   // (self.p.tp if op.coll == "REDUCESCATTER" else 1), overlap=op.overlap)
                 for op in ops if op.coll in MIRROR]
 
     def backward(self, index: int) -> list[Op]:
@@ -213,17 +234,8 @@ class LayerOps:
         if p.cp > 1:
             ops.append(Op("cp_rs_dkv", coll="REDUCESCATTER", group="cp",
                           size=self._kv_bytes() * p.cp))
-        ops += [self._gemm("qkv_dgrad", T, h, qkv_n), self._gemm("qkv_wgrad", h, qkv_n, T),
-                *self._mirror(self._tp_in("sp_ag_attn"), "tp_attn_in_bwd"),
-                self._mem("norm1_bwd", 8 * Tn * h)]
-        if p.tp > 1 and not p.sequence_parallel:
-            # the column-parallel GEMMs' input gradients are summed over TP
-            ops.insert(ops.index(next(o for o in ops if o.name == "qkv_wgrad")) + 1,
-                       Op("tp_attn_in_bwd", coll="ALLREDUCE", group="tp", size=T * h * self.B))
-            fc1 = next((o for o in ops if o.name in ("fc1_wgrad", "experts_fc1_wgrad")), None)
-            if fc1 is not None and fc1.name == "fc1_wgrad":
-                ops.insert(ops.index(fc1) + 1, Op("tp_mlp_in_bwd", coll="ALLREDUCE", group="tp",
-                                                  size=T * h * self.B))
+        ops += [self._gemm("qkv_dgrad", T, h, qkv_n), *self._input_grad("tp_attn_in_bwd"),
+                self._gemm("qkv_wgrad", h, qkv_n, T), self._mem("norm1_bwd", 8 * Tn * h)]
         return ops
 
     # -- embedding and head -----------------------------------------------------------------------
@@ -244,14 +256,11 @@ class LayerOps:
         return ops
 
     def head_backward(self) -> list[Op]:
-        m, p, T, h = self.m, self.p, self.T, self.m.hidden
-        v = m.vocab // p.tp
-        ops = [self._mem("cross_entropy_bwd", 8 * T * v), self._gemm("logits_dgrad", T, h, v),
-               self._gemm("logits_wgrad", v, h, T)]
-        if p.tp > 1:
-            ops.append(Op("tp_head_in_bwd", coll="REDUCESCATTER" if p.sequence_parallel
-                          else "ALLREDUCE", group="tp", size=T * h * self.B))
-        return ops + [self._mem("final_norm_bwd", 8 * self.Tn * h)]
+        m, T, h = self.m, self.T, self.m.hidden
+        v = m.vocab // self.p.tp
+        return [self._mem("cross_entropy_bwd", 8 * T * v), self._gemm("logits_dgrad", T, h, v),
+                *self._input_grad("tp_head_in_bwd"), self._gemm("logits_wgrad", v, h, T),
+                self._mem("final_norm_bwd", 8 * self.Tn * h)]
 
     # -- parameters held by this rank ------------------------------------------------------------
     def layer_params(self, index: int) -> int:

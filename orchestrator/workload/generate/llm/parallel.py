@@ -39,6 +39,7 @@ class ParallelConfig:
     grad_bytes: int = 4              # bytes per gradient element in the DP reduction
     scatter_gather: bool = True      # each TP rank sends 1/tp of the activations between stages
     p2p_overlap: bool = False        # stage-to-stage sends overlap compute (else they block)
+    tp_overlap: bool = False         # TP collectives overlap their adjacent GEMM
 
     def activation_bytes(self, hidden: int, element_bytes: int = 2) -> int:
         """Bytes one rank sends to the next pipeline stage per micro-batch: b·s/cp·h·B, split
