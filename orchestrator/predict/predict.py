@@ -7,12 +7,14 @@ group run the same kernels, so the prediction simulates, through the chosen netw
    network (the dimensions of the platform that group spans);
 2. the pipeline of one replica: ``pp`` ranks, each running its 1F1B or interleaved schedule
    of forward/backward blocks (a block's time is its kernels from the GPU compute model plus
-   its blocking collectives from step 1), with the activations sent between stages as
-   SEND/RECV on the pipeline group's network (Megatron's scatter-gather: each TP rank sends
-   its 1/t share on its own link, so a message is b·s·h·B / t);
+   the exposed part of its collectives from step 1), with the activations sent between
+   stages as SEND/RECV on the pipeline group's network (Megatron's scatter-gather: each TP
+   rank sends its 1/t share on its own link, so a message is b·s·h·B / t);
 3. the data-parallel tail per stage: gradient all-reduce (or ZeRO's reduce-scatter +
    all-gather) on the DP group's network, exposed unless overlapped with the last backward,
-   then the optimizer step.
+   then the optimizer step. ZeRO-3's per-block parameter gathers run beside the block's
+   compute; only what they take beyond it shows. The tied-embedding gradient all-reduce
+   between the first and last stage is not modelled (small against a step).
 
 Iteration time = the latest stage's pipeline finish + its exposed DP time + its optimizer.
 """
