@@ -1,5 +1,5 @@
 """Predict published training runs that the efficiency table was *not* calibrated on
-(published_runs.csv: Narayanan et al. SC'21 Table 2, PTD-P rows; Llama 3 405B, Dubey et al.
+(published_runs.csv -> published_runs_predicted.csv: Narayanan et al. SC'21 Table 2, PTD-P rows; Llama 3 405B, Dubey et al.
 2024 Table 4) and compare TFLOP/s per GPU, each by its paper's FLOP formula.
 
     python experiments/validation/run_published.py [--backend analytical] [--out DIR]
@@ -36,7 +36,7 @@ def predict_run(row: dict[str, str], backend: str):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="analytical")
-    parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    parser.add_argument("--out", default=HERE)
     args = parser.parse_args(argv)
     with open(os.path.join(HERE, "published_runs.csv"), encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                         "wall_s": round(time.perf_counter() - start, 2)})
         print(f"{row['run']:>18}  published {published:6.1f}  predicted "
               f"{prediction.tflops_per_gpu:6.1f}  error {100 * error:+5.1f}%", flush=True)
-    path = os.path.join(args.out, "published_runs.csv")
+    path = os.path.join(args.out, "published_runs_predicted.csv")
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(results[0]))
         writer.writeheader()

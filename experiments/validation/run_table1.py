@@ -11,7 +11,7 @@ all-reduces fp32 gradients after it.
     python experiments/validation/run_table1.py [--backend analytical] [--out DIR]
 
 writes DIR/megatron_table1.csv (predicted vs published, error per row) and
-DIR/megatron_table1.png; DIR defaults to experiments/validation/results.
+DIR/megatron_table1.png; DIR defaults to experiments/validation/.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def predict_row(row: dict[str, str], backend: str):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="analytical")
-    parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    parser.add_argument("--out", default=HERE)
     args = parser.parse_args(argv)
     with open(os.path.join(HERE, "megatron_table1_published.csv"), encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
