@@ -19,7 +19,6 @@ import os
 import sys
 import warnings
 
-import yaml
 
 from orchestrator.cosim.placement import TRANSPORTS, AdapterPlacement
 from orchestrator.errors import InputError
@@ -164,6 +163,7 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
 
 def _key_values(items: list[str], flag: str) -> dict[str, object]:
     """KEY=VALUE pairs; each value read as a YAML scalar (numbers and booleans typed)."""
+    import yaml        # not at module level: most runs have no KEY=VALUE options
     pairs: dict[str, object] = {}
     for item in items:
         key, sep, value = item.partition("=")

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.base import ComputeModel, ComputeRequest
 from adapters.registry import build_compute, build_network
-from orchestrator.cosim.client import (AdapterError, InProcessClient, InProcessComputeClient,
-                                       ZmqClient, spawn_adapter)
+from orchestrator.cosim.inprocess import AdapterError, InProcessClient, InProcessComputeClient
 from orchestrator.cosim.compute_port import ComputePort
 from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError
+
+if TYPE_CHECKING:
+    from orchestrator.cosim.client import ZmqClient
 
 PLACEMENTS = ("inprocess", "process")
 TRANSPORTS = ("tcp", "ipc")
@@ -37,6 +39,7 @@ class AdapterPlacement:
 def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacement,
              clock_now) -> tuple[ZmqClient, Any]:
     """A handshaken client for an adapter out of process, and its Configured answer."""
+    from orchestrator.cosim.client import ZmqClient, spawn_adapter   # ZeroMQ, protobuf: lazily
     if where.endpoint is None and where.placement not in PLACEMENTS:
         raise InputError(f"--placement: found {where.placement!r}; expected one of "
                          f"{', '.join(PLACEMENTS)}")

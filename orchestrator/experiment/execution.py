@@ -14,7 +14,7 @@ from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError, SimulationError
 from orchestrator.experiment.model import Experiment
-from orchestrator.symmetry.order import SymmetryBroken
+from orchestrator.symmetry.guard import SymmetryBroken
 from orchestrator.system.npu import Npu, SystemContext
 
 
@@ -55,6 +55,9 @@ def run_to_end(clock: EventQueue, network: NetworkPort, drivers: list[Driver],
         for driver in drivers:
             driver.start()
         clock.run()
+        guard = getattr(clock, "guard", None)
+        if guard is not None:
+            guard.settle()                     # the last nanosecond of a reduced run
     finally:
         try:
             network.client.close()

@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import yaml
 
 from orchestrator.cosim.placement import PLACEMENTS, TRANSPORTS, AdapterPlacement
 from orchestrator.errors import InputError, expected_one_of
@@ -66,6 +65,7 @@ def validate_options(values: dict[str, Any], where: str | None) -> RunOptions:
 
 def read_yaml(path: str, what: str) -> Any:
     """A YAML file's document; unreadable or malformed files are InputErrors naming it."""
+    import yaml        # not at module level: a run from plain files does not need it
     try:
         with open(path, encoding="utf-8") as handle:
             return yaml.safe_load(handle)

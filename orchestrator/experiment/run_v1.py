@@ -25,10 +25,10 @@ from orchestrator.output.results import LayerStats, RunResult
 from orchestrator.symmetry.eligibility import orbit_group
 from orchestrator.symmetry.group import OrbitGroup
 from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine_parts,
-                                           reduced_barrier, summary)
+                                           reduce_context, summary)
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.costs import V1_REDUCTION, endpoint_delay_cycles
-from orchestrator.system.npu import Npu, SystemContext
+from orchestrator.system.npu import SystemContext
 from orchestrator.system.topology import break_dimension, plan_dimensions
 from orchestrator.units import scale_float32
 from orchestrator.workload.driver import LayerRuntime, WorkloadDriver
@@ -186,7 +186,7 @@ class _Build:
         experiment, workload, system = self.experiment, self.workload, self.system
         options = experiment.options
         npus_count = self.npus_count
-        clock, port_class = engine_parts(group)
+        clock, port_class, npu_class = engine_parts(group)
         network = open_network(clock, self.network_model, self.network_doc, npus_count, "v1",
                                experiment.placement, self.network_config.path, port_class)
         context = SystemContext(
@@ -198,10 +198,10 @@ class _Build:
             policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
             v2_chunking=False)
         if group is not None:
-            context.barrier = reduced_barrier(clock)
+            reduce_context(context, network, group)
         drivers = []
         for npu_id in range(1 if group is not None else npus_count):
-            npu = Npu(npu_id, context, clock, network)
+            npu = npu_class(npu_id, context, clock, network)
             loop = workload.loop_cls(workload.layers, workload.header, self.dims)
             runtimes = _layer_runtimes(workload, options.compute_scale, options.comm_scale)
             drivers.append(WorkloadDriver(npu, loop, runtimes, options.num_passes))

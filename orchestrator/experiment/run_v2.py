@@ -28,14 +28,14 @@ from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.config import SystemConfig
 from orchestrator.system.costs import ReductionCost, endpoint_delay_cycles
 from orchestrator.system.groups import load_groups
-from orchestrator.system.npu import Npu, SystemContext
+from orchestrator.system.npu import SystemContext
 from orchestrator.system.topology import plan_dimensions
 from orchestrator.workload import chakra
 from orchestrator.workload.graph_driver import COLLECTIVES, GraphDriver
 from orchestrator.symmetry.eligibility import orbit_group
 from orchestrator.symmetry.group import OrbitGroup
 from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine_parts,
-                                           summary)
+                                           reduce_context, summary)
 from orchestrator.symmetry.traces import why_traces_differ
 
 
@@ -155,7 +155,7 @@ def _execute(experiment: Experiment, instruments: Instruments | None, group: Orb
     prefix = experiment.workload
     simulated = 1 if group is not None else npus_count
     traces = [chakra.read_trace(chakra.trace_path(prefix, npu)) for npu in range(simulated)]
-    clock, port_class = engine_parts(group)
+    clock, port_class, npu_class = engine_parts(group)
     network = open_network(clock, model, adapter_doc, npus_count, "v2", experiment.placement,
                            network_config.path, port_class)
     compute = None
@@ -173,7 +173,9 @@ def _execute(experiment: Experiment, instruments: Instruments | None, group: Orb
         endpoint_delay=endpoint_delay_cycles(system.endpoint_delay, options.injection_scale),
         policy=system.scheduling_policy, reduction_cycles=reduction, phase_barrier=False,
         v2_chunking=True)
-    drivers = [GraphDriver(Npu(npu_id, context, clock, network), trace, compute=compute,
+    if group is not None:
+        reduce_context(context, network, group)
+    drivers = [GraphDriver(npu_class(npu_id, context, clock, network), trace, compute=compute,
                            comm_scale=options.comm_scale, replay_only=system.replay_only,
                            groups=groups)
                for npu_id, trace in enumerate(traces)]

@@ -70,6 +70,8 @@ def orbit_group(model: str, physical: Sequence[tuple[str, int]], logical: Sequen
             wanted = _GROUP_OF_ALGORITHM.get(plan.algorithm)
             if wanted is None:
                 return None, f"{plan.algorithm} ({kind}, dimension {position}) has a root"
+            if plan.ring.size == 2:
+                wanted = CYCLIC              # on two NPUs a rotation is a bit flip
             if kinds[position] not in (None, wanted):
                 return None, (f"dimension {position} runs algorithms that commute with "
                               "different relabellings")

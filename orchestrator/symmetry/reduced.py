@@ -11,26 +11,29 @@ from typing import Any
 
 from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
-from orchestrator.symmetry.barrier import OrbitBarrier
 from orchestrator.symmetry.group import OrbitGroup
+from orchestrator.symmetry.guard import SymmetryBroken
 from orchestrator.symmetry.mirror_port import MirrorPort
-from orchestrator.symmetry.order import SymmetryBroken
-from orchestrator.symmetry.queue import OrbitEventQueue
+from orchestrator.symmetry.representative import GuardedEventQueue, InlineBarrier, ReducedNpu
+from orchestrator.system.npu import Npu
 
 MODES = ("auto", "off")
 
 __all__ = ["MODES", "SymmetryBroken", "engine_parts", "summary", "derive_counts"]
 
 
-def engine_parts(group: OrbitGroup | None) -> tuple[Any, type[NetworkPort]]:
-    """The event queue and network port class of a full or reduced run."""
+def engine_parts(group: OrbitGroup | None) -> tuple[EventQueue, type[NetworkPort], type[Npu]]:
+    """The event queue, network port class and NPU class of a full or reduced run."""
     if group is None:
-        return EventQueue(), NetworkPort
-    return OrbitEventQueue(group), MirrorPort
+        return EventQueue(), NetworkPort, Npu
+    return GuardedEventQueue(), MirrorPort, ReducedNpu
 
 
-def reduced_barrier(clock: OrbitEventQueue) -> OrbitBarrier:
-    return OrbitBarrier(clock)
+def reduce_context(context: Any, network: MirrorPort, group: OrbitGroup) -> None:
+    """Make a built system context and port serve a reduced run."""
+    network.group = group
+    if context.barrier is not None:
+        context.barrier = InlineBarrier()
 
 
 def summary(group: OrbitGroup | None, reason: str, npus_count: int) -> dict[str, Any]:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from orchestrator.errors import InputError
 from orchestrator.experiment.model import Experiment, RunOptions
 from orchestrator.experiment.runner import simulate
 from orchestrator.workload import chakra
@@ -69,7 +70,11 @@ def _system(draw, algorithms: str, v2: bool) -> dict:
 
 
 def _same(full, reduced) -> None:
-    assert reduced.symmetry["reduced"], reduced.symmetry
+    reason = reduced.symmetry.get("reason", "")
+    # halving-doubling commutes with bit flips, direct (its all-to-all) with rotations
+    assume("different relabellings" not in reason)
+    event("reduced" if reduced.symmetry["reduced"] else "guarded: " + reason.split(" ns ")[-1])
+    assert reduced.symmetry["reduced"] or reason.startswith("not symmetric: at "), reason
     assert not full.symmetry["reduced"]
     assert reduced.total_ns == full.total_ns
     assert reduced.finish_ns == full.finish_ns
@@ -116,8 +121,8 @@ def test_v1_reduced_equals_full(tmp_path, data) -> None:
                             options=RunOptions(num_passes=draw(st.integers(1, 2))))
     try:
         full, reduced = _both(experiment)
-    except Exception as exc:            # inputs the engine refuses (e.g. tiny chunks)
-        assume(False, ) if "split" in str(exc) or "chunk" in str(exc) else None
+    except InputError as exc:           # e.g. a collective smaller than its splits
+        assume("preferred-dataset-splits" not in str(exc))
         raise
     _same(full, reduced)
 
