@@ -252,7 +252,9 @@ class Predictor:
                       "virtual_stages": par.virtual_stages, "sequence_parallel":
                       par.sequence_parallel, "zero": par.zero, "recompute": par.recompute,
                       "micro_batch": par.micro_batch, "global_batch": par.global_batch,
-                      "seq": par.seq, "order": par.order, "dp_overlap": par.dp_overlap},
+                      "seq": par.seq, "order": par.order, "dp_overlap": par.dp_overlap,
+                      "tp_overlap": par.tp_overlap, "p2p_overlap": par.p2p_overlap,
+                      "scatter_gather": par.scatter_gather, "grad_bytes": par.grad_bytes},
             micro_batches=par.micro_batches, iteration_ns=iteration,
             tflops_per_gpu=tflops, mfu=tflops * 1e12 / self.gpu.datasheet_flops,
             flop_formula=flop_formula, flops_per_iteration=flops, breakdown_ns=breakdown,
