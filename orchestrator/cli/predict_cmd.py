@@ -100,6 +100,10 @@ def predict_command(args: argparse.Namespace) -> int:
     print(f"iteration time   {seconds:.3f} s")
     print(f"TFLOP/s per GPU  {prediction.tflops_per_gpu:.1f}   MFU {100 * prediction.mfu:.1f}% "
           f"(FLOPs by {prediction.flop_formula}: {prediction.flops_per_iteration:.4g} per step)")
+    memory = prediction.memory_gb_per_gpu
+    fits = "fits" if memory["total"] <= prediction.hbm_gb else "DOES NOT FIT"
+    print(f"memory per GPU   {memory['total']:.1f} GB of {prediction.hbm_gb:.0f} ({fits}; "
+          + ", ".join(f"{k} {v:.1f}" for k, v in memory.items() if k != "total") + ")")
     print("breakdown (the slowest pipeline rank):")
     for key, value in prediction.breakdown_ns.items():
         print(f"  {key:<24} {value / 1e9:9.3f} s  {100 * value / prediction.iteration_ns:5.1f}%")

@@ -24,13 +24,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from adapters.gpu_roofline.model import GpuComputeModel
 from orchestrator.errors import InputError
 from orchestrator.output.instruments import Instruments
 from orchestrator.platforms.gpu import Platform
+from orchestrator.predict.memory import memory_gb
 from orchestrator.predict.runs import CollectiveTimer, run_nodes
 from orchestrator.workload.generate.llm.model import LlmModel
-from orchestrator.workload.generate.llm.ops import LayerOps, Op
+from orchestrator.workload.generate.llm.ops import LayerOps, Op, gpu_model
 from orchestrator.workload.generate.llm.parallel import ParallelConfig, stage_layers, validate
 from orchestrator.workload.generate.llm.trace import RankTrace, pipeline_rank
 
@@ -75,6 +75,8 @@ class Prediction:
     flops_per_iteration: float
     breakdown_ns: dict[str, int]
     stage_finish_ns: list[int]
+    memory_gb_per_gpu: dict[str, float]
+    hbm_gb: float
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,7 +90,7 @@ class Predictor:
             raise InputError(f"--gpus {par.gpus} is not a whole number of "
                              f"{platform.gpus_per_node}-GPU nodes")
         self.model, self.platform, self.par, self.backend = model, platform, par, backend
-        self.gpu = GpuComputeModel(platform.gpu, dtype)
+        self.gpu = gpu_model(platform.gpu.name, dtype)
         self.ops = LayerOps(model, par, self.gpu)
         self.timer = CollectiveTimer(backend, platform.gpu.hbm_gb_per_s)
 
@@ -258,4 +260,5 @@ class Predictor:
             micro_batches=par.micro_batches, iteration_ns=iteration,
             tflops_per_gpu=tflops, mfu=tflops * 1e12 / self.gpu.datasheet_flops,
             flop_formula=flop_formula, flops_per_iteration=flops, breakdown_ns=breakdown,
-            stage_finish_ns=ends)
+            stage_finish_ns=ends, memory_gb_per_gpu=memory_gb(model, par, self.ops),
+            hbm_gb=self.platform.gpu.hbm_gb)

@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 VALIDATION = os.path.join(ROOT, "experiments", "validation")
 FIELDS = {"model", "platform", "backend", "gpus", "parallel", "micro_batches", "iteration_ns",
           "tflops_per_gpu", "mfu", "flop_formula", "flops_per_iteration", "breakdown_ns",
-          "stage_finish_ns"}
+          "stage_finish_ns", "memory_gb_per_gpu", "hbm_gb"}
 BREAKDOWN = {"compute", "optimizer", "exposed_tp", "exposed_cp", "exposed_ep", "exposed_dp",
              "pipeline_bubble_and_pp"}
 
@@ -131,3 +131,30 @@ def test_ns3_backend_predicts(capsys) -> None:
                           "--pp", "2", "--global-batch", "4", "--seq", "1024",
                           "--backend", "ns3")
     assert result["backend"] == "ns3" and result["breakdown_ns"]["exposed_tp"] > 0
+
+
+def test_memory_estimate_follows_korthikanti_and_zero_sharding() -> None:
+    from orchestrator.predict.memory import activation_bytes_per_layer, in_flight_layers
+    from orchestrator.workload.generate.llm.parallel import ParallelConfig
+    model = load_llm("megatron-gpt-529.6b")
+    s, b, h, a, t = 2048, 1, 20480, 128, 8
+    sp = ParallelConfig(tp=t, pp=35, micro_batch=b, global_batch=70, seq=s,
+                        sequence_parallel=True)
+    assert activation_bytes_per_layer(model, sp) == pytest.approx(s * b * h * (34 / t + 5 * a * s / (h * t)))
+    tp_only = ParallelConfig(tp=t, pp=35, micro_batch=b, global_batch=70, seq=s)
+    assert activation_bytes_per_layer(model, tp_only) == pytest.approx(
+        s * b * h * (10 + 24 / t + 5 * a * s / (h * t)))
+    full = ParallelConfig(tp=t, pp=35, micro_batch=b, global_batch=70, seq=s, recompute="full")
+    assert activation_bytes_per_layer(model, full) == 2 * s * b * h
+    # 1F1B: the first rank holds p micro-batches of its L/p layers = L layers
+    assert in_flight_layers(model, sp) == pytest.approx(105)
+
+
+def test_zero_shards_model_state(capsys) -> None:
+    args = ["--model", "llama3-8b", "--platform", "dgx-h100", "--dp", "8", "--global-batch",
+            "8", "--seq", "2048"]
+    plain = predict_json(capsys, *args)["memory_gb_per_gpu"]
+    zero3 = predict_json(capsys, *args, "--zero", "3")["memory_gb_per_gpu"]
+    for key in ("weights", "gradients", "optimizer"):
+        assert zero3[key] == pytest.approx(plain[key] / 8, abs=0.02)
+    assert zero3["activations"] == plain["activations"]

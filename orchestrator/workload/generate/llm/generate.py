@@ -21,13 +21,12 @@ from dataclasses import replace
 
 import yaml
 
-from adapters.gpu_roofline.model import GpuComputeModel
 from orchestrator.errors import InputError
 from orchestrator.platforms.gpu import Platform
 from orchestrator.predict.runs import system_doc
 from orchestrator.workload import chakra
 from orchestrator.workload.generate.llm.model import LlmModel
-from orchestrator.workload.generate.llm.ops import LayerOps, Op
+from orchestrator.workload.generate.llm.ops import LayerOps, Op, gpu_model
 from orchestrator.workload.generate.llm.parallel import ParallelConfig, stage_layers, validate
 from orchestrator.workload.generate.llm.trace import RankTrace, pipeline_rank
 
@@ -74,7 +73,7 @@ def write_llm_traces(model: LlmModel, par: ParallelConfig, platform: Platform, p
     if par.gpus < 2:
         raise InputError("a trace set needs at least 2 GPUs (tp x pp x dp x cp)")
     os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
-    gpu = GpuComputeModel(platform.gpu, dtype)
+    gpu = gpu_model(platform.gpu.name, dtype)
     ops = LayerOps(model, par, gpu)
     make_blocks = rank_blocks(model, par, ops)
     groups: dict[str, list[int]] = {}

@@ -36,10 +36,13 @@ puts the combined tokens, and in the backward their gradients, together again).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from adapters.gpu_roofline.model import GpuComputeModel
 from orchestrator.workload.generate.llm.model import LlmModel
 from orchestrator.workload.generate.llm.parallel import ParallelConfig, stage_layers
+
+if TYPE_CHECKING:      # built by name through adapters.registry (gpu_model below)
+    from adapters.gpu_roofline.model import GpuComputeModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,12 @@ class Op:
 # the backward of a forward collective (Megatron's f/g operators): an all-reduce after a
 # row-parallel GEMM has an identity backward; SP's all-gather and reduce-scatter swap
 MIRROR = {"ALLGATHER": "REDUCESCATTER", "REDUCESCATTER": "ALLGATHER"}
+
+
+def gpu_model(gpu_name: str, dtype: str) -> GpuComputeModel:
+    """The GPU compute adapter, by name through the registry as every compute model."""
+    from adapters.registry import build_compute
+    return build_compute("gpu-roofline", {"gpu": gpu_name, "dtype": dtype})
 
 
 class LayerOps:
