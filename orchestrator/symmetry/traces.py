@@ -20,9 +20,6 @@ _NOT_REDUCED = {chakra.NodeType.COMM_SEND_NODE: "point-to-point SEND",
 def _canonical(trace: chakra.Trace) -> list[bytes]:
     """The trace's nodes with ids renumbered by rank and names dropped."""
     rank = {node_id: index for index, node_id in enumerate(sorted(n.id for n in trace.nodes))}
-    # a dependency on a node not in the trace (the trace is refused when it is loaded, naming
-    # it) becomes one value above every rank: data_deps are unsigned
-    missing = len(rank)
     canonical = []
     for node in trace.nodes:
         copy = chakra.pb.Node()
@@ -30,9 +27,11 @@ def _canonical(trace: chakra.Trace) -> list[bytes]:
         copy.id = rank[node.id]
         copy.name = ""
         del copy.data_deps[:]
-        copy.data_deps.extend(rank.get(dep, missing) for dep in node.data_deps)
+        # a dependency on a missing node keeps its own number, past every rank (the run
+        # reports it); ids are unsigned
+        copy.data_deps.extend(rank.get(dep, len(rank) + dep) for dep in node.data_deps)
         del copy.ctrl_deps[:]
-        copy.ctrl_deps.extend(rank.get(dep, missing) for dep in node.ctrl_deps)
+        copy.ctrl_deps.extend(rank.get(dep, len(rank) + dep) for dep in node.ctrl_deps)
         canonical.append(copy.SerializeToString(deterministic=True))
     return canonical
 
