@@ -26,6 +26,7 @@ from orchestrator.output.results import LayerStats, RunResult
 from orchestrator.symmetry.eligibility import orbit_group
 from orchestrator.symmetry.group import OrbitGroup
 from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine_parts,
+                                           fallback_reason,
                                            reduce_context, summary)
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.costs import V1_REDUCTION, endpoint_delay_cycles
@@ -188,7 +189,7 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
         try:
             return build.run(group, "", instruments)
         except SymmetryBroken as exc:
-            group, reason = None, f"not symmetric: {exc}"
+            group, reason = None, fallback_reason(exc)
             if instruments is not None:
                 instruments.recorder = type(instruments.recorder)()
     return build.run(None, reason, instruments)

@@ -35,6 +35,7 @@ from orchestrator.workload.graph_driver import COLLECTIVES, GraphDriver
 from orchestrator.symmetry.eligibility import orbit_group
 from orchestrator.symmetry.group import OrbitGroup
 from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine_parts,
+                                           fallback_reason,
                                            orbit_document, reduce_context, summary)
 from orchestrator.symmetry.traces import why_traces_differ
 from orchestrator.workload.trace_check import check_traces
@@ -129,7 +130,7 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
             return _execute(experiment, instruments, group, "", npus_count, model, adapter_doc,
                             network_config, system, planner, reduction, compute_choice, groups)
         except SymmetryBroken as exc:
-            group, reason = None, f"not symmetric: {exc}"
+            group, reason = None, fallback_reason(exc)
             if instruments is not None:
                 instruments.recorder = type(instruments.recorder)()
     return _execute(experiment, instruments, None, reason, npus_count, model, adapter_doc,
@@ -144,11 +145,8 @@ def _orbit_group(experiment: Experiment, model: str, network_config: NetworkConf
     first = chakra.read_trace(chakra.trace_path(experiment.workload, 0))
     kinds = {COLLECTIVES.get(chakra.int_attribute(node, "comm_type", first.path))
              for node in first.nodes if node.type == chakra.NodeType.COMM_COLL_NODE}
-    where = experiment.placement
     group, reason = orbit_group(model, [(dim.topology, dim.npus) for dim in network_config.dims],
-                                dims, plans, {kind for kind in kinds if kind},
-                                in_process=where.endpoint is None and
-                                where.placement == "inprocess")
+                                dims, plans, {kind for kind in kinds if kind})
     if group is None:
         return None, reason
     differ = why_traces_differ(experiment.workload, network_config.npus_count)

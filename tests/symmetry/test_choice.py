@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -79,9 +80,6 @@ def test_why_not_reduced(tmp_path, all_reduce) -> None:
     groups.write_text(json.dumps({"all": list(range(16))}))
     cases = {
         "communicator groups are given": _experiment(all_reduce, comm_group=str(groups)),
-        "the analytical-v2-aware network is reduced only when it runs in the engine's "
-        "process": _experiment(all_reduce, network_backend="analytical-aware",
-                               placement=_process()),
         "doubleBinaryTree (ALLREDUCE, dimension 0) has a root": _experiment(
             all_reduce, system=SYSTEM_V2 | {"all-reduce-implementation":
                                             ["doubleBinaryTree", "ring"]}),
@@ -90,11 +88,6 @@ def test_why_not_reduced(tmp_path, all_reduce) -> None:
         result = simulate(experiment)
         assert result.symmetry["reduced"] is False
         assert result.symmetry["reason"] == reason
-
-
-def _process():
-    from orchestrator.cosim.placement import AdapterPlacement
-    return AdapterPlacement(placement="process")
 
 
 def test_point_to_point_traces_and_differing_traces_are_not_reduced(tmp_path) -> None:
@@ -168,3 +161,26 @@ def test_trace_collective_command(tmp_path) -> None:
                                         ("2GB", 2 * 10**9), ("3 mib", 3 << 20)])
 def test_parse_size(text, size) -> None:
     assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("placement", ["inprocess", "process"])
+def test_aware_orbit_queue_tie_falls_back_in_every_placement(tmp_path, placement) -> None:
+    """A direct all-to-all sends to every peer at once: the orbit queue of the switch up-link
+    gets several messages in one nanosecond, the aware model refuses (also from another
+    process), and the full run's result is reported."""
+    from orchestrator.cosim.placement import AdapterPlacement
+    prefix = str(tmp_path / "a2a")
+    write_collective_traces(prefix, 8, "all_to_all", 65536)
+    network = {"topology": ["Switch"], "npus_count": [8], "bandwidth": [50.0],
+               "latency": [500.0]}
+    system = {key: (["direct"] if isinstance(value, list) else value)
+              for key, value in SYSTEM_V2.items()}
+    experiment = _experiment(prefix, network=network, system=system,
+                             network_backend="analytical-aware",
+                             placement=AdapterPlacement(placement=placement))
+    result = simulate(experiment)
+    assert result.symmetry["reduced"] is False
+    assert result.symmetry["reason"].startswith("not symmetric: two messages reach link "
+                                                "dim0[0]:0->sw at ")
+    full = simulate(dataclasses.replace(experiment, symmetry="off"))
+    assert (result.total_ns, result.finish_ns) == (full.total_ns, full.finish_ns)
