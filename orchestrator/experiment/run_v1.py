@@ -26,6 +26,7 @@ from orchestrator.output.results import LayerStats, RunResult
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.costs import V1_REDUCTION, endpoint_delay_cycles
 from orchestrator.system.npu import Npu, SystemContext
+from orchestrator.system.scheduling.setup import build_scheduling
 from orchestrator.system.topology import break_dimension, plan_dimensions
 from orchestrator.units import scale_float32
 from orchestrator.workload.driver import LayerRuntime, WorkloadDriver
@@ -139,6 +140,8 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
                                  "bytes (ASTRA-sim 1.0 loops forever here)",
                                  workload.path, layer.line)
 
+    ordered_chunking, queue_set = build_scheduling(system, planner, network_config,
+                                                   logical_dims, split_at, npus_count)
     clock = EventQueue()
     network = open_network(clock, network_model, network_adapter_doc, npus_count, "v1",
                            experiment.placement, network_config.path)
@@ -147,7 +150,7 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
         splits=system.preferred_dataset_splits, active_chunks=system.active_chunks_per_dimension,
         endpoint_delay=endpoint_delay_cycles(system.endpoint_delay, options.injection_scale),
         policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
-        v2_chunking=False)
+        v2_chunking=False, ordered_chunking=ordered_chunking, queue_set=queue_set)
     drivers = []
     for npu_id in range(npus_count):
         npu = Npu(npu_id, context, clock, network)

@@ -33,6 +33,7 @@ from orchestrator.system.streams import DataSet, Stream
 
 if TYPE_CHECKING:
     from orchestrator.cosim.port import NetworkPort
+    from orchestrator.system.scheduling.ordered import OrderedChunking
     from orchestrator.output.recorder import Recorder
 
 HIGHEST_PRIORITY = 100_000_000
@@ -44,7 +45,8 @@ class SystemContext:
     def __init__(self, *, npus_count: int, queues_count: int, planner: CollectivePlanner,
                  splits: int, active_chunks: int, endpoint_delay: int, policy: str,
                  reduction_cycles: Callable[[int], int], phase_barrier: bool,
-                 v2_chunking: bool) -> None:
+                 v2_chunking: bool, ordered_chunking: OrderedChunking | None = None,
+                 queue_set: Callable[..., QueueSet] = QueueSet) -> None:
         self.npus_count = npus_count
         self.queues_count = queues_count
         self.planner = planner
@@ -55,6 +57,10 @@ class SystemContext:
         self.reduction_cycles = reduction_cycles
         self.barrier = PhaseBarrier(npus_count) if phase_barrier else None
         self.v2_chunking = v2_chunking
+        # 1.0 dimension scheduling (orchestrator/system/scheduling): None / QueueSet are the
+        # default ascending + FIFO, which never enter that package.
+        self.ordered_chunking = ordered_chunking
+        self.queue_set = queue_set
 
 
 class Npu:
@@ -66,7 +72,8 @@ class Npu:
         self.network = network
         self.endpoint_delay = context.endpoint_delay
         self.reduction_cycles = context.reduction_cycles
-        self.queues = QueueSet(context.queues_count, context.active_chunks, self._start_stream)
+        self.queues = context.queue_set(context.queues_count, context.active_chunks,
+                                        self._start_stream)
         self.streams_injected = 0
         self.streams_finished = 0
         self._buckets: dict[int, list[tuple[Callable[[Any], None], Any]]] = {}
@@ -138,6 +145,10 @@ class Npu:
             raise InputError(f"a {kind} of {size_bytes} bytes cannot be split into "
                              f"preferred-dataset-splits = {context.splits} chunks "
                              "(ASTRA-sim loops forever or hangs here)")
+        if context.ordered_chunking is not None and group is None:
+            # roundRobin / Themis: chunks get their own dimension order (and Themis its size)
+            return context.ordered_chunking.generate(self, kind, size_bytes, chunk, involved,
+                                                     priority, on_finished, owner)
         planner = context.planner
         if group is None:
             phases = planner.phases(kind, chunk, involved, self._tree_parity)
