@@ -150,7 +150,8 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
         splits=system.preferred_dataset_splits, active_chunks=system.active_chunks_per_dimension,
         endpoint_delay=endpoint_delay_cycles(system.endpoint_delay, options.injection_scale),
         policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
-        v2_chunking=False, ordered_chunking=ordered_chunking, queue_set=queue_set)
+        v2_chunking=False, ordered_chunking=ordered_chunking, queue_set=queue_set,
+        boost_mode=system.boost_mode == 1)
     drivers = []
     for npu_id in range(npus_count):
         npu = Npu(npu_id, context, clock, network)

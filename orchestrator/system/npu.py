@@ -46,7 +46,8 @@ class SystemContext:
                  splits: int, active_chunks: int, endpoint_delay: int, policy: str,
                  reduction_cycles: Callable[[int], int], phase_barrier: bool,
                  v2_chunking: bool, ordered_chunking: OrderedChunking | None = None,
-                 queue_set: Callable[..., QueueSet] = QueueSet) -> None:
+                 queue_set: Callable[..., QueueSet] = QueueSet, boost_mode: bool = False
+                 ) -> None:
         self.npus_count = npus_count
         self.queues_count = queues_count
         self.planner = planner
@@ -61,6 +62,8 @@ class SystemContext:
         # default ascending + FIFO, which never enter that package.
         self.ordered_chunking = ordered_chunking
         self.queue_set = queue_set
+        # 1.0 boost mode: an NPU takes part only in the phases whose ring starts at NPU 0
+        self.boost_mode = boost_mode
 
 
 class Npu:
@@ -82,6 +85,7 @@ class Npu:
         self._stream_counter = 0
         self._dataset_counter = 0
         self._tree_parity: dict[tuple[str, int], int] = {}
+        self._boost = context.boost_mode
         self.active_datasets: dict[int, DataSet] = {}
         # statistics / trace hook (orchestrator/output/recorder.py), checked once per chunk
         self.recorder: Recorder | None = None
@@ -218,16 +222,50 @@ class Npu:
                 dataset.finished_ns = self.clock.now_ns
                 del self.active_datasets[dataset.id]
                 dataset.on_finished(dataset)
-            queues.remove(previous, stream)
-            queues.stream_removed(previous)
+            if stream.enabled:
+                queues.remove(previous, stream)
+                queues.stream_removed(previous)
             return
         stream.phase_index += 1
         stream.queued_ns = self.clock.now_ns
         stream.queue = stream.phase.queue
         stream.initialized = False
+        if self._boost:
+            self._advance_boosted(stream, previous)
+            return
         if previous >= 0:
             queues.remove(previous, stream)
         queues.insert(stream.queue, stream)
         if previous >= 0:
             queues.stream_removed(previous)
         queues.stream_added(stream.queue)
+
+    # -- 1.0 boost mode ---------------------------------------------------------------------
+    def _advance_boosted(self, stream: Stream, previous: int) -> None:
+        """``_advance`` under 1.0's boost mode. A phase is enabled on this NPU only if its ring
+        starts at NPU 0 (the NPU lies on one of NPU 0's axes); a disabled phase never enters
+        its queue: the NPU reports it done at once and waits at the phase barrier. Every NPU's
+        phases on one dimension are all enabled or all disabled, so its queue for a disabled
+        dimension stays empty. Times are unchanged; what changes is the order in which NPUs
+        are released from a barrier (the disabled ones arrived first), which Themis's shared
+        scheduler can observe (the first NPU to issue a collective decides its chunks)."""
+        queues = self.queues
+        was_enabled = stream.enabled
+        ring = stream.phase.ring
+        enabled = self.id == ring.index(self.id) * ring.stride
+        stream.enabled = enabled
+        if previous >= 0 and was_enabled:
+            queues.remove(previous, stream)
+        if enabled:
+            queues.insert(stream.queue, stream)
+        else:
+            barrier = self.context.barrier
+            released = barrier.arrive(self, stream) if barrier is not None else []
+            if released is not None:      # the last to arrive (1.0 would wait forever)
+                for npu, waiting in released:
+                    npu._advance(waiting)
+                self._advance(stream)
+        if previous >= 0 and was_enabled:
+            queues.stream_removed(previous)
+        if enabled:
+            queues.stream_added(stream.queue)
