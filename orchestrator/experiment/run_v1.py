@@ -28,12 +28,9 @@ from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine
                                            reduce_context, summary)
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.costs import V1_REDUCTION, endpoint_delay_cycles
-<<<<<<< HEAD
-from orchestrator.system.npu import Npu, SystemContext
-from orchestrator.system.scheduling.setup import build_scheduling
-=======
 from orchestrator.system.npu import SystemContext
->>>>>>> main
+from orchestrator.system.scheduling.policies import OFFLINE_GREEDY, OFFLINE_GREEDY_FLEX
+from orchestrator.system.scheduling.setup import build_scheduling
 from orchestrator.system.topology import break_dimension, plan_dimensions
 from orchestrator.units import scale_float32
 from orchestrator.workload.driver import LayerRuntime, WorkloadDriver
@@ -147,44 +144,12 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
                                  "bytes (ASTRA-sim 1.0 loops forever here)",
                                  workload.path, layer.line)
 
-<<<<<<< HEAD
-    ordered_chunking, queue_set = build_scheduling(system, planner, network_config,
-                                                   logical_dims, split_at, npus_count)
-    clock = EventQueue()
-    network = open_network(clock, network_model, network_adapter_doc, npus_count, "v1",
-                           experiment.placement, network_config.path)
-    context = SystemContext(
-        npus_count=npus_count, queues_count=len(logical_dims), planner=planner,
-        splits=system.preferred_dataset_splits, active_chunks=system.active_chunks_per_dimension,
-        endpoint_delay=endpoint_delay_cycles(system.endpoint_delay, options.injection_scale),
-        policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
-        v2_chunking=False, ordered_chunking=ordered_chunking, queue_set=queue_set,
-        boost_mode=system.boost_mode == 1)
-    drivers = []
-    for npu_id in range(npus_count):
-        npu = Npu(npu_id, context, clock, network)
-        loop = workload.loop_cls(workload.layers, workload.header, dims)
-        runtimes = _layer_runtimes(workload, options.compute_scale, options.comm_scale)
-        drivers.append(WorkloadDriver(npu, loop, runtimes, options.num_passes))
-    with observe(instruments, clock, network, drivers):
-        finish_ns = run_to_end(clock, network, drivers, context, _waiting_on)
-    first = drivers[0]
-    return RunResult(
-        name=experiment.name,
-        input_format="v1",
-        total_ns=first.finished_ns,
-        finish_ns=finish_ns,
-        compute_ns=first.compute_ns,
-        exposed_comm_ns=first.finished_ns - first.compute_ns,
-        payload_bytes=network.bytes_sent[0],
-        events_processed=clock.events_processed,
-        cosim=cosim_metrics(network),
-        adapter_stats=adapter_stats(network),
-        layers=[runtime.stats for runtime in first.layers],
-    )
-=======
     group, reason = None, "--symmetry off"
-    if experiment.symmetry != "off":
+    if system.inter_dimension_scheduling in (OFFLINE_GREEDY, OFFLINE_GREEDY_FLEX):
+        # Themis's scheduler is shared: which NPU issues a collective first decides its chunks
+        reason = f"inter-dimension-scheduling {system.inter_dimension_scheduling} (Themis) " \
+                 "decides chunks from the order in which all NPUs issue collectives"
+    elif experiment.symmetry != "off":
         kinds_used = {spec.kind for layer in workload.layers
                       for spec in (layer.fwd_comm, layer.ig_comm, layer.wg_comm)
                       if not spec.is_none}
@@ -192,7 +157,7 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
                                     [(dim.topology, dim.npus) for dim in network_config.dims],
                                     logical_dims, plans, kinds_used)
     build = _Build(experiment, workload, system, network_config, network_model,
-                   network_adapter_doc, planner, logical_dims, dims, npus_count)
+                   network_adapter_doc, planner, logical_dims, dims, npus_count, split_at)
     if group is not None:
         try:
             return build.run(group, "", instruments)
@@ -210,7 +175,7 @@ class _Build:
     def __init__(self, experiment: Experiment, workload: TextWorkload, system: SystemConfig,
                  network_config: NetworkConfig, network_model: str, network_doc: Any,
                  planner: CollectivePlanner, logical_dims: list[int], dims: Any,
-                 npus_count: int) -> None:
+                 npus_count: int, split_at: int | None) -> None:
         self.experiment = experiment
         self.workload = workload
         self.system = system
@@ -221,6 +186,7 @@ class _Build:
         self.logical_dims = logical_dims
         self.dims = dims
         self.npus_count = npus_count
+        self.split_at = split_at
 
     def run(self, group: OrbitGroup | None, reason: str,
             instruments: Instruments | None) -> RunResult:
@@ -230,6 +196,10 @@ class _Build:
         clock, port_class, npu_class = engine_parts(group)
         network = open_network(clock, self.network_model, self.network_doc, npus_count, "v1",
                                experiment.placement, self.network_config.path, port_class)
+        # dimension scheduling keeps state (round-robin counters, Themis's loads): per run
+        ordered_chunking, queue_set = build_scheduling(
+            system, self.planner, self.network_config, self.logical_dims,
+            self.split_at, npus_count)
         context = SystemContext(
             npus_count=npus_count, queues_count=len(self.logical_dims), planner=self.planner,
             splits=system.preferred_dataset_splits,
@@ -237,7 +207,8 @@ class _Build:
             endpoint_delay=endpoint_delay_cycles(system.endpoint_delay,
                                                  options.injection_scale),
             policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
-            v2_chunking=False)
+            v2_chunking=False, ordered_chunking=ordered_chunking, queue_set=queue_set,
+            boost_mode=system.boost_mode == 1)
         if group is not None:
             reduce_context(context, network, group)
         drivers = []
@@ -268,7 +239,6 @@ class _Build:
             layers=[runtime.stats for runtime in first.layers],
             symmetry=summary(group, reason, npus_count),
         )
->>>>>>> main
 
 
 def _waiting_on(driver: WorkloadDriver) -> str:
