@@ -30,6 +30,7 @@ from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.costs import V1_REDUCTION, endpoint_delay_cycles
 from orchestrator.system.npu import SystemContext
 from orchestrator.system.scheduling.policies import OFFLINE_GREEDY, OFFLINE_GREEDY_FLEX
+from orchestrator.system.scheduling.queue_levels import chunks_per_queue
 from orchestrator.system.scheduling.setup import build_scheduling
 from orchestrator.system.topology import break_dimension, plan_dimensions
 from orchestrator.units import scale_float32
@@ -196,19 +197,20 @@ class _Build:
         clock, port_class, npu_class = engine_parts(group)
         network = open_network(clock, self.network_model, self.network_doc, npus_count, "v1",
                                experiment.placement, self.network_config.path, port_class)
+        queues_per_dim = options.num_queues_per_dim
         # dimension scheduling keeps state (round-robin counters, Themis's loads): per run
         ordered_chunking, queue_set = build_scheduling(
             system, self.planner, self.network_config, self.logical_dims,
             self.split_at, npus_count)
         context = SystemContext(
-            npus_count=npus_count, queues_count=len(self.logical_dims), planner=self.planner,
-            splits=system.preferred_dataset_splits,
-            active_chunks=system.active_chunks_per_dimension,
+            npus_count=npus_count, queues_count=len(self.logical_dims) * queues_per_dim,
+            planner=self.planner, splits=system.preferred_dataset_splits,
+            active_chunks=chunks_per_queue(system.active_chunks_per_dimension, queues_per_dim),
             endpoint_delay=endpoint_delay_cycles(system.endpoint_delay,
                                                  options.injection_scale),
             policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
             v2_chunking=False, ordered_chunking=ordered_chunking, queue_set=queue_set,
-            boost_mode=system.boost_mode == 1)
+            boost_mode=system.boost_mode == 1, queues_per_dim=queues_per_dim)
         if group is not None:
             reduce_context(context, network, group)
         drivers = []

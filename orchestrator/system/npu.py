@@ -29,6 +29,7 @@ from orchestrator.system.barrier import PhaseBarrier
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.groups import CommGroup
 from orchestrator.system.scheduler import QueueSet
+from orchestrator.system.scheduling.queue_levels import QueueLevels
 from orchestrator.system.streams import DataSet, Stream
 
 if TYPE_CHECKING:
@@ -46,8 +47,8 @@ class SystemContext:
                  splits: int, active_chunks: int, endpoint_delay: int, policy: str,
                  reduction_cycles: Callable[[int], int], phase_barrier: bool,
                  v2_chunking: bool, ordered_chunking: OrderedChunking | None = None,
-                 queue_set: Callable[..., QueueSet] = QueueSet, boost_mode: bool = False
-                 ) -> None:
+                 queue_set: Callable[..., QueueSet] = QueueSet, boost_mode: bool = False,
+                 queues_per_dim: int = 1) -> None:
         self.npus_count = npus_count
         self.queues_count = queues_count
         self.planner = planner
@@ -64,6 +65,8 @@ class SystemContext:
         self.queue_set = queue_set
         # 1.0 boost mode: an NPU takes part only in the phases whose ring starts at NPU 0
         self.boost_mode = boost_mode
+        # --num-queues-per-dim (1.0): queues_count is then dimensions x queues_per_dim
+        self.queues_per_dim = queues_per_dim
 
 
 class Npu:
@@ -86,6 +89,9 @@ class Npu:
         self._dataset_counter = 0
         self._tree_parity: dict[tuple[str, int], int] = {}
         self._boost = context.boost_mode
+        self.queue_levels = QueueLevels(context.queues_count // context.queues_per_dim,
+                                        context.queues_per_dim) \
+            if context.queues_per_dim > 1 else None
         self.active_datasets: dict[int, DataSet] = {}
         # statistics / trace hook (orchestrator/output/recorder.py), checked once per chunk
         self.recorder: Recorder | None = None
@@ -182,6 +188,8 @@ class Npu:
                 self._stream_counter += 1
             else:
                 number = group.stream_number(self.id)
+            if self.queue_levels is not None:      # several queues per dimension (1.0)
+                self.queue_levels.assign(phases)
             stream = Stream(number, dataset, priority, phases)
             self._advance(stream)
         return dataset

@@ -259,3 +259,45 @@ def test_themis_splits_a_local_bw_aware_all_reduce_into_reduce_scatter_and_all_g
     assert kinds["ascending"] == [(REDUCE_SCATTER, 0), (ALL_REDUCE, 1), (ALL_GATHER, 0)]
     assert kinds["offlineGreedy"] == [(REDUCE_SCATTER, 0), (REDUCE_SCATTER, 1),
                                       (ALL_GATHER, 1), (ALL_GATHER, 0)]
+
+
+# -- --num-queues-per-dim (1.0) -------------------------------------------------------------
+def test_queue_levels_hand_out_a_dimensions_queues_in_turn() -> None:
+    from orchestrator.system.scheduling.queue_levels import QueueLevels, chunks_per_queue
+    levels = QueueLevels(2, 2)
+    phases = [Phase(REDUCE_SCATTER, dim, dim, PhaseAlgorithm, RING, 8) for dim in (0, 1, 0, 0)]
+    levels.assign(phases)
+    # dim 0 owns queues 0, 1 and dim 1 queues 2, 3; the second half runs anticlockwise
+    assert [(phase.queue, phase.direction) for phase in phases] == [(0, 1), (2, 1), (1, -1),
+                                                                    (0, 1)]
+    assert [chunks_per_queue(active, 2) for active in (1, 2, 3)] == [1, 1, 2]
+
+
+def _ring_all_reduce(tmp_path, queues: int, active: int) -> int:
+    workload = tmp_path / "w.txt"
+    workload.write_text("MICRO\n1\nl -1 1 NONE 0 1 NONE 0 1 ALLREDUCE 1048576 1\n")
+    system = {**SYSTEM, "all-reduce-implementation": "ring", "all-gather-implementation": "ring",
+              "reduce-scatter-implementation": "ring", "all-to-all-implementation": "direct",
+              "active-chunks-per-dimension": str(active)}
+    network = {"topologies-per-dim": ["Ring"], "units-count": [8], "links-count": [2],
+               "link-latency": [500], "link-bandwidth": [50]}
+    return simulate(Experiment("q", str(workload), system, network,
+                               options=RunOptions(num_queues_per_dim=queues))).total_ns
+
+
+def test_two_queues_of_one_chunk_run_like_one_queue_of_two(tmp_path) -> None:
+    """Ring 8, 4 chunks: with 2 queues and active-chunks 1 each queue runs ceil(1/2) = 1 chunk,
+    so two run at once, one each way round the ring; the analytical ring is symmetric, so this
+    takes exactly as long as one queue running two chunks clockwise (and half of one chunk at a
+    time)."""
+    one = _ring_all_reduce(tmp_path, 1, 1)
+    assert _ring_all_reduce(tmp_path, 2, 1) == _ring_all_reduce(tmp_path, 1, 2) < one
+    assert _ring_all_reduce(tmp_path, 4, 1) < _ring_all_reduce(tmp_path, 2, 1)
+
+
+def test_num_queues_per_dim_is_refused_for_2x_inputs(tmp_path) -> None:
+    from orchestrator.errors import InputError
+    from orchestrator.experiment.run_v2 import simulate_v2
+    experiment = Experiment("q", "et/none", {}, {}, options=RunOptions(num_queues_per_dim=2))
+    with pytest.raises(InputError, match="--num-queues-per-dim 2: .* 1.0 inputs only"):
+        simulate_v2(experiment)

@@ -65,6 +65,8 @@ class OrderedChunking:
             if not phases:
                 break           # 1.0 marks the collective inactive: nothing is sent
             npu._stream_counter += 1
+            if npu.queue_levels is not None:
+                npu.queue_levels.assign(phases)
             streams.append(Stream(number, dataset, priority, phases))
         if not streams:
             return None
