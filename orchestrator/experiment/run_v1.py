@@ -200,8 +200,9 @@ class _Build:
         queues_per_dim = options.num_queues_per_dim
         # dimension scheduling keeps state (round-robin counters, Themis's loads): per run
         ordered_chunking, queue_set = build_scheduling(
-            system, self.planner, self.network_config, self.logical_dims,
-            self.split_at, npus_count)
+            system, self.planner, [(dim.topology, dim.npus, dim.links, dim.bandwidth_gb_per_s)
+                                   for dim in self.network_config.dims],
+            self.logical_dims, self.split_at, npus_count)
         context = SystemContext(
             npus_count=npus_count, queues_count=len(self.logical_dims) * queues_per_dim,
             planner=self.planner, splits=system.preferred_dataset_splits,
