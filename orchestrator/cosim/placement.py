@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.base import ComputeModel, ComputeRequest
 from adapters.registry import build_compute, build_network
+from orchestrator.cosim import keys
 from orchestrator.cosim.inprocess import AdapterError, InProcessClient, InProcessComputeClient
 from orchestrator.cosim.compute_port import ComputePort
 from orchestrator.cosim.port import NetworkPort
@@ -34,6 +35,7 @@ class AdapterPlacement:
     endpoint: str | None = None        # a running adapter server; overrides placement
     timeout_s: float = 30.0
     transport: str = "tcp"             # for placement "process": tcp loopback or ipc socket
+    key_file: str | None = None        # CURVE key of a running adapter server (keys.py)
 
 
 def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacement,
@@ -50,8 +52,10 @@ def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacem
     endpoint = where.endpoint
     if endpoint is None:
         endpoint, process = spawn_adapter(kind, where.timeout_s, where.transport, model)
+    # a spawned child listens on loopback for this engine alone: it needs no key
+    key_file = keys.key_file(where.key_file) if process is None else None
     client = ZmqClient(endpoint, f"{model} {kind}", where.timeout_s, process,
-                       clock_now=clock_now)
+                       clock_now=clock_now, key_file=key_file)
     try:
         return client, client.handshake(model, json.dumps(config))
     except BaseException:

@@ -213,7 +213,7 @@ class _Build:
             v2_chunking=False, ordered_chunking=ordered_chunking, queue_set=queue_set,
             boost_mode=system.boost_mode == 1, queues_per_dim=queues_per_dim)
         if group is not None:
-            reduce_context(context, network, group)
+            reduce_context(context, network, group, self.network_model)
         drivers = []
         for npu_id in range(1 if group is not None else npus_count):
             npu = npu_class(npu_id, context, clock, network)

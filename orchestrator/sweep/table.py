@@ -18,8 +18,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-FIGURES = ("total_ns", "min_finish_ns", "compute_ns", "exposed_comm_ns", "payload_bytes",
-           "events_processed")
+from orchestrator.sweep.store import FIGURES
+
 TAIL_COLUMNS = (*FIGURES, "status", "error", "trial")
 CSV_NAME = "results.csv"
 PARQUET_NAME = "results.parquet"
@@ -34,12 +34,19 @@ def table_rows(axis_paths: Sequence[str], entries: Sequence[tuple[dict[str, Any]
     for axes, record in entries:
         if record is None:
             continue
-        summary = record.get("summary") or {}
+        summary = record.get("summary")
+        summary = summary if isinstance(summary, dict) else {}
         row = {path: axes.get(path) for path in axis_paths}
-        row.update((name, summary.get(name)) for name in FIGURES)
+        row.update((name, _figure(summary.get(name))) for name in FIGURES)
         row.update(status=record.get("status"), error=record.get("error"), trial=record["key"])
         rows.append(row)
     return rows
+
+
+def _figure(value: Any) -> int | None:
+    """A figure as a whole number, or None (an empty cell) for anything else: the store
+    refuses such files, but a table must never fail on one value."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _cell(value: Any) -> Any:
