@@ -13,7 +13,8 @@ from typing import Any
 
 from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 from orchestrator.errors import InputError
-from orchestrator.experiment.model import Experiment
+from orchestrator.experiment.model import Experiment, RunOptions
+from orchestrator.limits import INT64_MAX, check_bytes, check_time
 from adapters.analytical.config_v1 import NetworkConfig, parse_v1_network, read_v1_network_doc
 from orchestrator.cosim.placement import open_network
 from orchestrator.experiment.execution import (adapter_stats, cosim_metrics,
@@ -82,6 +83,36 @@ def implementations(system: SystemConfig, logical_dims: list[int], split_at: int
     return result
 
 
+def _scaled(value: int, scale: float, what: str, path: str, line: int) -> int:
+    """``scale_float32`` for a workload field, refusing what leaves 1.0's float32 range."""
+    try:
+        return scale_float32(value, scale)
+    except OverflowError:
+        raise InputError(f"{what}: {value} x scale {scale:g} is beyond the 32-bit float "
+                         "ASTRA-sim 1.0 scales in", path, line) from None
+
+
+def check_ranges(workload: TextWorkload, options: RunOptions) -> None:
+    """Every compute time (after compute-scale) must fit the simulated clock and every
+    collective (after comm-scale) int64 bytes; a layer of 10^30 cycles or 2^70 bytes is
+    refused here, naming its line, instead of stalling the synchronisation mid-run."""
+    path = workload.path
+    for layer in workload.layers:
+        for kind, cycles in (("fwd", layer.fwd_compute_cycles), ("ig", layer.ig_compute_cycles),
+                             ("wg", layer.wg_compute_cycles)):
+            what = f"column {kind}_compute ({cycles} cycles)"
+            check_time(_scaled(cycles, options.compute_scale, what, path, layer.line),
+                       what, path, layer.line)
+        check_time(layer.update_delay_cycles, "column update_delay", path, layer.line)
+        for kind, spec in (("fwd", layer.fwd_comm), ("ig", layer.ig_comm), ("wg", layer.wg_comm)):
+            if spec.is_none:
+                continue
+            what = f"column {kind}_comm_bytes ({spec.kind})"
+            scaled = _scaled(spec.size_bytes, options.comm_scale, what, path, layer.line)
+            if scaled > INT64_MAX:
+                check_bytes(scaled, what, path, layer.line)
+
+
 def _layer_runtimes(workload: TextWorkload, compute_scale: float, comm_scale: float
                     ) -> list[LayerRuntime]:
     runtimes = []
@@ -106,6 +137,7 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
         raise InputError("--comm-group applies to ASTRA-sim 2.x (Chakra) workloads; a 1.0 "
                          "workload's parallelism sets its groups")
     workload = load_text_workload(experiment.workload)
+    check_ranges(workload, options)
     source = experiment.source or "<experiment>"
     system = _system(experiment.system, source)
     network_config, network_doc = _network(experiment.network, source)

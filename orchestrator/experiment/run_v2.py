@@ -37,6 +37,7 @@ from orchestrator.symmetry.group import OrbitGroup
 from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine_parts,
                                            orbit_document, reduce_context, summary)
 from orchestrator.symmetry.traces import why_traces_differ
+from orchestrator.workload.trace_check import check_traces
 
 
 def _compute_choice(experiment: Experiment, system: SystemConfig) -> ComputeChoice | None:
@@ -107,6 +108,12 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
             raise InputError(f"missing execution trace for NPU {npu}: the network has "
                              f"{npus_count} NPUs, so {prefix}.0.et ... {prefix}.{npus_count - 1}.et "
                              "are needed", chakra.trace_path(prefix, npu))
+    extra = [rank for rank in chakra.trace_ranks(prefix) if rank >= npus_count]
+    if extra:
+        raise InputError(f"execution trace {chakra.trace_path(prefix, extra[0])} is for NPU "
+                         f"{extra[0]} but the network has {npus_count} NPUs (0 to "
+                         f"{npus_count - 1}); expected one trace per NPU (the extra ranks would "
+                         "be ignored)", network_config.path)
     groups = load_groups(experiment.comm_group, npus_count) if experiment.comm_group else None
 
     dims = [dim.npus for dim in network_config.dims]
@@ -162,6 +169,9 @@ def _execute(experiment: Experiment, instruments: Instruments | None, group: Orb
     prefix = experiment.workload
     simulated = 1 if group is not None else npus_count
     traces = [chakra.read_trace(chakra.trace_path(prefix, npu)) for npu in range(simulated)]
+    # a reduced run's traces are NPU 0's up to numbering, without SEND/RECV: checking NPU 0's
+    # checks them all
+    check_traces(traces, npus_count, options.comm_scale, system.replay_only)
     clock, port_class, npu_class = engine_parts(group)
     network = open_network(clock, model, orbit_document(adapter_doc, group, model), npus_count,
                            "v2", experiment.placement, network_config.path, port_class)

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 from orchestrator.errors import InputError, expected_one_of
+from orchestrator.limits import INT64_MAX
 from orchestrator.system.config import SystemConfig
 from orchestrator.system.scheduling.policies import (
     INTER_ALIASES, INTER_POLICIES, INTRA_ALIASES, INTRA_POLICIES, resolve)
@@ -41,6 +42,9 @@ def _positive_int(value: str, key: str, path: str, line: int | None, *, allow_ze
     if number < 0 or (number == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else ">= 1"
         raise InputError(f"{key}: found {number}; expected a whole number {bound}", path, line)
+    if number > INT64_MAX:
+        raise InputError(f"{key}: found {number}; expected at most {INT64_MAX} (int64)", path,
+                         line)
     return number
 
 
@@ -111,7 +115,13 @@ def parse_system_items(items: list[tuple[str, str, int | None]], path: str) -> S
     values: dict[str, Any] = {}
     ignored: list[str] = []
     lines: dict[str, int] = {}
+    given: dict[str, int | None] = {}
     for key, value, line in items:
+        if key in given:     # 1.0 keeps the last one silently; which was meant is a guess
+            first = f" (first on line {given[key]})" if given[key] is not None else ""
+            raise InputError(f"key {key!r} is given twice{first}; expected each key once",
+                             path, line)
+        given[key] = line
         if key in _PARSERS:
             name, parse = _PARSERS[key]
             values[name] = parse(value, key, path, line)
