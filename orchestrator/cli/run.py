@@ -62,6 +62,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--comm-scale", type=float, default=None)
     parser.add_argument("--compute-scale", type=float, default=None)
     parser.add_argument("--injection-scale", type=float, default=None)
+    parser.add_argument("--num-queues-per-dim", type=int, default=None, metavar="N",
+                        help="queues per dimension (ASTRA-sim 1.0 inputs; default 1): phases "
+                             "take a dimension's queues in turn, the second half anticlockwise, "
+                             "each running ceil(active-chunks / N) chunks")
     parser.add_argument("--comm-group", default=None,
                         help="communicator groups JSON {name: [npus]} (2.x inputs only)")
     parser.add_argument("--placement", default=None, choices=("inprocess", "process"),
@@ -100,7 +104,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _overrides(args: argparse.Namespace) -> dict:
     return {key: value for key, value in (
         ("num_passes", args.num_passes), ("comm_scale", args.comm_scale),
-        ("compute_scale", args.compute_scale), ("injection_scale", args.injection_scale))
+        ("compute_scale", args.compute_scale), ("injection_scale", args.injection_scale),
+        ("num_queues_per_dim", args.num_queues_per_dim))
         if value is not None}
 
 

@@ -37,7 +37,9 @@ from orchestrator.limits import is_number
 _TOP_KEYS = ("name", "description", "workload", "system", "network", "compute", "options",
              "comm_group", "symmetry")
 _WHERE_KEYS = ("placement", "transport", "endpoint", "timeout_s", "key")
-_OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale")
+_OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale",
+                "num_queues_per_dim")
+_SCALE_KEYS = ("comm_scale", "compute_scale", "injection_scale")
 
 
 def _resolve(base_dir: str, value: Any, key: str, path: str) -> str | dict[str, Any]:
@@ -49,21 +51,25 @@ def _resolve(base_dir: str, value: Any, key: str, path: str) -> str | dict[str, 
 
 
 def validate_options(values: dict[str, Any], where: str | None) -> RunOptions:
-    """Options from YAML or the command line: passes a whole number >= 1, scales > 0."""
+    """Options from YAML or the command line: passes and queues per dimension whole numbers
+    >= 1, scales > 0."""
     unknown = set(values) - set(_OPTION_KEYS)
     if unknown:
         key = sorted(unknown)[0]
         raise InputError("options: " + expected_one_of(key, _OPTION_KEYS), where)
-    passes = values.get("num_passes", 1)
-    if isinstance(passes, bool) or not isinstance(passes, int) or passes < 1:
-        raise InputError(f"num_passes: found {passes!r}; expected a whole number >= 1", where)
+    counts = {}
+    for key in ("num_passes", "num_queues_per_dim"):
+        count = values.get(key, 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InputError(f"{key}: found {count!r}; expected a whole number >= 1", where)
+        counts[key] = count
     scales = {}
-    for key in _OPTION_KEYS[1:]:
+    for key in _SCALE_KEYS:
         value = values.get(key, 1.0)
         if not is_number(value) or not value > 0:
             raise InputError(f"{key}: found {value!r}; expected a finite number > 0", where)
         scales[key] = float(value)
-    return RunOptions(num_passes=passes, **scales)
+    return RunOptions(**counts, **scales)
 
 
 def read_yaml(path: str, what: str) -> Any:

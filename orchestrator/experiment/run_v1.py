@@ -31,6 +31,9 @@ from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.costs import V1_REDUCTION, endpoint_delay_cycles
 from orchestrator.system.npu import SystemContext
+from orchestrator.system.scheduling.policies import OFFLINE_GREEDY, OFFLINE_GREEDY_FLEX
+from orchestrator.system.scheduling.queue_levels import chunks_per_queue
+from orchestrator.system.scheduling.setup import build_scheduling
 from orchestrator.system.topology import break_dimension, plan_dimensions
 from orchestrator.units import scale_float32
 from orchestrator.workload.driver import LayerRuntime, WorkloadDriver
@@ -176,7 +179,11 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
                                  workload.path, layer.line)
 
     group, reason = None, "--symmetry off"
-    if experiment.symmetry != "off":
+    if system.inter_dimension_scheduling in (OFFLINE_GREEDY, OFFLINE_GREEDY_FLEX):
+        # Themis's scheduler is shared: which NPU issues a collective first decides its chunks
+        reason = f"inter-dimension-scheduling {system.inter_dimension_scheduling} (Themis) " \
+                 "decides chunks from the order in which all NPUs issue collectives"
+    elif experiment.symmetry != "off":
         kinds_used = {spec.kind for layer in workload.layers
                       for spec in (layer.fwd_comm, layer.ig_comm, layer.wg_comm)
                       if not spec.is_none}
@@ -184,7 +191,7 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
                                     [(dim.topology, dim.npus) for dim in network_config.dims],
                                     logical_dims, plans, kinds_used)
     build = _Build(experiment, workload, system, network_config, network_model,
-                   network_adapter_doc, planner, logical_dims, dims, npus_count)
+                   network_adapter_doc, planner, logical_dims, dims, npus_count, split_at)
     if group is not None:
         try:
             return build.run(group, "", instruments)
@@ -202,7 +209,7 @@ class _Build:
     def __init__(self, experiment: Experiment, workload: TextWorkload, system: SystemConfig,
                  network_config: NetworkConfig, network_model: str, network_doc: Any,
                  planner: CollectivePlanner, logical_dims: list[int], dims: Any,
-                 npus_count: int) -> None:
+                 npus_count: int, split_at: int | None) -> None:
         self.experiment = experiment
         self.workload = workload
         self.system = system
@@ -213,6 +220,7 @@ class _Build:
         self.logical_dims = logical_dims
         self.dims = dims
         self.npus_count = npus_count
+        self.split_at = split_at
 
     def run(self, group: OrbitGroup | None, reason: str,
             instruments: Instruments | None) -> RunResult:
@@ -222,14 +230,21 @@ class _Build:
         clock, port_class, npu_class = engine_parts(group)
         network = open_network(clock, self.network_model, self.network_doc, npus_count, "v1",
                                experiment.placement, self.network_config.path, port_class)
+        queues_per_dim = options.num_queues_per_dim
+        # dimension scheduling keeps state (round-robin counters, Themis's loads): per run
+        ordered_chunking, queue_set = build_scheduling(
+            system, self.planner, [(dim.topology, dim.npus, dim.links, dim.bandwidth_gb_per_s)
+                                   for dim in self.network_config.dims],
+            self.logical_dims, self.split_at, npus_count)
         context = SystemContext(
-            npus_count=npus_count, queues_count=len(self.logical_dims), planner=self.planner,
-            splits=system.preferred_dataset_splits,
-            active_chunks=system.active_chunks_per_dimension,
+            npus_count=npus_count, queues_count=len(self.logical_dims) * queues_per_dim,
+            planner=self.planner, splits=system.preferred_dataset_splits,
+            active_chunks=chunks_per_queue(system.active_chunks_per_dimension, queues_per_dim),
             endpoint_delay=endpoint_delay_cycles(system.endpoint_delay,
                                                  options.injection_scale),
             policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
-            v2_chunking=False)
+            v2_chunking=False, ordered_chunking=ordered_chunking, queue_set=queue_set,
+            boost_mode=system.boost_mode == 1, queues_per_dim=queues_per_dim)
         if group is not None:
             reduce_context(context, network, group, self.network_model)
         drivers = []

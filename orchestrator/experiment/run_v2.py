@@ -92,6 +92,10 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
     if options.num_passes != 1:
         raise InputError("--num-passes applies to 1.0 text workloads; a Chakra trace describes "
                          "its iterations itself")
+    if options.num_queues_per_dim != 1:
+        raise InputError(f"--num-queues-per-dim {options.num_queues_per_dim}: astra-cosim "
+                         "models several queues per dimension for ASTRA-sim 1.0 inputs only; "
+                         "2.x inputs run with 1")
     if options.compute_scale != 1:
         warnings.warn("--compute-scale is not used by ASTRA-sim 2.x; compute times come from "
                       "the traces", stacklevel=2)

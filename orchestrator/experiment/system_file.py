@@ -13,6 +13,8 @@ from typing import Any
 from orchestrator.errors import InputError, expected_one_of
 from orchestrator.limits import INT64_MAX
 from orchestrator.system.config import SystemConfig
+from orchestrator.system.scheduling.policies import (
+    INTER_ALIASES, INTER_POLICIES, INTRA_ALIASES, INTRA_POLICIES, resolve)
 
 ALGORITHMS = ("ring", "direct", "halvingDoubling", "doubleBinaryTree", "oneRing", "oneDirect",
               "oneHalvingDoubling")
@@ -66,6 +68,13 @@ def _algorithms(value: str, key: str, path: str, line: int | None) -> tuple[str,
     return names
 
 
+def _policy(value: str, key: str, valid: tuple[str, ...], aliases: dict[str, str], path: str,
+            line: int | None) -> str:
+    """A dimension-scheduling policy; an ASPLOS'23 alias is mapped to its 1.0 name (noted)."""
+    _choice(value, key, valid + tuple(aliases), path, line)
+    return resolve(value, aliases, key, path if line is None else f"{path}:{line}")
+
+
 # key -> (field name, parser); parser(value, key, path, line) -> parsed value
 _PARSERS: dict[str, tuple[str, Any]] = {
     "scheduling-policy": ("scheduling_policy",
@@ -82,9 +91,11 @@ _PARSERS: dict[str, tuple[str, Any]] = {
                                 lambda v, k, p, n: _choice(v, k, ("baseline", "localBWAware"),
                                                            p, n)),
     "intra-dimension-scheduling": ("intra_dimension_scheduling",
-                                   lambda v, k, p, n: _choice(v, k, ("FIFO",), p, n)),
+                                   lambda v, k, p, n: _policy(v, k, INTRA_POLICIES,
+                                                              INTRA_ALIASES, p, n)),
     "inter-dimension-scheduling": ("inter_dimension_scheduling",
-                                   lambda v, k, p, n: _choice(v, k, ("ascending",), p, n)),
+                                   lambda v, k, p, n: _policy(v, k, INTER_POLICIES,
+                                                              INTER_ALIASES, p, n)),
     **{key: (name, _algorithms) for key, name in COLLECTIVE_KEYS.items()},
 }
 
