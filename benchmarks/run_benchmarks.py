@@ -489,12 +489,10 @@ def _codec_round_cost(messages_per_round: int, count: int = 500, batches: int = 
         for seq in range(1, count + 1):
             request = codec.encode(seq, "round", codec.round_request(10_000_000, injections))
             envelope, _ = codec.decode(request)
-            for injection in envelope.round.injections:
-                _ = (injection.op, injection.src, injection.dst, injection.bytes,
-                     injection.time_ns)
+            _ = codec.injections(envelope.round)
             reply = codec.encode(seq, "round_reply", codec.round_reply(arrivals, 10_020_000))
             _, content, _ = codec.decode_reply(reply, seq, "network", "benchmark")
-            _ = [(arrival.op, arrival.time_ns) for arrival in content.arrivals]
+            _ = codec.arrivals(content)
         best = min(best, (time.perf_counter() - start) / count)
     return best
 

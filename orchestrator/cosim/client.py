@@ -159,7 +159,13 @@ class ZmqClient:
         if kind != "round_reply":
             raise AdapterError(f"{self.name} adapter at {self.endpoint}: expected a round "
                                f"reply, got {kind}")
-        return [(a.op, a.time_ns) for a in reply.arrivals], reply.next_event_ns
+        try:
+            arrivals = codec.arrivals(reply)
+        except codec.ProtocolError as exc:
+            self._usable = False
+            raise codec.ProtocolError(f"{self.name} adapter at {self.endpoint}: {exc} "
+                                      f"(simulated time {self._clock_now()} ns)") from None
+        return arrivals, reply.next_event_ns
 
     def compute_round(self, grant_ns: int, requests: list[tuple[int, int, ComputeRequest]]
                       ) -> list[tuple[int, int]]:

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0b\x63osim.proto\x12\x14\x61stra_cosim.cosim.v1\"\xe5\x03\n\x08\x45nvelope\x12\r\n\x05major\x18\x01 \x01(\r\x12\r\n\x05minor\x18\x02 \x01(\r\x12\x0b\n\x03seq\x18\x03 \x01(\x04\x12\x0f\n\x07session\x18\x04 \x01(\x0c\x12,\n\x05hello\x18\n \x01(\x0b\x32\x1b.astra_cosim.cosim.v1.HelloH\x00\x12\x34\n\tconfigure\x18\x0b \x01(\x0b\x32\x1f.astra_cosim.cosim.v1.ConfigureH\x00\x12\x36\n\nconfigured\x18\x0c \x01(\x0b\x32 .astra_cosim.cosim.v1.ConfiguredH\x00\x12,\n\x05round\x18\r \x01(\x0b\x32\x1b.astra_cosim.cosim.v1.RoundH\x00\x12\x37\n\x0bround_reply\x18\x0e \x01(\x0b\x32 .astra_cosim.cosim.v1.RoundReplyH\x00\x12,\n\x05\x65rror\x18\x0f \x01(\x0b\x32\x1b.astra_cosim.cosim.v1.ErrorH\x00\x12\x32\n\x08shutdown\x18\x10 \x01(\x0b\x32\x1e.astra_cosim.cosim.v1.ShutdownH\x00\x12\x30\n\x07goodbye\x18\x11 \x01(\x0b\x32\x1d.astra_cosim.cosim.v1.GoodbyeH\x00\x42\x06\n\x04\x62ody\"8\n\x05Hello\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x02 \x03(\t\x12\x0b\n\x03pid\x18\x03 \x01(\r\"/\n\tConfigure\x12\r\n\x05model\x18\x01 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\t\"N\n\nConfigured\x12\x14\n\x0clookahead_ns\x18\x01 \x01(\x04\x12\x1c\n\x14\x64\x65\x63ides_at_injection\x18\x02 \x01(\x08\x12\x0c\n\x04pure\x18\x03 \x01(\x08\"\x8e\x01\n\x05Round\x12\x10\n\x08grant_ns\x18\x01 \x01(\x04\x12\x33\n\ninjections\x18\x02 \x03(\x0b\x32\x1f.astra_cosim.cosim.v1.Injection\x12>\n\x10\x63ompute_requests\x18\x03 \x03(\x0b\x32$.astra_cosim.cosim.v1.ComputeRequest\"Q\n\tInjection\x12\n\n\x02op\x18\x01 \x01(\x04\x12\x0b\n\x03src\x18\x02 \x01(\r\x12\x0b\n\x03\x64st\x18\x03 \x01(\r\x12\r\n\x05\x62ytes\x18\x04 \x01(\x04\x12\x0f\n\x07time_ns\x18\x05 \x01(\x04\"\xa5\x01\n\nRoundReply\x12/\n\x08\x61rrivals\x18\x01 \x03(\x0b\x32\x1d.astra_cosim.cosim.v1.Arrival\x12\x15\n\rnext_event_ns\x18\x02 \x01(\x04\x12\x18\n\x10\x65vents_processed\x18\x03 \x01(\x04\x12\x35\n\x0b\x63ompletions\x18\x04 \x03(\x0b\x32 .astra_cosim.cosim.v1.Completion\"\xd4\x01\n\x0e\x43omputeRequest\x12\n\n\x02op\x18\x01 \x01(\x04\x12\x0b\n\x03npu\x18\x02 \x01(\r\x12\x0f\n\x07time_ns\x18\x03 \x01(\x04\x12-\n\x03ops\x18\x04 \x01(\x0b\x32\x1e.astra_cosim.cosim.v1.OpsShapeH\x00\x12/\n\x04gemm\x18\x05 \x01(\x0b\x32\x1f.astra_cosim.cosim.v1.GemmShapeH\x00\x12/\n\x04\x63onv\x18\x06 \x01(\x0b\x32\x1f.astra_cosim.cosim.v1.ConvShapeH\x00\x42\x07\n\x05shape\"1\n\x08OpsShape\x12\x0f\n\x07num_ops\x18\x01 \x01(\x04\x12\x14\n\x0ctensor_bytes\x18\x02 \x01(\x04\",\n\tGemmShape\x12\t\n\x01m\x18\x01 \x01(\x04\x12\t\n\x01n\x18\x02 \x01(\x04\x12\t\n\x01k\x18\x03 \x01(\x04\"\x84\x01\n\tConvShape\x12\x0f\n\x07ifmap_h\x18\x01 \x01(\x04\x12\x0f\n\x07ifmap_w\x18\x02 \x01(\x04\x12\x10\n\x08\x66ilter_h\x18\x03 \x01(\x04\x12\x10\n\x08\x66ilter_w\x18\x04 \x01(\x04\x12\x10\n\x08\x63hannels\x18\x05 \x01(\x04\x12\x0f\n\x07\x66ilters\x18\x06 \x01(\x04\x12\x0e\n\x06stride\x18\x07 \x01(\x04\")\n\nCompletion\x12\n\n\x02op\x18\x01 \x01(\x04\x12\x0f\n\x07time_ns\x18\x02 \x01(\x04\"&\n\x07\x41rrival\x12\n\n\x02op\x18\x01 \x01(\x04\x12\x0f\n\x07time_ns\x18\x02 \x01(\x04\"\x18\n\x05\x45rror\x12\x0f\n\x07message\x18\x01 \x01(\t\"\n\n\x08Shutdown\"\x91\x01\n\x07Goodbye\x12\x10\n\x08messages\x18\x01 \x01(\x04\x12\r\n\x05\x62ytes\x18\x02 \x01(\x04\x12\x37\n\x05stats\x18\x03 \x03(\x0b\x32(.astra_cosim.cosim.v1.Goodbye.StatsEntry\x1a,\n\nStatsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0b\x63osim.proto\x12\x14\x61stra_cosim.cosim.v1\"\xe5\x03\n\x08\x45nvelope\x12\r\n\x05major\x18\x01 \x01(\r\x12\r\n\x05minor\x18\x02 \x01(\r\x12\x0b\n\x03seq\x18\x03 \x01(\x04\x12\x0f\n\x07session\x18\x04 \x01(\x0c\x12,\n\x05hello\x18\n \x01(\x0b\x32\x1b.astra_cosim.cosim.v1.HelloH\x00\x12\x34\n\tconfigure\x18\x0b \x01(\x0b\x32\x1f.astra_cosim.cosim.v1.ConfigureH\x00\x12\x36\n\nconfigured\x18\x0c \x01(\x0b\x32 .astra_cosim.cosim.v1.ConfiguredH\x00\x12,\n\x05round\x18\r \x01(\x0b\x32\x1b.astra_cosim.cosim.v1.RoundH\x00\x12\x37\n\x0bround_reply\x18\x0e \x01(\x0b\x32 .astra_cosim.cosim.v1.RoundReplyH\x00\x12,\n\x05\x65rror\x18\x0f \x01(\x0b\x32\x1b.astra_cosim.cosim.v1.ErrorH\x00\x12\x32\n\x08shutdown\x18\x10 \x01(\x0b\x32\x1e.astra_cosim.cosim.v1.ShutdownH\x00\x12\x30\n\x07goodbye\x18\x11 \x01(\x0b\x32\x1d.astra_cosim.cosim.v1.GoodbyeH\x00\x42\x06\n\x04\x62ody\"8\n\x05Hello\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x02 \x03(\t\x12\x0b\n\x03pid\x18\x03 \x01(\r\"/\n\tConfigure\x12\r\n\x05model\x18\x01 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\t\"N\n\nConfigured\x12\x14\n\x0clookahead_ns\x18\x01 \x01(\x04\x12\x1c\n\x14\x64\x65\x63ides_at_injection\x18\x02 \x01(\x08\x12\x0c\n\x04pure\x18\x03 \x01(\x08\"z\n\x05Round\x12\x10\n\x08grant_ns\x18\x01 \x01(\x04\x12>\n\x10\x63ompute_requests\x18\x03 \x03(\x0b\x32$.astra_cosim.cosim.v1.ComputeRequest\x12\x19\n\x11injection_records\x18\x04 \x01(\x0cJ\x04\x08\x02\x10\x03\"\x93\x01\n\nRoundReply\x12\x15\n\rnext_event_ns\x18\x02 \x01(\x04\x12\x18\n\x10\x65vents_processed\x18\x03 \x01(\x04\x12\x35\n\x0b\x63ompletions\x18\x04 \x03(\x0b\x32 .astra_cosim.cosim.v1.Completion\x12\x17\n\x0f\x61rrival_records\x18\x05 \x01(\x0cJ\x04\x08\x01\x10\x02\"\xd4\x01\n\x0e\x43omputeRequest\x12\n\n\x02op\x18\x01 \x01(\x04\x12\x0b\n\x03npu\x18\x02 \x01(\r\x12\x0f\n\x07time_ns\x18\x03 \x01(\x04\x12-\n\x03ops\x18\x04 \x01(\x0b\x32\x1e.astra_cosim.cosim.v1.OpsShapeH\x00\x12/\n\x04gemm\x18\x05 \x01(\x0b\x32\x1f.astra_cosim.cosim.v1.GemmShapeH\x00\x12/\n\x04\x63onv\x18\x06 \x01(\x0b\x32\x1f.astra_cosim.cosim.v1.ConvShapeH\x00\x42\x07\n\x05shape\"1\n\x08OpsShape\x12\x0f\n\x07num_ops\x18\x01 \x01(\x04\x12\x14\n\x0ctensor_bytes\x18\x02 \x01(\x04\",\n\tGemmShape\x12\t\n\x01m\x18\x01 \x01(\x04\x12\t\n\x01n\x18\x02 \x01(\x04\x12\t\n\x01k\x18\x03 \x01(\x04\"\x84\x01\n\tConvShape\x12\x0f\n\x07ifmap_h\x18\x01 \x01(\x04\x12\x0f\n\x07ifmap_w\x18\x02 \x01(\x04\x12\x10\n\x08\x66ilter_h\x18\x03 \x01(\x04\x12\x10\n\x08\x66ilter_w\x18\x04 \x01(\x04\x12\x10\n\x08\x63hannels\x18\x05 \x01(\x04\x12\x0f\n\x07\x66ilters\x18\x06 \x01(\x04\x12\x0e\n\x06stride\x18\x07 \x01(\x04\")\n\nCompletion\x12\n\n\x02op\x18\x01 \x01(\x04\x12\x0f\n\x07time_ns\x18\x02 \x01(\x04\"\x18\n\x05\x45rror\x12\x0f\n\x07message\x18\x01 \x01(\t\"\n\n\x08Shutdown\"\x91\x01\n\x07Goodbye\x12\x10\n\x08messages\x18\x01 \x01(\x04\x12\r\n\x05\x62ytes\x18\x02 \x01(\x04\x12\x37\n\x05stats\x18\x03 \x03(\x0b\x32(.astra_cosim.cosim.v1.Goodbye.StatsEntry\x1a,\n\nStatsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,30 +41,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONFIGURE']._serialized_end=630
   _globals['_CONFIGURED']._serialized_start=632
   _globals['_CONFIGURED']._serialized_end=710
-  _globals['_ROUND']._serialized_start=713
-  _globals['_ROUND']._serialized_end=855
-  _globals['_INJECTION']._serialized_start=857
-  _globals['_INJECTION']._serialized_end=938
-  _globals['_ROUNDREPLY']._serialized_start=941
-  _globals['_ROUNDREPLY']._serialized_end=1106
-  _globals['_COMPUTEREQUEST']._serialized_start=1109
-  _globals['_COMPUTEREQUEST']._serialized_end=1321
-  _globals['_OPSSHAPE']._serialized_start=1323
-  _globals['_OPSSHAPE']._serialized_end=1372
-  _globals['_GEMMSHAPE']._serialized_start=1374
-  _globals['_GEMMSHAPE']._serialized_end=1418
-  _globals['_CONVSHAPE']._serialized_start=1421
-  _globals['_CONVSHAPE']._serialized_end=1553
-  _globals['_COMPLETION']._serialized_start=1555
-  _globals['_COMPLETION']._serialized_end=1596
-  _globals['_ARRIVAL']._serialized_start=1598
-  _globals['_ARRIVAL']._serialized_end=1636
-  _globals['_ERROR']._serialized_start=1638
-  _globals['_ERROR']._serialized_end=1662
-  _globals['_SHUTDOWN']._serialized_start=1664
-  _globals['_SHUTDOWN']._serialized_end=1674
-  _globals['_GOODBYE']._serialized_start=1677
-  _globals['_GOODBYE']._serialized_end=1822
-  _globals['_GOODBYE_STATSENTRY']._serialized_start=1778
-  _globals['_GOODBYE_STATSENTRY']._serialized_end=1822
+  _globals['_ROUND']._serialized_start=712
+  _globals['_ROUND']._serialized_end=834
+  _globals['_ROUNDREPLY']._serialized_start=837
+  _globals['_ROUNDREPLY']._serialized_end=984
+  _globals['_COMPUTEREQUEST']._serialized_start=987
+  _globals['_COMPUTEREQUEST']._serialized_end=1199
+  _globals['_OPSSHAPE']._serialized_start=1201
+  _globals['_OPSSHAPE']._serialized_end=1250
+  _globals['_GEMMSHAPE']._serialized_start=1252
+  _globals['_GEMMSHAPE']._serialized_end=1296
+  _globals['_CONVSHAPE']._serialized_start=1299
+  _globals['_CONVSHAPE']._serialized_end=1431
+  _globals['_COMPLETION']._serialized_start=1433
+  _globals['_COMPLETION']._serialized_end=1474
+  _globals['_ERROR']._serialized_start=1476
+  _globals['_ERROR']._serialized_end=1500
+  _globals['_SHUTDOWN']._serialized_start=1502
+  _globals['_SHUTDOWN']._serialized_end=1512
+  _globals['_GOODBYE']._serialized_start=1515
+  _globals['_GOODBYE']._serialized_end=1660
+  _globals['_GOODBYE_STATSENTRY']._serialized_start=1616
+  _globals['_GOODBYE_STATSENTRY']._serialized_end=1660
 # @@protoc_insertion_point(module_scope)

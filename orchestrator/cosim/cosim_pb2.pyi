@@ -63,40 +63,26 @@ class Configured(_message.Message):
     def __init__(self, lookahead_ns: _Optional[int] = ..., decides_at_injection: _Optional[bool] = ..., pure: _Optional[bool] = ...) -> None: ...
 
 class Round(_message.Message):
-    __slots__ = ("grant_ns", "injections", "compute_requests")
+    __slots__ = ("grant_ns", "compute_requests", "injection_records")
     GRANT_NS_FIELD_NUMBER: _ClassVar[int]
-    INJECTIONS_FIELD_NUMBER: _ClassVar[int]
     COMPUTE_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    INJECTION_RECORDS_FIELD_NUMBER: _ClassVar[int]
     grant_ns: int
-    injections: _containers.RepeatedCompositeFieldContainer[Injection]
     compute_requests: _containers.RepeatedCompositeFieldContainer[ComputeRequest]
-    def __init__(self, grant_ns: _Optional[int] = ..., injections: _Optional[_Iterable[_Union[Injection, _Mapping]]] = ..., compute_requests: _Optional[_Iterable[_Union[ComputeRequest, _Mapping]]] = ...) -> None: ...
-
-class Injection(_message.Message):
-    __slots__ = ("op", "src", "dst", "bytes", "time_ns")
-    OP_FIELD_NUMBER: _ClassVar[int]
-    SRC_FIELD_NUMBER: _ClassVar[int]
-    DST_FIELD_NUMBER: _ClassVar[int]
-    BYTES_FIELD_NUMBER: _ClassVar[int]
-    TIME_NS_FIELD_NUMBER: _ClassVar[int]
-    op: int
-    src: int
-    dst: int
-    bytes: int
-    time_ns: int
-    def __init__(self, op: _Optional[int] = ..., src: _Optional[int] = ..., dst: _Optional[int] = ..., bytes: _Optional[int] = ..., time_ns: _Optional[int] = ...) -> None: ...
+    injection_records: bytes
+    def __init__(self, grant_ns: _Optional[int] = ..., compute_requests: _Optional[_Iterable[_Union[ComputeRequest, _Mapping]]] = ..., injection_records: _Optional[bytes] = ...) -> None: ...
 
 class RoundReply(_message.Message):
-    __slots__ = ("arrivals", "next_event_ns", "events_processed", "completions")
-    ARRIVALS_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("next_event_ns", "events_processed", "completions", "arrival_records")
     NEXT_EVENT_NS_FIELD_NUMBER: _ClassVar[int]
     EVENTS_PROCESSED_FIELD_NUMBER: _ClassVar[int]
     COMPLETIONS_FIELD_NUMBER: _ClassVar[int]
-    arrivals: _containers.RepeatedCompositeFieldContainer[Arrival]
+    ARRIVAL_RECORDS_FIELD_NUMBER: _ClassVar[int]
     next_event_ns: int
     events_processed: int
     completions: _containers.RepeatedCompositeFieldContainer[Completion]
-    def __init__(self, arrivals: _Optional[_Iterable[_Union[Arrival, _Mapping]]] = ..., next_event_ns: _Optional[int] = ..., events_processed: _Optional[int] = ..., completions: _Optional[_Iterable[_Union[Completion, _Mapping]]] = ...) -> None: ...
+    arrival_records: bytes
+    def __init__(self, next_event_ns: _Optional[int] = ..., events_processed: _Optional[int] = ..., completions: _Optional[_Iterable[_Union[Completion, _Mapping]]] = ..., arrival_records: _Optional[bytes] = ...) -> None: ...
 
 class ComputeRequest(_message.Message):
     __slots__ = ("op", "npu", "time_ns", "ops", "gemm", "conv")
@@ -151,14 +137,6 @@ class ConvShape(_message.Message):
     def __init__(self, ifmap_h: _Optional[int] = ..., ifmap_w: _Optional[int] = ..., filter_h: _Optional[int] = ..., filter_w: _Optional[int] = ..., channels: _Optional[int] = ..., filters: _Optional[int] = ..., stride: _Optional[int] = ...) -> None: ...
 
 class Completion(_message.Message):
-    __slots__ = ("op", "time_ns")
-    OP_FIELD_NUMBER: _ClassVar[int]
-    TIME_NS_FIELD_NUMBER: _ClassVar[int]
-    op: int
-    time_ns: int
-    def __init__(self, op: _Optional[int] = ..., time_ns: _Optional[int] = ...) -> None: ...
-
-class Arrival(_message.Message):
     __slots__ = ("op", "time_ns")
     OP_FIELD_NUMBER: _ClassVar[int]
     TIME_NS_FIELD_NUMBER: _ClassVar[int]

@@ -129,12 +129,12 @@ class AdapterServer:
         if isinstance(model, NetworkModel):
             if message.compute_requests:
                 raise codec.ProtocolError("compute requests sent to a network adapter")
-            for injection in message.injections:
-                model.inject(injection.op, injection.src, injection.dst, injection.bytes,
-                             injection.time_ns)
+            inject = model.inject
+            for op, src, dst, size, time_ns in codec.injections(message):
+                inject(op, src, dst, size, time_ns)
             arrivals = model.advance(message.grant_ns)
             return "round_reply", codec.round_reply(arrivals, model.next_event_ns())
-        if message.injections:
+        if message.injection_records:
             raise codec.ProtocolError("network injections sent to a compute adapter")
         items = message.compute_requests
         durations = model.durations_ns([codec.compute_request(item) for item in items])

@@ -125,9 +125,8 @@ def test_interleaved_sessions_see_only_their_own_messages() -> None:
     def alone(rounds) -> list[list[tuple[int, int]]]:
         server = AdapterServer("network")
         session = _open_session(server)
-        return [[(a.op, a.time_ns) for a in _handle(server, 3 + i, "round",
-                                                     codec.round_request(grant, inj),
-                                                     session)[1].arrivals]
+        return [codec.arrivals(_handle(server, 3 + i, "round", codec.round_request(grant, inj),
+                                       session)[1])
                 for i, (grant, inj) in enumerate(rounds)]
 
     shared = AdapterServer("network")
@@ -138,9 +137,9 @@ def test_interleaved_sessions_see_only_their_own_messages() -> None:
         kind, reply, session = _handle(shared, 3 + i, "round",
                                        codec.round_request(grant_a, inj_a), a)
         assert (kind, session) == ("round_reply", a)
-        got_a.append([(x.op, x.time_ns) for x in reply.arrivals])
+        got_a.append(codec.arrivals(reply))
         _, reply, _ = _handle(shared, 3 + i, "round", codec.round_request(grant_b, inj_b), b)
-        got_b.append([(x.op, x.time_ns) for x in reply.arrivals])
+        got_b.append(codec.arrivals(reply))
     assert got_a == alone(rounds_a) and got_b == alone(rounds_b)
     assert sorted(op for arrivals in got_a for op, _ in arrivals) == [0, 1]
     # one engine's goodbye closes its session alone
