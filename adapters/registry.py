@@ -30,6 +30,12 @@ COMPUTE_MODELS: dict[str, str] = {
 
 MODELS_BY_KIND = {"network": NETWORK_MODELS, "compute": COMPUTE_MODELS}
 
+# Network models whose delay is a function of (src, dst, bytes) alone, decided at injection
+# with no state (the congestion-unaware analytical models: hops x latency + bytes / bandwidth).
+# The engine asks such a model once per distinct message shape and reuses the answer, so a
+# run's rounds fall to the shapes it meets (docs/cosim.md, "Pure networks").
+PURE_NETWORK_MODELS = frozenset({"analytical-v1", "analytical-v2"})
+
 
 def _builder(kind: str, name: str, source: str):
     table = MODELS_BY_KIND[kind]

@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import pstats
+import resource
 import subprocess
 import sys
 import tempfile
@@ -331,7 +332,11 @@ class CosimTiming:
     inprocess_s: float = float("inf")
     process_s: float = float("inf")
     ipc_s: float = float("inf")      # process placement over a Unix socket instead of tcp
+    inprocess_cpu_s: float = float("inf")
+    process_cpu_s: float = float("inf")   # engine + adapter (user + system), best run
     rounds: int = 0
+    asked: int = 0                   # injections the adapter was asked about
+    reused: int = 0                  # injections answered from a pure model's known delays
     messages: int = 0
     protocol_bytes: int = 0
     wait_s: float = 0.0              # engine blocked on the adapter, best process run
@@ -383,35 +388,46 @@ def _simulated(result: Any) -> dict[str, Any]:
     return fields
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process and of its reaped children (a spawned
+    adapter is reaped when its run closes it)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _timed(experiment: Experiment) -> tuple[Any, float, float]:
+    """One run: its result, wall seconds and CPU seconds (engine and adapter)."""
+    gc.collect()
+    cpu, start = _cpu_s(), time.perf_counter()
+    result = simulate(experiment)
+    return result, time.perf_counter() - start, _cpu_s() - cpu
+
+
 def _time_cosim_row(row: Row, repeats: int) -> CosimTiming:
     """Both placements of one row, alternating, best of ``repeats`` each."""
     timing = CosimTiming(row)
     for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        inproc = simulate(_in_process(row.experiment))
-        timing.inprocess_s = min(timing.inprocess_s, time.perf_counter() - start)
-        gc.collect()
-        start = time.perf_counter()
-        child = simulate(_in_child(row.experiment))
-        elapsed = time.perf_counter() - start
+        inproc, elapsed, cpu = _timed(_in_process(row.experiment))
+        timing.inprocess_s = min(timing.inprocess_s, elapsed)
+        timing.inprocess_cpu_s = min(timing.inprocess_cpu_s, cpu)
+        child, elapsed, cpu = _timed(_in_child(row.experiment))
         net_in, net_child = inproc.cosim["network"], child.cosim["network"]
+        timing.process_cpu_s = min(timing.process_cpu_s, cpu)
         if elapsed < timing.process_s:
             timing.process_s = elapsed
             timing.wait_s = net_child["wait_s"]
             timing.protocol_bytes = net_child["protocol_bytes"]
         timing.rounds, timing.messages = net_child["rounds"], net_child["messages"]
+        timing.asked, timing.reused = net_child["asked"], net_child["reused"]
         timing.total_ns = child.total_ns
-        gc.collect()
-        start = time.perf_counter()
-        over_ipc = simulate(_in_child(row.experiment, "ipc"))
-        timing.ipc_s = min(timing.ipc_s, time.perf_counter() - start)
+        over_ipc, elapsed, _ = _timed(_in_child(row.experiment, "ipc"))
+        timing.ipc_s = min(timing.ipc_s, elapsed)
         a = _simulated(inproc)
         for b in (_simulated(child), _simulated(over_ipc)):
             for key in sorted(set(a) | set(b)):
                 if a.get(key) != b.get(key) and key not in timing.differences:
                     timing.differences.append(key)
-        for key in ("rounds", "messages", "bytes_sent"):
+        for key in ("rounds", "messages", "bytes_sent", "asked", "reused"):
             if net_in[key] != net_child[key] and key not in timing.differences:
                 timing.differences.append(f"cosim.{key}")
     return timing
@@ -432,6 +448,39 @@ def _startup_cost(repeats: int) -> float:
         port.client.close()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def _round_overhead(messages: int, transport: str, count: int = 400, batches: int = 5
+                    ) -> float:
+    """Seconds one round costs a spawned adapter beyond the same round called in-process:
+    ``messages`` injections (a ring's sends) handed over and their arrivals read back, through
+    the engine's round client (no port: a pure model's delays are not reused here); best
+    batch mean of the difference."""
+    from adapters.registry import build_network
+    from orchestrator.cosim.inprocess import InProcessClient
+    from orchestrator.cosim.placement import _connect
+
+    doc = {"topology": ["Ring"], "npus_count": [64], "bandwidth": [50.0], "latency": [500.0]}
+    local = InProcessClient(build_network("analytical-v2", doc, "<benchmark>"))
+    remote, _ = _connect("network", "analytical-v2", doc,
+                         AdapterPlacement("process", transport=transport), lambda: 0)
+    try:
+        best = {id(local): float("inf"), id(remote): float("inf")}
+        op = 0
+        for _ in range(batches):
+            for client in (local, remote):
+                start = time.perf_counter()
+                for index in range(count):
+                    now = index * 100_000
+                    injections = [(op + i, i % 64, (i + 1) % 64, 1 << 20, now)
+                                  for i in range(messages)]
+                    op += messages
+                    client.round(now + 1, injections)
+                best[id(client)] = min(best[id(client)],
+                                       (time.perf_counter() - start) / count)
+        return best[id(remote)] - best[id(local)]
+    finally:
+        remote.close()
 
 
 def _echo_round_trip(size: int, count: int = 1000, batches: int = 5) -> float:
@@ -576,7 +625,8 @@ def _pct(part: float, whole: float) -> str:
 
 def _cosim_report(timings: list[CosimTiming], repeats: int, filter_text: str | None,
                   startup_s: float, echo: tuple[int, float] | None,
-                  codec_cost: tuple[int, float] | None, profile: dict[str, Any] | None,
+                  codec_cost: tuple[int, float] | None,
+                  overheads: dict[tuple[int, str], float], profile: dict[str, Any] | None,
                   skipped: list[str]) -> str:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -593,32 +643,35 @@ def _cosim_report(timings: list[CosimTiming], repeats: int, filter_text: str | N
         "`--placement process` (the engine spawns `astra-cosim adapter serve network` and "
         "exchanges protos/cosim.proto rounds with it over loopback ZeroMQ), alternating, in "
         "this one process. Wall seconds are the best of N per placement, the process runs "
-        "including their adapter's start-up. `rounds/iter` is the number of synchronisation "
-        "rounds per simulated training iteration (1.0 passes; the converted trace is one "
-        "iteration); `µs/round` is the process-placement overhead per round once the fixed "
-        "start-up is taken off, (process − in-process − start-up) / rounds, shown where the "
-        "in-process run takes at least 0.5 s (below that, start-up is all a process run "
-        "measures); `wait s` is the "
-        "time the engine spent blocked on the adapter in the best process run "
-        "(`cosim.network.wait_s`). `same` means the simulated results (summary.json without "
-        "`cosim`) and the rounds, messages and bytes sent were identical in every placement. "
-        "`ipc s` is the process placement over a Unix socket (`--transport ipc`) instead of "
-        "loopback TCP, best of N as well.",
+        "including their adapter's start-up; CPU seconds are the best of N too, the engine's "
+        "plus (process placement) its adapter child's, user and system. Rows marked "
+        "`symmetry off` simulate every NPU; the others run as the engine does by default, "
+        "simulating one NPU when the run is symmetric (orchestrator/symmetry). `rounds/iter` "
+        "is the number of synchronisation rounds per simulated training iteration (1.0 "
+        "passes; the converted trace is one iteration); `reused` is the share of injections "
+        "(a reduced run injects each message and its relabelled copy) whose delay the engine took from a pure network's earlier answers instead of asking "
+        "(docs/cosim.md, \"Pure networks\"); `wait s` is the time the engine spent blocked "
+        "on the adapter in the best process run (`cosim.network.wait_s`). `same` means the "
+        "simulated results (summary.json without `cosim`) and the rounds, messages, bytes "
+        "sent, asked and reused were identical in every placement. `ipc s` is the process "
+        "placement over a Unix socket (`--transport ipc`) instead of loopback TCP, best of N "
+        "as well.",
         "",
-        "| case | NPUs | in-process s | process s | ratio | ipc s | ipc ratio | rounds | "
-        "rounds/iter | msgs/round | µs/round | wait s | same |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+        "| case | NPUs | in-process s | process s | ratio | ipc s | ipc ratio | CPU in-process "
+        "s | CPU process s | CPU ratio | rounds | rounds/iter | messages | reused | wait s | "
+        "same |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for t in timings:
         ratio = t.process_s / t.inprocess_s if t.inprocess_s > 0 else float("nan")
-        per_round = f"{(t.process_s - t.inprocess_s - startup_s) / t.rounds * 1e6:,.0f}" \
-            if t.rounds and t.inprocess_s >= 0.5 else "—"
         same = "yes" if not t.differences else "**no**: " + ", ".join(t.differences)
         lines.append(
             f"| {t.row.name} | {t.row.npus} | {t.inprocess_s:.3f} | {t.process_s:.3f} | "
             f"{ratio:.2f}x | {t.ipc_s:.3f} | {t.ipc_s / t.inprocess_s:.2f}x | "
-            f"{t.rounds:,} | {t.rounds / t.row.iterations:,.0f} | "
-            f"{t.messages / t.rounds if t.rounds else 0:,.1f} | {per_round} | "
+            f"{t.inprocess_cpu_s:.3f} | {t.process_cpu_s:.3f} | "
+            f"{t.process_cpu_s / t.inprocess_cpu_s:.2f}x | "
+            f"{t.rounds:,} | {t.rounds / t.row.iterations:,.1f} | {t.messages:,} | "
+            f"{_pct(t.reused, t.reused + t.asked) if t.reused + t.asked else '—'} | "
             f"{t.wait_s:.2f} | {same} |")
     total_in = sum(t.inprocess_s for t in timings)
     total_child = sum(t.process_s for t in timings)
@@ -635,6 +688,12 @@ def _cosim_report(timings: list[CosimTiming], repeats: int, filter_text: str | N
         + (f" The protobuf work of one round of {codec_cost[0]} messages (request built, "
            "serialised, parsed and read; reply likewise; both sides' share, no socket) takes "
            f"{codec_cost[1] * 1e6:.0f} µs (best batch)." if codec_cost else ""),
+        "",
+        "Per-round overhead (a spawned adapter's round beyond the same round called "
+        "in-process, through the engine's round client, best batch mean of 400 rounds): "
+        + "; ".join(f"{messages} message(s) per round {overheads[(messages, 'tcp')] * 1e6:.0f} "
+                    f"µs over tcp, {overheads[(messages, 'ipc')] * 1e6:.0f} µs over ipc"
+                    for messages in sorted({m for m, _ in overheads})) + ".",
     ]
     if profile is not None:
         profiled = next((t for t in timings if t.row.name == profile["result"].name), None)
@@ -777,11 +836,17 @@ def cosim_main(args: argparse.Namespace) -> int:
             _profile_cosim(matches[0], workdir, top=25)
             return 0
         if args.filter:
-            rows = [row for row in rows if args.filter in row.name]
+            wanted = [part for part in args.filter.split(",") if part]
+            rows = [row for row in rows if any(part in row.name for part in wanted)]
         if not rows:
             print("no row to run" + (f": none contains {args.filter!r}" if args.filter
                                       else ""), file=sys.stderr)
             return 2
+        modes = ("auto", "off") if args.symmetry == "both" else (args.symmetry,)
+        rows = [dataclasses.replace(
+                    row, name=row.name if mode == "auto" else f"{row.name} · symmetry off",
+                    experiment=dataclasses.replace(row.experiment, symmetry=mode))
+                for row in rows for mode in modes]
 
         _warm_up(workdir)
         print("measuring the adapter start-up ...", end=" ", file=sys.stderr, flush=True)
@@ -805,6 +870,9 @@ def cosim_main(args: argparse.Namespace) -> int:
             echo = (size, _echo_round_trip(size))
             per_round = sum(t.messages for t in sized) / sum(t.rounds for t in sized)
             codec_cost = (round(per_round), _codec_round_cost(round(per_round)))
+        print("measuring the per-round overhead ...", file=sys.stderr, flush=True)
+        overheads = {(messages, transport): _round_overhead(messages, transport)
+                     for messages in (1, 64, 256) for transport in ("tcp", "ipc")}
         profile = None
         targets = [row for row in rows if row.name == args.cosim_profile]
         if args.cosim_profile != "none" and targets:
@@ -815,7 +883,7 @@ def cosim_main(args: argparse.Namespace) -> int:
             skipped.append(f"profile of {args.cosim_profile} (not among the rows run)")
 
     section = _cosim_report(timings, args.repeats, args.filter, startup_s, echo, codec_cost,
-                            profile, skipped)
+                            overheads, profile, skipped)
     print(section)
     if not args.no_write:
         engine_part, _, later = _split_sections(_read(args.out))
@@ -836,7 +904,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3,
                         help="runs per row; the best wall time is reported (default 3)")
     parser.add_argument("--filter", metavar="SUBSTR",
-                        help="only rows whose name contains SUBSTR")
+                        help="only rows whose name contains SUBSTR (several: comma-separated)")
     parser.add_argument("--profile", metavar="NAME",
                         help="run only the named row (exact name, or a unique substring) under "
                              "cProfile and print the top 25 functions by cumulative and by "
@@ -853,6 +921,9 @@ def main(argv: list[str] | None = None) -> int:
                              "and write the 'Co-simulation overhead' section of results.md; "
                              "with --profile, profile that row in process placement (engine "
                              "and adapter)")
+    parser.add_argument("--symmetry", choices=("both", "auto", "off"), default="both",
+                        help="with --placement process: run every row with symmetry reduction "
+                             "(auto), with every NPU simulated (off), or both (default)")
     parser.add_argument("--cosim-profile", metavar="NAME", default=COSIM_PROFILE_ROW,
                         help="with --placement process: the row profiled for the breakdown "
                              f"(default {COSIM_PROFILE_ROW}; 'none' to skip)")

@@ -57,6 +57,9 @@ class ZmqClient:
         self._socket = self._context.socket(zmq.REQ)
         self._socket.setsockopt(zmq.LINGER, 0)
         self._socket.setsockopt(zmq.MAXMSGSIZE, codec.MAX_MESSAGE_BYTES)
+        # a spawned adapter binds only once its interpreter is up: retry the connection every
+        # 10 ms rather than ZeroMQ's default 100 ms, which a process run pays as start-up
+        self._socket.setsockopt(zmq.RECONNECT_IVL, 10)
         if key_file is not None:
             public, secret = keys.load(key_file, "--adapter-key")
             # the client proves it holds the stack's pair by using it as its own key
@@ -71,8 +74,14 @@ class ZmqClient:
         self._monitor = self._socket.get_monitor_socket(zmq.EVENT_DISCONNECTED |
                                                         self._handshake_failed)
         self._socket.connect(endpoint)
+        self._poller = zmq.Poller()
+        self._poller.register(self._socket, zmq.POLLIN)
+        self._poller.register(self._monitor, zmq.POLLIN)
         self._zmq = zmq
         self._usable = True      # False once a request went unanswered or the peer erred
+        # why a run that went well to the end still failed: the adapter was lost before its
+        # goodbye (its counters are missing); set by close(), raised by the run
+        self.failure: str | None = None
 
     # -- transport --------------------------------------------------------------------------
     def _request(self, body: str, message) -> object:
@@ -101,9 +110,7 @@ class ZmqClient:
         return kind, content
 
     def _await_reply(self) -> bytes:
-        poller = self._zmq.Poller()
-        poller.register(self._socket, self._zmq.POLLIN)
-        poller.register(self._monitor, self._zmq.POLLIN)
+        poller = self._poller
         deadline = time.monotonic() + self.timeout_s
         while True:
             remaining = deadline - time.monotonic()
@@ -125,6 +132,19 @@ class ZmqClient:
                         "file)")
                 raise AdapterError(self._died("closed the connection"))
         raise AdapterError(self._died(f"did not answer within {self.timeout_s:g} s"))
+
+    def check(self) -> None:
+        """Between rounds: raise if the adapter is gone (a pure network may go the rest of a
+        run without a round, so its death would otherwise wait for the goodbye)."""
+        if self.process is not None and self.process.poll() is not None:
+            self._usable = False
+            raise AdapterError(self._died(f"exited with status {self.process.returncode}"))
+        if self._monitor.poll(0):
+            event = self._zmq.utils.monitor.parse_monitor_message(
+                self._monitor.recv_multipart())["event"]
+            if event & self._zmq.EVENT_DISCONNECTED:
+                self._usable = False
+                raise AdapterError(self._died("closed the connection"))
 
     def _died(self, what: str) -> str:
         return (f"{self.name} adapter at {self.endpoint} {what} (simulated time "
@@ -189,17 +209,26 @@ class ZmqClient:
     def close(self) -> None:
         """Ask the adapter to stop (briefly, and only if it is still in step), then escalate;
         an adapter that was not asked (a request in flight, e.g. an interrupted run) is
-        terminated at once."""
+        terminated at once. An adapter in step that is gone or does not say goodbye leaves
+        ``failure`` set (close runs in cleanup, where raising would hide the run's own
+        error)."""
         asked = False
         try:
-            if self._usable and (self.process is None or self.process.poll() is None):
+            if self._usable and self.process is not None and self.process.poll() is not None:
+                # dead between rounds (a pure network may need none after the first)
+                self.failure = self._died(f"exited with status {self.process.returncode} "
+                                          "before its goodbye")
+            elif self._usable:
                 self.timeout_s = min(self.timeout_s, 2.0)
                 asked = True
                 kind, goodbye = self._request("shutdown", codec.shutdown())
                 if kind == "goodbye":
                     self.final_stats = dict(sorted(goodbye.stats.items()))
-        except (AstraCosimError, self._zmq.ZMQError):
-            pass
+                else:
+                    self.failure = f"{self.name} adapter at {self.endpoint} answered the " \
+                                   f"shutdown with {kind}"
+        except (AstraCosimError, self._zmq.ZMQError) as exc:
+            self.failure = str(exc)
         finally:
             self._socket.disable_monitor()
             self._monitor.close(linger=0)

@@ -22,6 +22,10 @@ class _InProcess:
         self.wait_s = 0.0
         self.bytes_moved = 0
         self.final_stats: dict[str, float] = {}
+        self.failure: str | None = None       # a model called directly is never lost
+
+    def check(self) -> None:
+        """A model called directly cannot be lost."""
 
     def close(self) -> None:
         stats = sorted(self.model.stats().items())     # in key order, as over the protocol

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import ComputeModel, ComputeRequest
-from adapters.registry import build_compute, build_network
+from adapters.registry import PURE_NETWORK_MODELS, build_compute, build_network
 from orchestrator.cosim import keys
 from orchestrator.cosim.inprocess import AdapterError, InProcessClient, InProcessComputeClient
 from orchestrator.cosim.compute_port import ComputePort
@@ -70,15 +70,21 @@ def open_network(clock: EventQueue, model: str, config: dict[str, Any], npus_cou
     model, wherever it is placed."""
     if where.endpoint is None and where.placement == "inprocess":
         network_model = build_network(model, config, source)
-        return port_class(clock, InProcessClient(network_model), network_model.lookahead_ns,
+        port = port_class(clock, InProcessClient(network_model), network_model.lookahead_ns,
                           npus_count, semantics, network_model.decides_at_injection)
+        if model in PURE_NETWORK_MODELS:
+            port.reuse_delays()
+        return port
     client, configured = _connect("network", model, config, where, lambda: clock.now_ns)
     try:
-        return port_class(clock, client, configured.lookahead_ns, npus_count, semantics,
+        port = port_class(clock, client, configured.lookahead_ns, npus_count, semantics,
                           configured.decides_at_injection)
     except BaseException:
         client.close()
         raise
+    if configured.pure:
+        port.reuse_delays()
+    return port
 
 
 def open_compute_port(clock: EventQueue, model: str, config: dict[str, Any],

@@ -38,6 +38,9 @@ class RoundClient(Protocol):
         """Send injections (op, src, dst, bytes, time) and the grant; get arrivals (op,
         time) and the adapter's next event time."""
 
+    def check(self) -> None:
+        """Raise if the adapter is lost (between rounds)."""
+
     def close(self) -> None: ...
 
 
@@ -85,6 +88,12 @@ class NetworkPort:
         self._unreceived: dict[tuple[int, int, int, int], deque[_Message]] = {}
         self._early_recvs: dict[tuple[int, int, int, int], deque[tuple[Handler, Any]]] = {}
         self._arrive_v2 = self.arrive_v2
+        # a pure network's delays by (src, dst, bytes), learnt from its replies; None when the
+        # model is not pure (reuse_delays)
+        self._delays: dict[tuple[int, int, int], int] | None = None
+        self.asked_messages = 0       # injections sent to the adapter
+        self.reused_messages = 0      # answered from _delays, never sent to the adapter
+        self.reused_bytes = 0
         clock.on_horizon = self.synchronise
         clock.horizon_ns = NEVER
 
@@ -146,10 +155,18 @@ class NetworkPort:
             message.recv_seq = clock.reserve()
 
     # -- synchronisation ----------------------------------------------------------------------
+    def reuse_delays(self) -> None:
+        """The model is pure (a delay depends on src, dst and bytes alone, decided at
+        injection): ask it once per distinct message shape and reuse its answer after."""
+        self._delays = {}
+
     def synchronise(self, next_local_ns: int) -> None:
         """One round: hand over the injections, grant the adapter up to the engine's next
         event, file the arrivals it decided, and move the horizon past that event."""
         injections, self._injections = self._injections, []
+        if self._delays is not None and injections:
+            self._synchronise_pure(next_local_ns, injections)
+            return
         if not injections and self._adapter_next >= next_local_ns:
             # nothing new for the adapter, and it has nothing due before the engine's next event
             self.clock.horizon_ns = self._adapter_next + self.lookahead_ns \
@@ -157,8 +174,46 @@ class NetworkPort:
             return
         arrivals, self._adapter_next = self.client.round(next_local_ns, injections)
         self.rounds += 1
+        self.asked_messages += len(injections)
         for op, time_ns in arrivals:
             self._arrival(op, time_ns)
+        self.clock.horizon_ns = self._adapter_next + self.lookahead_ns \
+            if self._adapter_next < NEVER and not self.eager else NEVER
+
+    def _synchronise_pure(self, next_local_ns: int,
+                          injections: list[tuple[int, int, int, int, int]]) -> None:
+        """A round with a pure model: only messages of a shape not seen before go to the
+        adapter (none: no round at all). Arrivals are filed in injection order, the order a
+        pure model reports them in, whether they were asked or reused."""
+        delays = self._delays
+        unknown = [injection for injection in injections
+                   if (injection[1], injection[2], injection[3]) not in delays]
+        decided: dict[int, int] = {}
+        if not unknown:
+            self.client.check()     # no round to notice a lost adapter by
+        else:
+            arrivals, self._adapter_next = self.client.round(next_local_ns, unknown)
+            self.rounds += 1
+            self.asked_messages += len(unknown)
+            decided = dict(arrivals)
+            for op, src, dst, size, time_ns in unknown:
+                arrival = decided.get(op)
+                if arrival is None:
+                    raise AstraCosimError(
+                        f"{self.client.name} adapter declared its network pure but did not "
+                        f"decide message {op} ({src} -> {dst}, {size} bytes) at its injection")
+                delays[(src, dst, size)] = arrival - time_ns
+        self.reused_messages += len(injections) - len(unknown)
+        for op, src, dst, size, time_ns in injections:
+            arrival = decided.pop(op, None)
+            if arrival is None:
+                self.reused_bytes += size
+                arrival = time_ns + delays[(src, dst, size)]
+            self._arrival(op, arrival)
+        if decided:
+            raise AstraCosimError(f"{self.client.name} adapter declared its network pure but "
+                                  f"reported arrivals of messages not sent in the round: "
+                                  f"{sorted(decided)[:5]}")
         self.clock.horizon_ns = self._adapter_next + self.lookahead_ns \
             if self._adapter_next < NEVER and not self.eager else NEVER
 

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 
 from adapters.base import ComputeModel, NetworkModel
-from adapters.registry import MODELS_BY_KIND, build
+from adapters.registry import MODELS_BY_KIND, PURE_NETWORK_MODELS, build
 from orchestrator.cosim import codec
 from orchestrator.cosim import cosim_pb2 as pb
 from orchestrator.errors import AstraCosimError, InputError
@@ -119,7 +119,8 @@ class AdapterServer:
         if isinstance(model, NetworkModel):
             return "configured", pb.Configured(
                 lookahead_ns=model.lookahead_ns,
-                decides_at_injection=model.decides_at_injection)
+                decides_at_injection=model.decides_at_injection,
+                pure=message.model in PURE_NETWORK_MODELS)
         return "configured", pb.Configured(pure=model.pure)
 
     def on_round(self, session: Session, message) -> tuple[str, object]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from orchestrator.cosim.compute_port import ComputePort
+from orchestrator.cosim.inprocess import AdapterError
 from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError, SimulationError
@@ -71,6 +72,9 @@ def run_to_end(clock: EventQueue, network: NetworkPort, drivers: list[Driver],
         finally:
             if compute is not None:
                 compute.client.close()
+    for port in (network, compute):
+        if port is not None and port.client.failure:
+            raise AdapterError(port.client.failure)
     stuck = [driver for driver in drivers if driver.finished_ns is None]
     if reduced and (stuck or network.unmatched()):
         raise SymmetryBroken("the representative NPU did not finish cleanly")
@@ -95,7 +99,9 @@ def cosim_metrics(network: NetworkPort, compute: ComputePort | None = None
     client = network.client
     metrics: dict[str, Any] = {"network": {
         "endpoint": client.endpoint, "rounds": network.rounds, "messages": network.messages,
-        "bytes_sent": sum(network.bytes_sent), "protocol_bytes": client.bytes_moved,
+        "bytes_sent": sum(network.bytes_sent), "asked": network.asked_messages,
+        "reused": network.reused_messages,
+        "protocol_bytes": client.bytes_moved,
         "wait_s": round(client.wait_s, 6)}}
     if compute is not None:
         metrics["compute"] = compute.metrics()
@@ -104,8 +110,14 @@ def cosim_metrics(network: NetworkPort, compute: ComputePort | None = None
 
 def adapter_stats(network: NetworkPort, compute: ComputePort | None = None
                   ) -> dict[str, dict[str, float]]:
-    """Each adapter's own counters, as it reported them when it was closed."""
+    """Each adapter's own counters, as it reported them when it was closed. A pure network's
+    message and byte counters also count the messages whose delay the engine reused from the
+    model's earlier answers: the model decided them, once per shape, as it would each time."""
     stats = {"network": dict(network.client.final_stats)}
+    reused = {"messages": network.reused_messages, "bytes": network.reused_bytes}
+    for key, count in reused.items():
+        if count and key in stats["network"]:
+            stats["network"][key] += float(count)
     if compute is not None:
         stats["compute"] = dict(compute.client.final_stats)
     return stats

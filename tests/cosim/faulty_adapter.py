@@ -65,6 +65,14 @@ def _patch(reply: bytes, **fields) -> bytes:
     return envelope.SerializeToString()
 
 
+def _unpure(reply: bytes) -> bytes:
+    envelope = pb.Envelope()
+    envelope.ParseFromString(reply)
+    if envelope.WhichOneof("body") == "configured":
+        envelope.configured.pure = False
+    return envelope.SerializeToString()
+
+
 def _seq_and_body(data: bytes) -> tuple[int, str | None]:
     envelope = pb.Envelope()
     try:
@@ -118,6 +126,8 @@ def serve(bind: str, mode: str, k: int | None, parent_pid: int | None,
                 sock.send(codec.encode(seq, "error", pb.Error(message=ERROR_TEXT)))
                 return 1
             reply = server.handle(data)
+            if body == "configure":       # never pure: the engine must ask every round for
+                reply = _unpure(reply)    # round K to come (it would reuse a pure one's delays)
             if mode == "wrong-version" and past_cue:
                 reply = _patch(reply, major=WRONG_MAJOR, minor=WRONG_MINOR)
             elif mode == "garbage" and at_cue:
