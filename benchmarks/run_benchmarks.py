@@ -685,7 +685,7 @@ def _cosim_report(timings: list[CosimTiming], repeats: int, filter_text: str | N
         f"{startup_s:.3f} s per run."
         + (f" A bare ZeroMQ REQ/REP round trip on loopback with {echo[0]:,}-byte messages, "
            f"Python at both ends, takes {echo[1] * 1e6:.0f} µs (best batch)." if echo else "")
-        + (f" The protobuf work of one round of {codec_cost[0]} messages (request built, "
+        + (f" The protobuf work of one round of {codec_cost[0]} injections asked (request built, "
            "serialised, parsed and read; reply likewise; both sides' share, no socket) takes "
            f"{codec_cost[1] * 1e6:.0f} µs (best batch)." if codec_cost else ""),
         "",
@@ -868,7 +868,7 @@ def cosim_main(args: argparse.Namespace) -> int:
         if sized:
             size = int(sum(t.protocol_bytes for t in sized) / sum(t.rounds for t in sized) / 2)
             echo = (size, _echo_round_trip(size))
-            per_round = sum(t.messages for t in sized) / sum(t.rounds for t in sized)
+            per_round = sum(t.asked for t in sized) / sum(t.rounds for t in sized)
             codec_cost = (round(per_round), _codec_round_cost(round(per_round)))
         print("measuring the per-round overhead ...", file=sys.stderr, flush=True)
         overheads = {(messages, transport): _round_overhead(messages, transport)

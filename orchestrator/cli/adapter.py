@@ -20,7 +20,6 @@ import argparse
 
 from adapters.registry import MODELS_BY_KIND, preload
 from orchestrator.cosim import keys
-from orchestrator.cosim.client import ping
 from orchestrator.cosim.server import MAX_SESSIONS, serve
 from orchestrator.errors import InputError
 
@@ -92,6 +91,8 @@ def serve_command(args: argparse.Namespace) -> int:
 def ping_command(args: argparse.Namespace) -> int:
     if not args.timeout > 0:
         raise InputError(f"--timeout: found {args.timeout}; expected seconds > 0")
+    from orchestrator.cosim.client import ping   # the engine's side: not on a server's path
+
     kind, models = ping(args.endpoint, args.timeout, keys.key_file(args.key))
     print(f"{kind} adapter at {args.endpoint}: ready ({', '.join(models)})")
     return 0
