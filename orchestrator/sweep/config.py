@@ -6,8 +6,10 @@ by path is read here, with the project's own readers, into the mapping its keys 
 (1.0 ``key: value`` system -> mapping of strings; 1.0 network JSON, 2.x network YAML and 2.x
 system JSON -> their documents). So an axis can edit any key of any of them
 (``network.link-bandwidth[1]``), and the document stored with a trial's result says exactly
-what ran. Only the workload (and a 2.x communicator-group file) stay paths: traces are large,
-and they are named by content in the key instead.
+what ran; a compute config given by path is read into its mapping too. Only the workload (and
+a 2.x communicator-group file, and files named by network options) stay paths: traces are
+large, and they are named by content in the key instead (``inputs.py`` ships them to machines
+that lack them).
 
 The key is the sha256 of the canonical JSON (sorted keys, no spaces) of that document without
 what cannot change a result: the trial's name, the network's placement (results are identical
@@ -32,7 +34,7 @@ from adapters.analytical.config_v1 import read_v1_network_doc
 from adapters.analytical.config_v2 import read_v2_network_doc
 from orchestrator import __version__
 from orchestrator.errors import InputError
-from orchestrator.experiment.load import experiment_from_mapping, validate_options
+from orchestrator.experiment.load import experiment_from_mapping, read_mapping, validate_options
 from orchestrator.experiment.runner import input_format
 from orchestrator.experiment.system_file import read_v1_system_items
 from orchestrator.experiment.system_json import read_v2_system_doc
@@ -66,6 +68,17 @@ def base_document(raw: Any, origin_dir: str, where: str) -> dict[str, Any]:
     doc["network"] = network
     for segments in _FILE_PATHS:
         _absolute(doc, segments, origin_dir)
+    compute = doc.get("compute")
+    if isinstance(compute, dict) and isinstance(compute.get("config"), str):
+        # read here, like the system: it travels inside the trial to any machine
+        compute["config"] = read_mapping(os.path.join(origin_dir, compute["config"]),
+                                         "compute.config")
+    network = doc["network"]
+    if isinstance(network.get("options"), dict):      # ns-3's topology_file and the like
+        network["options"] = {
+            key: os.path.normpath(os.path.join(origin_dir, value))
+            if key.endswith("_file") and isinstance(value, str) else value
+            for key, value in network["options"].items()}
     doc["options"] = dict(doc.get("options") or {})
     return doc
 
