@@ -75,6 +75,10 @@ def sweep_command(args: argparse.Namespace) -> int:
         print(f"{report.missing} trial(s) not run yet: run the same command again to resume")
     for path in report.outputs:
         print(f"  {path}")
+    if report.best:
+        print("best configurations (by predicted TFLOP/s per GPU):")
+        for line in report.best:
+            print(f"  {line}")
     if report.failed:
         print(f"astra-cosim: error: {report.failed} of {report.trials} trials failed (their "
               f"errors are in {os.path.join(out_dir, 'results.csv')}; --retry-failed runs them "

@@ -53,6 +53,10 @@ class Unit:
 
 # Where a trial's config names an input path: (path to the holder, key).
 def input_slots(config: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    job = config.get("predict")
+    if isinstance(job, dict):       # a parallelism search: model and platform files, if any
+        return [(("predict",), key) for key in ("model", "platform")
+                if isinstance(job.get(key), str) and os.path.isabs(job[key])]
     slots: list[tuple[tuple[str, ...], str]] = [((), "workload")]
     if isinstance(config.get("comm_group"), str):
         slots.append(((), "comm_group"))

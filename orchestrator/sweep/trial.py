@@ -36,6 +36,7 @@ def run_trial(trial: Trial) -> dict[str, Any]:
     from orchestrator.experiment.load import experiment_from_mapping
     from orchestrator.experiment.runner import simulate
     from orchestrator.output.files import summary_dict
+    from orchestrator.sweep.parallelism import run_prediction
 
     record: dict[str, Any] = {"key": trial.key, "axes": trial.axes, "status": STATUS_OK,
                               "error": None, "summary": None, "warnings": []}
@@ -43,8 +44,11 @@ def run_trial(trial: Trial) -> dict[str, Any]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            experiment = experiment_from_mapping(trial.config, trial.source, trial.base_dir)
-            record["summary"] = summary_dict(simulate(experiment))
+            if "predict" in trial.config:           # a parallelism search (parallelism.py)
+                record["summary"] = run_prediction(trial.config["predict"])
+            else:
+                experiment = experiment_from_mapping(trial.config, trial.source, trial.base_dir)
+                record["summary"] = summary_dict(simulate(experiment))
         except AstraCosimError as exc:
             record.update(status=STATUS_ERROR, error=str(exc))
         except Exception as exc:        # noqa: BLE001 - a bug in one trial must not end a sweep
