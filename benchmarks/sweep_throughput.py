@@ -7,7 +7,10 @@ its record, write its file), which is what decides how small a trial may be befo
 not worth parallelising. Each executor runs the whole sweep from an empty folder (no resume);
 wall time is ``run_sweep`` end to end, table writing included. Ray is timed twice: starting
 its local instance inside the sweep (what ``astra-cosim sweep --executor ray`` does on a
-laptop), and with the instance already up (what a sweep against a running cluster pays).
+laptop), with the instance already up (what a sweep against a running cluster pays), and on
+a 2-node cluster of separate processes on this machine (``ray start`` head and worker, one CPU
+each, their own temporary folders: tests/sweep/ray_cluster.py), where every input travels
+through the object store to a node cache (orchestrator/sweep/inputs.py), as on real machines.
 
     python benchmarks/sweep_throughput.py                  # best of 3, appends to results.md
     python benchmarks/sweep_throughput.py --repeats 1 --no-write
@@ -33,6 +36,7 @@ sys.path.insert(0, ROOT)
 
 from orchestrator.sweep.runner import run_sweep  # noqa: E402
 from orchestrator.sweep.spec import load_sweep  # noqa: E402
+from tests.sweep.ray_cluster import RAY_ENV, local_cluster  # noqa: E402
 
 SECTION = "## Sweep throughput"
 INPUTS = os.path.join(ROOT, "experiments", "tutorial", "inputs")
@@ -171,6 +175,14 @@ def main(argv: list[str] | None = None) -> int:
                 ray.shutdown()
             notes.append(f"{npus} NPUs: starting the local Ray instance (`ray.init`) took "
                          f"{init_s:.1f} s.")
+            print(f"{npus} NPUs: running ray on a 2-node cluster ...", file=sys.stderr,
+                  flush=True)
+            os.environ.update(RAY_ENV)
+            with local_cluster():
+                _time_sweep(path, "ray", 2, 1)      # warm the worker processes
+                wall_s, trials = _time_sweep(path, "ray", 2, args.repeats)
+            rows.append((npus, "ray, 2-node cluster (head + worker, 1 CPU each)", 2, trials,
+                         wall_s))
     if ray is not None:
         notes.append(f"Ray {ray.__version__}.")
     section = _section(rows, args.repeats, notes)

@@ -1,8 +1,8 @@
 """A sweep on a 2-node Ray cluster whose worker shares no path with the sweep's inputs.
 
 The head and the worker are separate ``ray start --block`` processes, each in a session of its
-own with its own temporary and working folder; only the worker has the custom resource the
-trials ask for, so every trial runs there. The sweep's input folder (Chakra trace sets, one of
+own with its own temporary and working folder (``ray_cluster.py``); only the worker has the
+custom resource the trials ask for, so every trial runs there. The sweep's input folder (Chakra trace sets, one of
 them gzip-compressed, a system, a network and a communicator-group file) is moved away as soon
 as the driver has put the inputs into the object store, so a trial can only reach them through
 it. The table must be byte-identical to the local executor's, failing trial included (its error
@@ -16,12 +16,7 @@ import hashlib
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +25,7 @@ import pytest
 from orchestrator.sweep import ray_executor
 from orchestrator.sweep.runner import run_sweep
 from orchestrator.sweep.spec import load_sweep
+from tests.sweep.ray_cluster import RAY_ENV, local_cluster
 from tests.sweep.sweeps import ROOT, read_csv
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'astra-cosim[ray]'); "
@@ -49,81 +45,12 @@ axes:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-# A cluster of this test's own: no token (a token would be written to the user's ~/.ray),
-# no usage report, every address on the loopback.
-RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
-
-
-def _ray_start(args: list[str], home: str) -> subprocess.Popen:
-    """``ray start --block`` in a session of its own, its temporary and working folder in
-    ``home``: stopping it is killing that session, never anything else's Ray."""
-    env = {**os.environ, **RAY_ENV, "TMPDIR": home}
-    env.pop("RAY_ADDRESS", None)
-    ray_cli = os.path.join(os.path.dirname(sys.executable), "ray")
-    return subprocess.Popen([ray_cli, "start", "--block", "--num-cpus=1",
-                             "--node-ip-address=127.0.0.1", "--disable-usage-stats",
-                             f"--temp-dir={home}/ray", *args], cwd=home, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-
-
-def _stop(process: subprocess.Popen, home: str) -> None:
-    """SIGKILL to the node's session (SIGTERM makes Ray drain for up to 30 s), then to any
-    process of this node that left the session: one whose command line names its folder."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait(10)
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                cmdline = handle.read()
-        except OSError:
-            continue
-        if home.encode() in cmdline:
-            try:
-                os.kill(int(entry), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
 @pytest.fixture()
 def cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    # Short folders: Ray's Unix sockets live under the temporary folder (108-byte limit).
-    head_home = tempfile.mkdtemp(prefix="ac-head-", dir="/tmp")
-    worker_home = tempfile.mkdtemp(prefix="ac-wrk-", dir="/tmp")
-    port = _free_port()
-    address = f"127.0.0.1:{port}"
-    nodes = [(_ray_start(["--head", f"--port={port}", "--include-dashboard=false"], head_home),
-              head_home)]
-    nodes.append((_ray_start([f"--address={address}",
-                              f"--resources={json.dumps({RESOURCE: 1})}"], worker_home),
-                  worker_home))
     for name, value in RAY_ENV.items():
         monkeypatch.setenv(name, value)
-    try:
-        ray.init(address=address, logging_level="ERROR")
-        deadline = time.monotonic() + 60
-        while sum(node["Alive"] for node in ray.nodes()) < 2:
-            if time.monotonic() > deadline or any(p.poll() is not None for p, _ in nodes):
-                raise RuntimeError(f"the Ray cluster at {address} did not reach 2 nodes")
-            time.sleep(0.5)
-        yield {"address": address, "head_home": head_home, "worker_home": worker_home}
-    finally:
-        ray.shutdown()
-        for process, home in reversed(nodes):
-            _stop(process, home)
-        shutil.rmtree(head_home, ignore_errors=True)
-        shutil.rmtree(worker_home, ignore_errors=True)
+    with local_cluster({RESOURCE: 1}) as nodes:
+        yield nodes
 
 
 def _inputs(folder: Path) -> None:
