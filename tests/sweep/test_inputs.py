@@ -81,3 +81,14 @@ def test_slots_cover_workload_groups_and_option_files() -> None:
                                       (("network", "options"), "topology_file"): "/c/t.txt"})
     assert local["workload"] == "/c/w" and local["network"]["options"]["topology_file"] == "/c/t.txt"
     assert config["workload"] == "w"        # the trial's own config is left as it was
+
+
+def test_a_searchs_model_file_travels_but_a_preset_name_does_not(tmp_path: Path) -> None:
+    model = tmp_path / "tiny.yaml"
+    model.write_text("layers: 2\n", encoding="utf-8")
+    config = {"predict": {"model": str(model), "platform": "dgx-h100", "tp": 2}}
+    assert inputs.input_slots(config) == [(("predict",), "model")]
+    units = inputs.trial_units(config, str(tmp_path), {})
+    unit = units[(("predict",), "model")]
+    assert unit.stem == "tiny.yaml" and unit.members[0].sha256 == \
+        hashlib.sha256(b"layers: 2\n").hexdigest()
