@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,8 @@ from orchestrator.sweep.spec import load_sweep
 from tests.sweep.ray_cluster import RAY_ENV, local_cluster
 from tests.sweep.sweeps import ROOT, read_csv
 
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="the cluster's clean-up looks processes up in /proc")
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'astra-cosim[ray]'); "
                                         "the 2-node cluster test needs it")
 
