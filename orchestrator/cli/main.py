@@ -11,7 +11,8 @@ import os
 import sys
 
 from orchestrator import __version__
-from orchestrator.cli import adapter, list_cmd, report_cmd, run, sweep, trace, workload_cmd
+from orchestrator.cli import (adapter, collective_cmd, list_cmd, report_cmd, run, sweep, trace,
+                              workload_cmd)
 from orchestrator.errors import AstraCosimError
 
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     workload_cmd.add_parser(commands)
     report_cmd.add_parser(commands)
     list_cmd.add_parser(commands)
+    collective_cmd.add_parser(commands)
     return parser
 
 
