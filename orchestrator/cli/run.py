@@ -144,8 +144,11 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
         raise InputError("--adapter-timeout must be > 0")
 
     def where(current: AdapterPlacement, kind: str) -> AdapterPlacement:
+        # the command line wins over the file: --placement drops the file's endpoint
+        # (--adapter KIND=... names another one)
+        endpoint = endpoints.get(kind, None if args.placement else current.endpoint)
         return AdapterPlacement(
-            args.placement or current.placement, endpoints.get(kind, current.endpoint),
+            args.placement or current.placement, endpoint,
             args.adapter_timeout if args.adapter_timeout is not None else current.timeout_s,
             args.transport or current.transport)
 
