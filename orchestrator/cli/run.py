@@ -56,11 +56,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--compute-config", default=None, metavar="FILE",
                         help="the compute adapter's settings (YAML/JSON mapping); roofline "
                              "defaults to the system file's peak-perf and local-mem-bw")
-    parser.add_argument("--num-passes", type=int, default=None)
-    parser.add_argument("--comm-scale", type=float, default=None)
-    parser.add_argument("--compute-scale", type=float, default=None)
-    parser.add_argument("--injection-scale", type=float, default=None)
-    parser.add_argument("--comm-group", default=None,
+    parser.add_argument("--num-passes", type=int, default=None, metavar="N",
+                        help="training iterations of a 1.0 workload (upstream's "
+                             "--num-passes; default 1, or the experiment's)")
+    parser.add_argument("--comm-scale", type=float, default=None, metavar="X",
+                        help="multiply every collective size by X (upstream's --comm-scale; "
+                             "1.0 rounds as float32 and truncates; default 1)")
+    parser.add_argument("--compute-scale", type=float, default=None, metavar="X",
+                        help="multiply every compute time of a 1.0 workload by X (upstream's "
+                             "--compute-scale; default 1)")
+    parser.add_argument("--injection-scale", type=float, default=None, metavar="X",
+                        help="multiply the system file's endpoint-delay (each message's injection "
+                             "cost) by X (upstream's --injection-scale; default 1)")
+    parser.add_argument("--comm-group", default=None, metavar="FILE",
                         help="communicator groups JSON {name: [npus]} (2.x inputs only)")
     parser.add_argument("--placement", default=None, choices=("inprocess", "process"),
                         help="where the adapters run (default inprocess, or the experiment's "
