@@ -83,6 +83,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", help="output folder (default: results/<experiment name>)")
     parser.add_argument("--quiet", action="store_true",
                         help="print nothing on success, and show no progress")
+    parser.add_argument("--progress", default=None, choices=("rich", "plain", "off"),
+                        help="progress of runs longer than 2 s on stderr: rich (a live line; "
+                             "the default on a terminal), plain (a line every "
+                             "--progress-interval seconds; the default otherwise) or off")
+    parser.add_argument("--progress-interval", type=float, default=10.0, metavar="S",
+                        help="seconds between plain progress lines (default 10)")
     parser.add_argument("--trace", metavar="FILE", default=None,
                         help="write a Chrome/Perfetto trace-event JSON of the run (open it in "
                              "ui.perfetto.dev or chrome://tracing)")
@@ -187,8 +193,13 @@ def run_command(args: argparse.Namespace) -> int:
         raise InputError("--trace-npus selects the NPUs of a trace; add --trace FILE")
     if args.trace_npus:
         parse_npu_selection(args.trace_npus)          # bad lists fail before the run
+    if args.progress_interval <= 0:
+        raise InputError("--progress-interval must be > 0")
+    style = "off" if args.quiet else args.progress or (
+        "rich" if sys.stderr.isatty() else "plain")
     instruments = Instruments(trace=bool(args.trace), trace_npus=args.trace_npus,
-                              progress=not args.quiet and sys.stderr.isatty())
+                              progress=style != "off", progress_style=style,
+                              progress_interval_s=args.progress_interval)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = simulate(experiment, instruments)

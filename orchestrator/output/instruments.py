@@ -31,6 +31,8 @@ class Instruments:
     trace: bool = False
     trace_npus: str = ""          # --trace-npus text; "" = every NPU up to 16, else NPU 0
     progress: bool = False
+    progress_style: str = "rich"                  # rich (a terminal) or plain (logs)
+    progress_interval_s: float = 10.0             # between plain lines
     link_gb_per_s: Sequence[float] = ()           # per dimension, for link utilisation
     recorder: Recorder = field(default_factory=Recorder)
 
@@ -88,7 +90,8 @@ def observe(instruments: Instruments | None, clock: Any, network: Any,
     display = None
     if instruments.progress:
         from orchestrator.output.progress import ProgressDisplay
-        display = ProgressDisplay(clock, drivers)
+        display = ProgressDisplay(clock, drivers, instruments.progress_style,
+                                  instruments.progress_interval_s)
         display.start()
     try:
         yield
