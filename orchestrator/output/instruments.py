@@ -21,6 +21,9 @@ from orchestrator.units import gb_per_s_to_bytes_per_ns
 # A network model's stats() carries per-link byte counters under keys "link_bytes/<link>"
 # (a flat map, as the protocol's Goodbye carries it, in every placement).
 LINK_BYTES_PREFIX = "link_bytes/"
+# ... and a model that measures each link's busy time (ns-3) its share of the run under
+# "link_utilisation/<link>"; the analytical models leave it to bytes / (bandwidth x time).
+LINK_UTILISATION_PREFIX = "link_utilisation/"
 TRACE_ALL_NPUS_UP_TO = 16
 
 
@@ -112,6 +115,9 @@ def _read_links(instruments: Instruments, network: Any) -> None:
     links = {key[len(LINK_BYTES_PREFIX):]: int(value) for key, value in stats.items()
              if key.startswith(LINK_BYTES_PREFIX)}
     recorder.links = links
+    recorder.link_utilisation = {key[len(LINK_UTILISATION_PREFIX):]: float(value)
+                                 for key, value in stats.items()
+                                 if key.startswith(LINK_UTILISATION_PREFIX)}
     for name in links:
         dim = _link_dimension(name)
         if dim is not None and dim < len(instruments.link_gb_per_s):

@@ -105,6 +105,7 @@ class Recorder:
         self.npus: set[int] = set()
         self.links: dict[str, int] = {}                  # link name -> bytes carried
         self.link_bytes_per_ns: dict[str, float] = {}    # where the bandwidth is known
+        self.link_utilisation: dict[str, float] = {}     # where the model measures it (ns-3)
         self.network_stats: dict[str, float] = {}
 
     # -- hooks -------------------------------------------------------------------------------
