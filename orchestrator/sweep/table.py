@@ -20,7 +20,10 @@ from typing import Any
 
 FIGURES = ("total_ns", "min_finish_ns", "compute_ns", "exposed_comm_ns", "payload_bytes",
            "events_processed")
-TAIL_COLUMNS = (*FIGURES, "status", "error", "trial")
+# read in µs, as upstream prints times; busbw (GB/s, nccl-tests') where a trial is one
+# collective micro-benchmark (output/collective_figures.py), else blank
+DERIVED = ("total_us", "compute_us", "exposed_comm_us", "busbw_GBps")
+TAIL_COLUMNS = (*FIGURES, *DERIVED, "status", "error", "trial")
 CSV_NAME = "results.csv"
 PARQUET_NAME = "results.parquet"
 PLOT_NAME = "total_ns.png"
@@ -37,9 +40,18 @@ def table_rows(axis_paths: Sequence[str], entries: Sequence[tuple[dict[str, Any]
         summary = record.get("summary") or {}
         row = {path: axes.get(path) for path in axis_paths}
         row.update((name, summary.get(name)) for name in FIGURES)
+        row.update(_derived(summary, record.get("collective")))
         row.update(status=record.get("status"), error=record.get("error"), trial=record["key"])
         rows.append(row)
     return rows
+
+
+def _derived(summary: dict[str, Any], collective: dict[str, Any] | None) -> dict[str, Any]:
+    """The µs columns (exact: ns / 1000 has at most three decimals) and busbw."""
+    row = {f"{name}_us": summary[f"{name}_ns"] / 1000 if summary.get(f"{name}_ns") is not None
+           else None for name in ("total", "compute", "exposed_comm")}
+    row["busbw_GBps"] = collective.get("busbw_GBps") if collective else None
+    return row
 
 
 def _cell(value: Any) -> Any:
