@@ -214,8 +214,10 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"trace of NPU(s) {_npu_list(instruments.recorder.npus)} in {args.trace} "
                   f"({size / 1e6:.1f} MB)")
     if not args.quiet:
-        print(f"{'run':<24} {'total (us)':>14} {'compute (us)':>14} {'exposed comm (us)':>18}")
-        print(f"{result.name:<24} {ns_to_us_text(result.total_ns):>14} "
+        width = max(24, len(result.name))      # a long name widens the column, not the row
+        print(f"{'run':<{width}} {'total (us)':>14} {'compute (us)':>14} "
+              f"{'exposed comm (us)':>18}")
+        print(f"{result.name:<{width}} {ns_to_us_text(result.total_ns):>14} "
               f"{ns_to_us_text(result.compute_ns):>14} "
               f"{ns_to_us_text(result.exposed_comm_ns):>18}")
         print(f"results in {out_dir}/")

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from orchestrator.system.streams import DataSet, Stream
 
 
+# appended to the label of a forward collective that activation checkpointing reruns in the
+# backward pass (HYBRID_TRANSFORMER_FWD_IN_BCKWD), so the two are told apart
+RECOMPUTED = " (recomputed)"
+
+
 @dataclass(slots=True, frozen=True)
 class ComputeSpan:
     npu: int

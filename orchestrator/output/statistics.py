@@ -29,7 +29,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from orchestrator.output.recorder import CollectiveRecord, Recorder
+from orchestrator.output.recorder import RECOMPUTED, CollectiveRecord, Recorder
 from orchestrator.output.results import RunResult
 
 COLLECTIVES = "collectives.csv"
@@ -166,7 +166,8 @@ def _write_layers(result: RunResult, recorder: Recorder, out_dir: str) -> str:
     by_label: dict[str, list[CollectiveRecord]] = {}
     for record in recorder.collectives:
         if record.npu == REPORTING_NPU:
-            by_label.setdefault(record.label, []).append(record)
+            # a recomputed forward counts in its layer's fwd phase, as its time does
+            by_label.setdefault(record.label.removesuffix(RECOMPUTED), []).append(record)
     path = os.path.join(out_dir, LAYERS)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
