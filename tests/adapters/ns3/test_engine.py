@@ -126,11 +126,6 @@ def test_process_placement_gives_the_in_process_result(tmp_path):
         inprocess.adapter_stats["network"]["flows"] == 448
 
 
-VGG16 = PROJECT.parent / "shared" / "reference" / "cases" / "mlsys22_ex3-1_DGX2-VGG16"
-
-
-@pytest.mark.skipif(not VGG16.is_dir(), reason=f"the tutorial's VGG16 workload is read from "
-                                                f"{VGG16}, which is absent")
 def test_vgg16_end_to_end():
     """experiments/ns3/vgg16_switch8.yaml: compute is the workload's, so it is equal; the
     total stays within 10% of the analytical network (README, "ns-3 backend"), and exposed
