@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the astra-cosim images: the shared base, then one image per role.
+# Build the astra-cosim images: the shared base, then one image per role, each a stage of
+# docker/Dockerfile (the same stages `docker compose up --build` builds).
 #
 #   docker/build.sh [engine] [ns3] [scalesim]        # default: all three
 #
@@ -20,8 +21,10 @@ roles=("$@")
 fail() { echo "docker/build.sh: $*" >&2; exit 2; }
 
 for role in "${roles[@]}"; do
-    [ -f "$repo/docker/$role/Dockerfile" ] \
-        || fail "no role '$role'; expected engine, ns3 or scalesim"
+    case "$role" in
+        engine|ns3|scalesim) ;;
+        *) fail "no role '$role'; expected engine, ns3 or scalesim" ;;
+    esac
 done
 
 # BuildKit is needed for the CA secret. Docker clients from 23 on build with BuildKit only
@@ -54,16 +57,16 @@ if ! "$docker_cli" image inspect "$base_image" >/dev/null 2>&1 \
          "BASE_IMAGE=astra-cosim/python-base:3.11-bookworm docker/build.sh"
 fi
 
-build() {  # build NAME DOCKERFILE [ARGS...]
-    local name="$1" dockerfile="$2"
-    shift 2
+build() {  # build STAGE: docker/Dockerfile's stage, tagged astra-cosim/STAGE
+    local name="$1"
     local start=$SECONDS
     DOCKER_BUILDKIT=1 "$docker_cli" build --progress=plain "${secret[@]}" \
-        -f "$repo/$dockerfile" -t "astra-cosim/$name:$tag" "$@" "$repo"
+        -f "$repo/docker/Dockerfile" --target "$name" --build-arg "BASE_IMAGE=$base_image" \
+        -t "astra-cosim/$name:$tag" "$repo"
     echo "built astra-cosim/$name:$tag in $((SECONDS - start)) s"
 }
 
-build base docker/base/Dockerfile --build-arg "BASE_IMAGE=$base_image"
+build base
 for role in "${roles[@]}"; do
-    build "$role" "docker/$role/Dockerfile" --build-arg "PROJECT_BASE=astra-cosim/base:$tag"
+    build "$role"
 done

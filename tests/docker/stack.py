@@ -22,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 BASE_LABEL = "org.astra-cosim.base-image"
-# the non-root user of the images (docker/base/Dockerfile)
+# the non-root user of the images (docker/Dockerfile, stage base)
 IMAGE_UID = 10001
 # summary.json keys under cosim.<kind> and adapter_stats.<kind> that depend on the transport
 # or the machine, not on the simulation; besides these, every key ending in _s (wall seconds)
@@ -96,15 +96,11 @@ def rebuild_images(roles: list[str]) -> None:
                                   f"{build.stdout[-3000:]}\n{build.stderr[-3000:]}"
 
 
-def writable_results(path: Path) -> dict[str, str]:
-    """Create ``path`` for the engine container to write into; returns the user ids to run
-    it as: ours, or the image's user when we are root (the containers never run as root)."""
+def results_folder(path: Path) -> dict[str, str]:
+    """Create ``path`` for the stack's results. No ASTRA_UID/ASTRA_GID: the engine container
+    gives the results to the owner of the mounted experiments, as after a plain clone."""
     path.mkdir(parents=True, exist_ok=True)
-    uid, gid = os.getuid(), os.getgid()
-    if uid == 0:
-        uid = gid = IMAGE_UID
-        os.chown(path, uid, gid)
-    return {"ASTRA_UID": str(uid), "ASTRA_GID": str(gid)}
+    return {}
 
 
 class Stack:
@@ -117,7 +113,7 @@ class Stack:
         self.project = f"astra-cosim-test-{uuid.uuid4().hex[:10]}"
         self.results = workdir / "results"
         self.base = [*command, "-f", str(COMPOSE_FILE), "-p", self.project]
-        self.env = os.environ | writable_results(self.results) | {
+        self.env = os.environ | results_folder(self.results) | {
             "EXPERIMENT": experiment,
             "COMPOSE_PROFILES": ",".join(profiles),
             "ASTRA_RESULTS": str(self.results),
