@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 from orchestrator.errors import InputError
 from orchestrator.experiment.model import Experiment
 
@@ -41,7 +43,12 @@ def network_generation(path: str) -> str | None:
     try:
         doc = json.loads(text)
     except ValueError:
-        return "v2"              # not JSON: YAML of 2.x
+        if text.lstrip().startswith("{"):
+            return None          # broken JSON: its reader says where
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError:
+            return None
     if isinstance(doc, dict) and ("units-count" in doc or "dimensions-count" in doc):
         return "v1"
     return "v2" if isinstance(doc, dict) and "npus_count" in doc else None
