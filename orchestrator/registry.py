@@ -13,7 +13,6 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
 from orchestrator.errors import InputError, expected_one_of
@@ -36,6 +35,7 @@ class Registry(Generic[T]):
         self._builtin_package = builtin_package
         self._entries: dict[str, Entry[T]] = {}
         self._loaded = False
+        self._plugins_loaded = False
 
     def register(self, name: str, *, summary: str) -> Callable[[T], T]:
         """Class decorator: ``@training_loops.register("DATA", summary="...")``."""
@@ -50,25 +50,37 @@ class Registry(Generic[T]):
 
         return decorate
 
-    def _load(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
-        package = importlib.import_module(self._builtin_package)
-        for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-            importlib.import_module(f"{self._builtin_package}.{module.name}")
-        for point in entry_points(group=f"astra_cosim.{self.kind}"):
-            if point.name not in self._entries:
-                point.load()
+    def _load(self, plugins: bool = True) -> None:
+        """Import the built-ins once; scan installed packages' entry points (tens of ms)
+        only when ``plugins`` — a lookup asks for them only when the name is not built in."""
+        if not self._loaded:
+            self._loaded = True
+            package = importlib.import_module(self._builtin_package)
+            for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+                importlib.import_module(f"{self._builtin_package}.{module.name}")
+        if plugins and not self._plugins_loaded:
+            self._plugins_loaded = True
+            from importlib.metadata import entry_points
+            for point in entry_points(group=f"astra_cosim.{self.kind}"):
+                if point.name not in self._entries:
+                    point.load()
 
     def get(self, name: str, *, where: tuple[str, int | None] | None = None) -> T:
-        self._load()
+        self._load(plugins=False)
+        if name not in self._entries:
+            self._load()
         entry = self._entries.get(name)
         if entry is None:
             path, line = where if where else (None, None)
             raise InputError(f"unknown {self.kind.replace('_', ' ')}: "
                              + expected_one_of(name, self._entries), path, line)
         return entry.target
+
+    def __contains__(self, name: object) -> bool:
+        self._load(plugins=False)
+        if name not in self._entries:
+            self._load()
+        return name in self._entries
 
     def names(self) -> list[str]:
         self._load()

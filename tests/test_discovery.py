@@ -36,7 +36,7 @@ def test_list_shows_backends_and_platform_presets(capsys):
 
 
 def _subparser(name: str) -> argparse.ArgumentParser:
-    parser = build_parser()
+    parser = build_parser([])
     (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     return commands.choices[name]
 

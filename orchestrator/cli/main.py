@@ -2,39 +2,58 @@
 
 Exit status 0 on success; 2 with ``astra-cosim: error: <reason>`` on stderr for bad input or a
 run that cannot finish. Tracebacks are shown only with ``ASTRA_COSIM_DEBUG=1``.
+
+Only the module of the subcommand being run is imported (``run`` does not pay for the sweep
+executors, the adapter server or the report), so a simulation starts in a fraction of a second;
+``--help`` without a subcommand imports them all to list them.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
 from orchestrator import __version__
-from orchestrator.cli import (adapter, collective_cmd, list_cmd, report_cmd, run, sweep, trace,
-                              workload_cmd)
 from orchestrator.errors import AstraCosimError
 
+# subcommand -> module under orchestrator.cli with an add_parser(commands) function
+COMMANDS = {
+    "run": "run",
+    "trace": "trace",
+    "adapter": "adapter",
+    "sweep": "sweep",
+    "workload": "workload_cmd",
+    "report": "report_cmd",
+    "list": "list_cmd",
+    "collective": "collective_cmd",
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def _chosen(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the first word not starting with '-')."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="astra-cosim",
         description="Simulate distributed DNN training (ASTRA-sim semantics, exact to the ns).")
     parser.add_argument("--version", action="version", version=f"astra-cosim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run.add_parser(commands)
-    trace.add_parser(commands)
-    adapter.add_parser(commands)
-    sweep.add_parser(commands)
-    workload_cmd.add_parser(commands)
-    report_cmd.add_parser(commands)
-    list_cmd.add_parser(commands)
-    collective_cmd.add_parser(commands)
+    chosen = _chosen(sys.argv[1:] if argv is None else argv)
+    for name, module in COMMANDS.items():
+        if chosen is None or name == chosen:
+            importlib.import_module(f"orchestrator.cli.{module}").add_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

@@ -19,7 +19,6 @@ import os
 import sys
 import warnings
 
-import yaml
 
 from orchestrator.cosim.placement import TRANSPORTS, AdapterPlacement
 from orchestrator.errors import InputError
@@ -80,6 +79,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                              "compute=ipc:///tmp/compute.sock")
     parser.add_argument("--adapter-timeout", type=float, default=None, metavar="S",
                         help="seconds to wait for an adapter's answer (default 30)")
+    parser.add_argument("--symmetry", default=None, choices=("auto", "off"),
+                        help="auto (default): when every NPU of the run is interchangeable "
+                             "(e.g. a ring or torus running the same workload), simulate one "
+                             "and derive the rest, exactly; off: simulate every NPU. "
+                             "summary.json says which ran")
     parser.add_argument("--out", help="output folder (default: results/<experiment name>)")
     parser.add_argument("--quiet", action="store_true",
                         help="print nothing on success, and show no progress")
@@ -167,6 +171,8 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
             args.transport or current.transport)
 
     experiment = dataclasses.replace(experiment, placement=where(experiment.placement, "network"))
+    if args.symmetry:
+        experiment = dataclasses.replace(experiment, symmetry=args.symmetry)
     if compute is not None:
         compute = dataclasses.replace(compute, placement=where(compute.placement, "compute"))
     return dataclasses.replace(experiment, compute=compute)
@@ -174,6 +180,7 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
 
 def _key_values(items: list[str], flag: str) -> dict[str, object]:
     """KEY=VALUE pairs; each value read as a YAML scalar (numbers and booleans typed)."""
+    import yaml        # not at module level: most runs have no KEY=VALUE options
     pairs: dict[str, object] = {}
     for item in items:
         key, sep, value = item.partition("=")

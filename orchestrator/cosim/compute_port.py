@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from adapters.base import ComputeRequest
-from orchestrator.cosim.client import AdapterError
+from orchestrator.cosim.inprocess import AdapterError
 from orchestrator.engine.clock import EventQueue
 
 

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.base import ComputeModel, ComputeRequest
 from adapters.registry import build_compute, build_network
-from orchestrator.cosim.client import (AdapterError, InProcessClient, InProcessComputeClient,
-                                       ZmqClient, spawn_adapter)
+from orchestrator.cosim.inprocess import AdapterError, InProcessClient, InProcessComputeClient
 from orchestrator.cosim.compute_port import ComputePort
 from orchestrator.cosim.endpoints import check_resolvable
 from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError
+
+if TYPE_CHECKING:
+    from orchestrator.cosim.client import ZmqClient
 
 PLACEMENTS = ("inprocess", "process")
 TRANSPORTS = ("tcp", "ipc")
@@ -38,6 +40,7 @@ class AdapterPlacement:
 def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacement,
              clock_now) -> tuple[ZmqClient, Any]:
     """A handshaken client for an adapter out of process, and its Configured answer."""
+    from orchestrator.cosim.client import ZmqClient, spawn_adapter   # ZeroMQ, protobuf: lazily
     if where.endpoint is None and where.placement not in PLACEMENTS:
         raise InputError(f"--placement: found {where.placement!r}; expected one of "
                          f"{', '.join(PLACEMENTS)}")
@@ -60,16 +63,18 @@ def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacem
 
 
 def open_network(clock: EventQueue, model: str, config: dict[str, Any], npus_count: int,
-                 semantics: str, where: AdapterPlacement, source: str) -> NetworkPort:
-    """Connect the engine's network port to the model, wherever it is placed."""
+                 semantics: str, where: AdapterPlacement, source: str,
+                 port_class: type[NetworkPort] = NetworkPort) -> NetworkPort:
+    """Connect the engine's network port (``port_class``: the reduced run's differs) to the
+    model, wherever it is placed."""
     if where.endpoint is None and where.placement == "inprocess":
         network_model = build_network(model, config, source)
-        return NetworkPort(clock, InProcessClient(network_model), network_model.lookahead_ns,
-                           npus_count, semantics, network_model.decides_at_injection)
+        return port_class(clock, InProcessClient(network_model), network_model.lookahead_ns,
+                          npus_count, semantics, network_model.decides_at_injection)
     client, configured = _connect("network", model, config, where, lambda: clock.now_ns)
     try:
-        return NetworkPort(clock, client, configured.lookahead_ns, npus_count, semantics,
-                           configured.decides_at_injection)
+        return port_class(clock, client, configured.lookahead_ns, npus_count, semantics,
+                          configured.decides_at_injection)
     except BaseException:
         client.close()
         raise

@@ -14,6 +14,7 @@ from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError, SimulationError
 from orchestrator.experiment.model import Experiment
+from orchestrator.symmetry.guard import SymmetryBroken
 from orchestrator.system.npu import Npu, SystemContext
 
 
@@ -45,13 +46,18 @@ def network_adapter(experiment: Experiment, input_format: str, doc: Any) -> tupl
 
 
 def run_to_end(clock: EventQueue, network: NetworkPort, drivers: list[Driver],
-               context: SystemContext, describe, compute: ComputePort | None = None
-               ) -> list[int]:
-    """Finish time per NPU; ``describe(driver)`` words what a stuck NPU waits for."""
+               context: SystemContext, describe, compute: ComputePort | None = None,
+               reduced: bool = False) -> list[int]:
+    """Finish time per NPU; ``describe(driver)`` words what a stuck NPU waits for. A
+    ``reduced`` run (one representative NPU) that does not end cleanly is not reported: the
+    caller runs the full simulation, which tells what is stuck."""
     try:
         for driver in drivers:
             driver.start()
         clock.run()
+        guard = getattr(clock, "guard", None)
+        if guard is not None:
+            guard.settle()                     # the last nanosecond of a reduced run
     finally:
         try:
             network.client.close()
@@ -59,6 +65,8 @@ def run_to_end(clock: EventQueue, network: NetworkPort, drivers: list[Driver],
             if compute is not None:
                 compute.client.close()
     stuck = [driver for driver in drivers if driver.finished_ns is None]
+    if reduced and (stuck or network.unmatched()):
+        raise SymmetryBroken("the representative NPU did not finish cleanly")
     if stuck:
         raise SimulationError(stall_report(stuck[0].npu.id, len(stuck), describe(stuck[0]),
                                            context, clock.now_ns))

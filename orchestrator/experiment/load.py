@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import yaml
 
 from orchestrator.cosim.placement import PLACEMENTS, TRANSPORTS, AdapterPlacement
 from orchestrator.errors import InputError, expected_one_of
@@ -33,7 +32,7 @@ from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, C
                                            Experiment, RunOptions)
 
 _TOP_KEYS = ("name", "description", "workload", "system", "network", "compute", "options",
-             "comm_group")
+             "comm_group", "symmetry")
 _WHERE_KEYS = ("placement", "transport", "endpoint", "timeout_s")
 _OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale")
 
@@ -66,6 +65,7 @@ def validate_options(values: dict[str, Any], where: str | None) -> RunOptions:
 
 def read_yaml(path: str, what: str) -> Any:
     """A YAML file's document; unreadable or malformed files are InputErrors naming it."""
+    import yaml        # not at module level: a run from plain files does not need it
     try:
         with open(path, encoding="utf-8") as handle:
             return yaml.safe_load(handle)
@@ -130,7 +130,14 @@ def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
         source=path,
         comm_group=_comm_group(base_dir, doc.get("comm_group"), path),
         placement=placement,
+        symmetry=_symmetry(doc.get("symmetry", "auto"), path),
     )
+
+
+def _symmetry(value: Any, path: str) -> str:
+    if value not in ("auto", "off"):
+        raise InputError(f"symmetry: found {value!r}; expected auto or off", path)
+    return value
 
 
 def _check_keys(section: dict[str, Any], keys: tuple[str, ...], name: str, path: str) -> None:

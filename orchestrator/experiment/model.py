@@ -50,3 +50,5 @@ class Experiment:
     comm_group: str | None = None          # 2.x communicator groups (JSON file)
     placement: AdapterPlacement = field(default_factory=AdapterPlacement)
     source: str | None = None              # the experiment YAML, when there is one
+    # "auto": simulate one NPU when the run is symmetric (orchestrator/symmetry); "off": all
+    symmetry: str = "auto"

@@ -12,7 +12,6 @@ import warnings
 from typing import Any
 
 from adapters.analytical.topology_v1 import HierarchicalTopologyV1
-from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError
 from orchestrator.experiment.model import Experiment
 from adapters.analytical.config_v1 import NetworkConfig, parse_v1_network, read_v1_network_doc
@@ -23,9 +22,13 @@ from orchestrator.experiment.system_file import (
     COLLECTIVE_KEYS, SystemConfig, load_v1_system, system_from_mapping)
 from orchestrator.output.instruments import Instruments, observe
 from orchestrator.output.results import LayerStats, RunResult
+from orchestrator.symmetry.eligibility import orbit_group
+from orchestrator.symmetry.group import OrbitGroup
+from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine_parts,
+                                           reduce_context, summary)
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.costs import V1_REDUCTION, endpoint_delay_cycles
-from orchestrator.system.npu import Npu, SystemContext
+from orchestrator.system.npu import SystemContext
 from orchestrator.system.topology import break_dimension, plan_dimensions
 from orchestrator.units import scale_float32
 from orchestrator.workload.driver import LayerRuntime, WorkloadDriver
@@ -139,37 +142,91 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
                                  "bytes (ASTRA-sim 1.0 loops forever here)",
                                  workload.path, layer.line)
 
-    clock = EventQueue()
-    network = open_network(clock, network_model, network_adapter_doc, npus_count, "v1",
-                           experiment.placement, network_config.path)
-    context = SystemContext(
-        npus_count=npus_count, queues_count=len(logical_dims), planner=planner,
-        splits=system.preferred_dataset_splits, active_chunks=system.active_chunks_per_dimension,
-        endpoint_delay=endpoint_delay_cycles(system.endpoint_delay, options.injection_scale),
-        policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
-        v2_chunking=False)
-    drivers = []
-    for npu_id in range(npus_count):
-        npu = Npu(npu_id, context, clock, network)
-        loop = workload.loop_cls(workload.layers, workload.header, dims)
-        runtimes = _layer_runtimes(workload, options.compute_scale, options.comm_scale)
-        drivers.append(WorkloadDriver(npu, loop, runtimes, options.num_passes))
-    with observe(instruments, clock, network, drivers):
-        finish_ns = run_to_end(clock, network, drivers, context, _waiting_on)
-    first = drivers[0]
-    return RunResult(
-        name=experiment.name,
-        input_format="v1",
-        total_ns=first.finished_ns,
-        finish_ns=finish_ns,
-        compute_ns=first.compute_ns,
-        exposed_comm_ns=first.finished_ns - first.compute_ns,
-        payload_bytes=network.bytes_sent[0],
-        events_processed=clock.events_processed,
-        cosim=cosim_metrics(network),
-        adapter_stats=adapter_stats(network),
-        layers=[runtime.stats for runtime in first.layers],
-    )
+    group, reason = None, "--symmetry off"
+    if experiment.symmetry != "off":
+        kinds_used = {spec.kind for layer in workload.layers
+                      for spec in (layer.fwd_comm, layer.ig_comm, layer.wg_comm)
+                      if not spec.is_none}
+        group, reason = orbit_group(network_model,
+                                    [(dim.topology, dim.npus) for dim in network_config.dims],
+                                    logical_dims, plans, kinds_used)
+    build = _Build(experiment, workload, system, network_config, network_model,
+                   network_adapter_doc, planner, logical_dims, dims, npus_count)
+    if group is not None:
+        try:
+            return build.run(group, "", instruments)
+        except SymmetryBroken as exc:
+            group, reason = None, f"not symmetric: {exc}"
+            if instruments is not None:
+                instruments.recorder = type(instruments.recorder)()
+    return build.run(None, reason, instruments)
+
+
+class _Build:
+    """What the checks produced; ``run`` builds the NPUs and runs them, all of them or one
+    representative of a symmetric run (orchestrator/symmetry)."""
+
+    def __init__(self, experiment: Experiment, workload: TextWorkload, system: SystemConfig,
+                 network_config: NetworkConfig, network_model: str, network_doc: Any,
+                 planner: CollectivePlanner, logical_dims: list[int], dims: Any,
+                 npus_count: int) -> None:
+        self.experiment = experiment
+        self.workload = workload
+        self.system = system
+        self.network_config = network_config
+        self.network_model = network_model
+        self.network_doc = network_doc
+        self.planner = planner
+        self.logical_dims = logical_dims
+        self.dims = dims
+        self.npus_count = npus_count
+
+    def run(self, group: OrbitGroup | None, reason: str,
+            instruments: Instruments | None) -> RunResult:
+        experiment, workload, system = self.experiment, self.workload, self.system
+        options = experiment.options
+        npus_count = self.npus_count
+        clock, port_class, npu_class = engine_parts(group)
+        network = open_network(clock, self.network_model, self.network_doc, npus_count, "v1",
+                               experiment.placement, self.network_config.path, port_class)
+        context = SystemContext(
+            npus_count=npus_count, queues_count=len(self.logical_dims), planner=self.planner,
+            splits=system.preferred_dataset_splits,
+            active_chunks=system.active_chunks_per_dimension,
+            endpoint_delay=endpoint_delay_cycles(system.endpoint_delay,
+                                                 options.injection_scale),
+            policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
+            v2_chunking=False)
+        if group is not None:
+            reduce_context(context, network, group)
+        drivers = []
+        for npu_id in range(1 if group is not None else npus_count):
+            npu = npu_class(npu_id, context, clock, network)
+            loop = workload.loop_cls(workload.layers, workload.header, self.dims)
+            runtimes = _layer_runtimes(workload, options.compute_scale, options.comm_scale)
+            drivers.append(WorkloadDriver(npu, loop, runtimes, options.num_passes))
+        with observe(instruments, clock, network, drivers, npus_count):
+            finish_ns = run_to_end(clock, network, drivers, context, _waiting_on,
+                                   reduced=group is not None)
+        first = drivers[0]
+        stats = adapter_stats(network)
+        if group is not None:
+            finish_ns = finish_ns * npus_count
+            stats["network"] = derive_counts(stats["network"], network, npus_count)
+        return RunResult(
+            name=experiment.name,
+            input_format="v1",
+            total_ns=first.finished_ns,
+            finish_ns=finish_ns,
+            compute_ns=first.compute_ns,
+            exposed_comm_ns=first.finished_ns - first.compute_ns,
+            payload_bytes=network.bytes_sent[0],
+            events_processed=clock.events_processed,
+            cosim=cosim_metrics(network),
+            adapter_stats=stats,
+            layers=[runtime.stats for runtime in first.layers],
+            symmetry=summary(group, reason, npus_count),
+        )
 
 
 def _waiting_on(driver: WorkloadDriver) -> str:

@@ -16,7 +16,6 @@ from typing import Any
 
 from adapters.analytical.config_v2 import NetworkConfigV2, parse_v2_network, read_v2_network_doc
 from orchestrator.cosim.placement import open_compute_port, open_network
-from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError, SimulationError
 from orchestrator.experiment.execution import (adapter_stats, cosim_metrics,
                                                network_adapter, run_to_end)
@@ -29,10 +28,15 @@ from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.config import SystemConfig
 from orchestrator.system.costs import ReductionCost, endpoint_delay_cycles
 from orchestrator.system.groups import load_groups
-from orchestrator.system.npu import Npu, SystemContext
+from orchestrator.system.npu import SystemContext
 from orchestrator.system.topology import plan_dimensions
 from orchestrator.workload import chakra
-from orchestrator.workload.graph_driver import GraphDriver
+from orchestrator.workload.graph_driver import COLLECTIVES, GraphDriver
+from orchestrator.symmetry.eligibility import orbit_group
+from orchestrator.symmetry.group import OrbitGroup
+from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine_parts,
+                                           reduce_context, summary)
+from orchestrator.symmetry.traces import why_traces_differ
 
 
 def _compute_choice(experiment: Experiment, system: SystemConfig) -> ComputeChoice | None:
@@ -99,7 +103,6 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
             raise InputError(f"missing execution trace for NPU {npu}: the network has "
                              f"{npus_count} NPUs, so {prefix}.0.et ... {prefix}.{npus_count - 1}.et "
                              "are needed", chakra.trace_path(prefix, npu))
-    traces = [chakra.read_trace(chakra.trace_path(prefix, npu)) for npu in range(npus_count)]
     groups = load_groups(experiment.comm_group, npus_count) if experiment.comm_group else None
 
     dims = [dim.npus for dim in network_config.dims]
@@ -111,24 +114,68 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
                  else _MissingMemoryBandwidth(system.path))
     compute_choice = _compute_choice(experiment, system)
 
-    clock = EventQueue()
+    group, reason = None, "--symmetry off"
+    if experiment.symmetry != "off":
+        group, reason = _orbit_group(experiment, model, network_config, dims, plans, groups)
+    if group is not None:
+        try:
+            return _execute(experiment, instruments, group, "", npus_count, model, adapter_doc,
+                            network_config, system, planner, reduction, compute_choice, groups)
+        except SymmetryBroken as exc:
+            group, reason = None, f"not symmetric: {exc}"
+            if instruments is not None:
+                instruments.recorder = type(instruments.recorder)()
+    return _execute(experiment, instruments, None, reason, npus_count, model, adapter_doc,
+                    network_config, system, planner, reduction, compute_choice, groups)
+
+
+def _orbit_group(experiment: Experiment, model: str, network_config: NetworkConfigV2,
+                 dims: list[int], plans: dict, groups: Any) -> tuple[OrbitGroup | None, str]:
+    """The group to reduce this run by (orchestrator/symmetry), or None and why not."""
+    if groups is not None:
+        return None, "communicator groups are given"
+    first = chakra.read_trace(chakra.trace_path(experiment.workload, 0))
+    kinds = {COLLECTIVES.get(chakra.int_attribute(node, "comm_type", first.path))
+             for node in first.nodes if node.type == chakra.NodeType.COMM_COLL_NODE}
+    group, reason = orbit_group(model, [(dim.topology, dim.npus) for dim in network_config.dims],
+                                dims, plans, {kind for kind in kinds if kind})
+    if group is None:
+        return None, reason
+    differ = why_traces_differ(experiment.workload, network_config.npus_count)
+    return (None, differ) if differ else (group, "")
+
+
+def _execute(experiment: Experiment, instruments: Instruments | None, group: OrbitGroup | None,
+             reason: str, npus_count: int, model: str, adapter_doc: Any,
+             network_config: NetworkConfigV2, system: SystemConfig,
+             planner: CollectivePlanner, reduction: Any, compute_choice: ComputeChoice | None,
+             groups: Any) -> RunResult:
+    """Build the NPUs (all, or NPU 0 of a symmetric run) and run them to the end."""
+    options = experiment.options
+    prefix = experiment.workload
+    simulated = 1 if group is not None else npus_count
+    traces = [chakra.read_trace(chakra.trace_path(prefix, npu)) for npu in range(simulated)]
+    clock, port_class, npu_class = engine_parts(group)
     network = open_network(clock, model, adapter_doc, npus_count, "v2", experiment.placement,
-                           network_config.path)
+                           network_config.path, port_class)
     compute = None
     if compute_choice is not None and not system.replay_only:
         try:
             compute = open_compute_port(clock, compute_choice.backend, compute_choice.config,
-                                        compute_choice.placement, source)
+                                        compute_choice.placement, experiment.source or
+                                        "<experiment>")
         except BaseException:
             network.client.close()
             raise
     context = SystemContext(
-        npus_count=npus_count, queues_count=len(dims), planner=planner,
+        npus_count=npus_count, queues_count=len(network_config.dims), planner=planner,
         splits=system.preferred_dataset_splits, active_chunks=system.active_chunks_per_dimension,
         endpoint_delay=endpoint_delay_cycles(system.endpoint_delay, options.injection_scale),
         policy=system.scheduling_policy, reduction_cycles=reduction, phase_barrier=False,
         v2_chunking=True)
-    drivers = [GraphDriver(Npu(npu_id, context, clock, network), trace, compute=compute,
+    if group is not None:
+        reduce_context(context, network, group)
+    drivers = [GraphDriver(npu_class(npu_id, context, clock, network), trace, compute=compute,
                            comm_scale=options.comm_scale, replay_only=system.replay_only,
                            groups=groups)
                for npu_id, trace in enumerate(traces)]
@@ -143,14 +190,18 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
             compute.client.close()
             raise
     try:
-        with observe(instruments, clock, network, drivers):
+        with observe(instruments, clock, network, drivers, npus_count):
             finish_ns = run_to_end(clock, network, drivers, context,
                                    lambda driver: "nodes " + ", ".join(driver.outstanding()[:4]),
-                                   compute)
+                                   compute, reduced=group is not None)
     except SimulationError as exc:
         stuck = next(d for d in drivers if d.finished_ns is None)
         raise SimulationError(f"{stuck.trace.path}: {exc}") from None
     first = drivers[0]
+    stats = adapter_stats(network, compute)
+    if group is not None:
+        finish_ns = finish_ns * npus_count
+        stats["network"] = derive_counts(stats["network"], network, npus_count)
     return RunResult(
         name=experiment.name,
         input_format="v2",
@@ -161,5 +212,6 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
         payload_bytes=network.bytes_sent[0],
         events_processed=clock.events_processed,
         cosim=cosim_metrics(network, compute),
-        adapter_stats=adapter_stats(network, compute),
+        adapter_stats=stats,
+        symmetry=summary(group, reason, npus_count),
     )

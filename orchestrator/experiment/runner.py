@@ -16,7 +16,6 @@ from orchestrator.experiment.generations import check_generations
 from orchestrator.experiment.model import Experiment
 from orchestrator.output.instruments import Instruments
 from orchestrator.output.results import RunResult
-from orchestrator.workload.chakra import trace_path
 
 
 def input_format(workload: str) -> str:
@@ -25,6 +24,7 @@ def input_format(workload: str) -> str:
             raise InputError("this is one execution trace; give the prefix before "
                              "'.<npu>.et' (e.g. et/all_reduce for et/all_reduce.0.et)", workload)
         return "v1"
+    from orchestrator.workload.chakra import trace_path   # protobuf: only for 2.x inputs
     if os.path.isfile(trace_path(workload, 0)):
         return "v2"
     raise InputError("cannot read workload file (No such file or directory); nor is it the "

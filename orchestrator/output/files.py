@@ -31,6 +31,7 @@ def summary_dict(result: RunResult) -> dict:
         "events_processed": result.events_processed,
         "cosim": result.cosim,
         "adapter_stats": result.adapter_stats,
+        "symmetry": result.symmetry,
     }
 
 

@@ -81,15 +81,22 @@ def parse_npu_selection(text: str) -> frozenset[int] | None:
 
 @contextmanager
 def observe(instruments: Instruments | None, clock: Any, network: Any,
-            drivers: Sequence[Any]) -> Iterator[None]:
-    """Wrap a run's event loop (see the module docstring); a no-op for None."""
+            drivers: Sequence[Any], npus_count: int | None = None) -> Iterator[None]:
+    """Wrap a run's event loop (see the module docstring); a no-op for None.
+
+    A reduced run (orchestrator/symmetry) has one driver for ``npus_count`` NPUs: NPU 0 is
+    recorded and its spans are copied, relabelled, to the other traced NPUs afterwards (in a
+    symmetric run every NPU does what NPU 0 does, at the same times)."""
     if instruments is None:
         yield
         return
-    for npu in instruments.selected(len(drivers)):
-        drivers[npu].recorder = instruments.recorder
-        drivers[npu].npu.recorder = instruments.recorder
-    instruments.recorder.npus = set(instruments.traced(len(drivers)))
+    npus_count = len(drivers) if npus_count is None else npus_count
+    for npu in instruments.selected(npus_count):
+        if npu < len(drivers):
+            drivers[npu].recorder = instruments.recorder
+            drivers[npu].npu.recorder = instruments.recorder
+    traced = set(instruments.traced(npus_count))
+    instruments.recorder.npus = traced
     display = None
     if instruments.progress:
         from orchestrator.output.progress import ProgressDisplay
@@ -101,6 +108,8 @@ def observe(instruments: Instruments | None, clock: Any, network: Any,
     finally:
         if display is not None:
             display.stop()
+    if len(drivers) < npus_count:
+        instruments.recorder.replicate(0, sorted(npu for npu in traced if npu >= len(drivers)))
     _read_links(instruments, network)
 
 

@@ -11,7 +11,7 @@ Times are integer ns of simulated time, as everywhere in the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -112,6 +112,15 @@ class Recorder:
         self.link_bytes_per_ns: dict[str, float] = {}    # where the bandwidth is known
         self.link_utilisation: dict[str, float] = {}     # where the model measures it (ns-3)
         self.network_stats: dict[str, float] = {}
+
+    def replicate(self, source: int, npus: list[int]) -> None:
+        """Copy NPU ``source``'s spans to ``npus`` (a reduced run: they all did the same)."""
+        for npu in npus:
+            self.compute += [replace(span, npu=npu) for span in self.compute
+                             if span.npu == source]
+            self.waits += [replace(span, npu=npu) for span in self.waits if span.npu == source]
+            self.collectives += [replace(record, npu=npu) for record in self.collectives
+                                 if record.npu == source]
 
     # -- hooks -------------------------------------------------------------------------------
     def compute_span(self, npu: int, start_ns: int, duration_ns: int, name: str,

@@ -48,3 +48,4 @@ class RunResult:
     layers: list[LayerStats] = field(default_factory=list)
     cosim: dict = field(default_factory=dict)    # synchronisation metrics per adapter
     adapter_stats: dict = field(default_factory=dict)  # each adapter's own counters
+    symmetry: dict = field(default_factory=dict)       # reduced to one NPU or not, and why

@@ -79,7 +79,7 @@ def load_text_workload(path: str) -> TextWorkload:
         raise InputError("empty workload file; expected a parallelism header line", path)
     header_line, header_tokens = lines[0]
     loop_name = header_tokens[0]
-    if loop_name not in training_loops.names():     # worded as the format names the token
+    if loop_name not in training_loops:     # worded as the format names the token
         raise InputError("unknown parallelism token: "
                          + expected_one_of(loop_name, training_loops.names()), path, header_line)
     loop_cls = training_loops.get(loop_name)

@@ -1,0 +1,155 @@
+"""The network port of a reduced run: NPU 0's sends, and the relabelled copies that reach it.
+
+When NPU 0 sends to NPU d, every NPU x sends to x ⊕ d at the same moment in the full run; the
+copy that arrives at NPU 0 comes from NPU ⊖d. So each send of NPU 0 is injected twice — NPU 0's
+own message (its arrival runs NPU 0's send handler, if any) and the mirror from ⊖d, which NPU
+0's receives match on ASTRA-sim's ``(tag, src, dst, bytes)`` rule. The two must take equally
+long; a network for which they do not is not symmetric and the run is redone in full.
+
+A receive's handler runs at the arrival, or when it is posted if that is later (SEMANTICS
+§5.1). Where within that nanosecond the full run would run it depends on other NPUs' events;
+``guard.py`` makes sure that never matters.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from orchestrator.cosim.port import Handler, NetworkPort, RoundClient
+from orchestrator.engine.clock import EventQueue
+from orchestrator.symmetry.group import OrbitGroup
+from orchestrator.symmetry.guard import SymmetryBroken
+from orchestrator.symmetry.representative import natural_actor
+
+REPRESENTATIVE = 0
+
+
+class _Mirror:
+    """A message reaching NPU 0: the relabelled copy of one of its sends (or a send to itself)."""
+
+    __slots__ = ("recv", "recv_arg", "arrival", "arrived", "sent_ns")
+
+    def __init__(self, sent_ns: int) -> None:
+        self.sent_ns = sent_ns
+        self.recv: Handler | None = None
+        self.recv_arg: Any = None
+        self.arrival = -1             # known arrival time, -1 until the adapter says
+        self.arrived = False          # its arrival has run (v2) or passed (v1)
+
+
+class MirrorPort(NetworkPort):
+    """``NetworkPort`` for a reduced run; see the module docstring."""
+
+    group: OrbitGroup | None = None   # set by the runner before the first send
+
+    def __init__(self, clock: EventQueue, client: RoundClient, lookahead_ns: int,
+                 npus_count: int, semantics: str, decides_at_injection: bool) -> None:
+        if lookahead_ns < 1:
+            raise SymmetryBroken("a network without lookahead is synchronised at every send")
+        super().__init__(clock, client, lookahead_ns, npus_count, semantics,
+                         decides_at_injection)
+        self.own_messages = 0
+        self._own: dict[int, tuple[Handler | None, Any, int]] = {}
+        self._mirrors: dict[int, tuple[_Mirror, int]] = {}
+        self._first_arrival: dict[int, int] = {}
+        self._unreceived_m: dict[tuple[int, int, int, int], deque[_Mirror]] = {}
+        self._early_m: dict[tuple[int, int, int, int], deque[tuple[Handler, Any]]] = {}
+
+    # -- sending ----------------------------------------------------------------------------
+    def _inject(self, src: int, dst: int, size_bytes: int, now: int) -> int:
+        op = self._next_op
+        self._next_op = op + 1
+        self._injections.append((op, src, dst, size_bytes, now))
+        return op
+
+    def send(self, src: int, dst: int, size_bytes: int, tag: int,
+             handler: Handler | None, arg: Any) -> None:
+        if src != REPRESENTATIVE:
+            raise SymmetryBroken(f"NPU {src} sends in a reduced run")
+        clock = self.clock
+        now = clock.now_ns
+        self.bytes_sent[REPRESENTATIVE] += size_bytes
+        self.own_messages += 1
+        self.messages += 1
+        mirror = _Mirror(now)
+        own_op = self._inject(src, dst, size_bytes, now)
+        if dst == REPRESENTATIVE:            # a message to itself is its own mirror
+            sender, mirror_op = REPRESENTATIVE, own_op
+        else:
+            sender = self.group.inverse(dst)
+            mirror_op = self._inject(sender, REPRESENTATIVE, size_bytes, now)
+        self._own[own_op] = (handler, arg, mirror_op)
+        self._mirrors[mirror_op] = (mirror, own_op)
+        key = (tag, sender, REPRESENTATIVE, size_bytes)
+        early = self._early_m.get(key)
+        if early:
+            mirror.recv, mirror.recv_arg = early.popleft()
+            if not early:
+                del self._early_m[key]
+        else:
+            self._unreceived_m.setdefault(key, deque()).append(mirror)
+        horizon = now + self.lookahead_ns
+        if horizon < clock.horizon_ns:
+            clock.horizon_ns = horizon
+
+    # -- receiving --------------------------------------------------------------------------
+    def recv(self, src: int, dst: int, size_bytes: int, tag: int,
+             handler: Handler, arg: Any) -> None:
+        if dst != REPRESENTATIVE:
+            raise SymmetryBroken(f"NPU {dst} receives in a reduced run")
+        key = (tag, src, dst, size_bytes)
+        waiting = self._unreceived_m.get(key)
+        if not waiting:
+            self._early_m.setdefault(key, deque()).append((handler, arg))
+            return
+        mirror = waiting.popleft()
+        if not waiting:
+            del self._unreceived_m[key]
+        clock = self.clock
+        if mirror.arrived:
+            clock.schedule(0, handler, arg)
+        elif mirror.arrival >= 0 and not self.v2:
+            clock.schedule(mirror.arrival - clock.now_ns, handler, arg)
+        else:
+            mirror.recv, mirror.recv_arg = handler, arg
+
+    # -- arrivals ---------------------------------------------------------------------------
+    def _arrival(self, op: int, time_ns: int) -> None:
+        clock = self.clock
+        own = self._own.pop(op, None)
+        if own is not None:
+            handler, arg, mirror_op = own
+            if mirror_op != op:
+                self._check(op, time_ns)
+            if handler is not None:
+                clock.schedule(time_ns - clock.now_ns, handler, arg)
+            if mirror_op != op:
+                return
+        mirror, own_op = self._mirrors.pop(op)
+        if own_op != op:
+            self._check(own_op, time_ns)
+        mirror.arrival = time_ns
+        clock.schedule(time_ns - clock.now_ns, self._arrive, mirror)
+
+    def _check(self, own_op: int, time_ns: int) -> None:
+        """A message and its mirror left together; they must arrive together."""
+        first = self._first_arrival.pop(own_op, None)
+        if first is None:
+            self._first_arrival[own_op] = time_ns
+        elif first != time_ns:
+            raise SymmetryBroken(f"a message and its relabelled copy arrive at {first} and "
+                                 f"{time_ns} ns: the network is not symmetric")
+
+    def _arrive(self, mirror: _Mirror) -> None:
+        if mirror.recv is not None:
+            guard = self.clock.guard
+            guard.actor = natural_actor(mirror.recv, mirror.recv_arg)
+            guard.stamp(2, mirror.sent_ns)
+            mirror.recv(mirror.recv_arg)
+        else:
+            mirror.arrived = True
+
+    def unmatched(self) -> int:
+        return sum(map(len, self._unreceived_m.values())) + \
+            sum(map(len, self._early_m.values()))

@@ -1,0 +1,56 @@
+"""Running a generation's NPUs reduced to one, and saying in the result what ran.
+
+``engine_parts(group)`` gives the queue, port class and barrier for a full (``group`` None) or
+reduced run; ``summary(...)`` is what ``summary.json`` says under ``"symmetry"``;
+``derive_counts`` turns the representative's message counters into the full run's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.cosim.port import NetworkPort
+from orchestrator.engine.clock import EventQueue
+from orchestrator.symmetry.group import OrbitGroup
+from orchestrator.symmetry.guard import SymmetryBroken
+from orchestrator.symmetry.mirror_port import MirrorPort
+from orchestrator.symmetry.representative import GuardedEventQueue, InlineBarrier, ReducedNpu
+from orchestrator.system.npu import Npu
+
+MODES = ("auto", "off")
+
+__all__ = ["MODES", "SymmetryBroken", "engine_parts", "summary", "derive_counts"]
+
+
+def engine_parts(group: OrbitGroup | None) -> tuple[EventQueue, type[NetworkPort], type[Npu]]:
+    """The event queue, network port class and NPU class of a full or reduced run."""
+    if group is None:
+        return EventQueue(), NetworkPort, Npu
+    return GuardedEventQueue(), MirrorPort, ReducedNpu
+
+
+def reduce_context(context: Any, network: MirrorPort, group: OrbitGroup) -> None:
+    """Make a built system context and port serve a reduced run."""
+    network.group = group
+    if context.barrier is not None:
+        context.barrier = InlineBarrier()
+
+
+def summary(group: OrbitGroup | None, reason: str, npus_count: int) -> dict[str, Any]:
+    """``summary.json``'s account of the reduction: whether it ran, over which group, how
+    many NPUs were simulated, or why the full simulation ran instead."""
+    if group is None:
+        return {"reduced": False, "npus_simulated": npus_count, "orbits": npus_count,
+                "reason": reason}
+    return {"reduced": True, "npus_simulated": 1, "orbits": 1, "group": group.describe()}
+
+
+def derive_counts(stats: dict[str, Any], port: MirrorPort, npus_count: int) -> dict[str, Any]:
+    """The network model's message and byte counters as the full run would report them: every
+    NPU sends what NPU 0 sends (the model saw NPU 0's messages and their mirrors)."""
+    derived = dict(stats)
+    if "messages" in derived:
+        derived["messages"] = port.own_messages * npus_count
+    if "bytes" in derived:
+        derived["bytes"] = port.bytes_sent[0] * npus_count
+    return derived

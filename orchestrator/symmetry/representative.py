@@ -1,0 +1,136 @@
+"""NPU 0 standing for every NPU: its event queue, its system layer and its phase barrier.
+
+The same engine objects as a full run, with three differences:
+
+* every callback runs under its actor (``guard.py``): chunk callbacks under the chunk, the
+  workload's under the workload, and anything scheduled for the current nanosecond under the
+  actor that scheduled it;
+* changing the queues, completing a collective and starting one are reported to the guard;
+* 1.0's phase barrier releases at once: every NPU finishes a phase of a chunk in the same
+  nanosecond, so the last one is always already there (its place within the nanosecond is
+  the guard's business).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from orchestrator.engine.clock import EventQueue
+from orchestrator.symmetry.guard import WORKLOAD, OrderGuard, stream_actor
+from orchestrator.system.algorithms.base import PhaseAlgorithm
+from orchestrator.system.npu import Npu
+from orchestrator.system.streams import DataSet, Stream
+
+
+def natural_actor(handler: Callable[[Any], None], arg: Any) -> object:
+    """Whose work a callback is, from the object it is bound to."""
+    owner = getattr(handler, "__self__", None)
+    if isinstance(owner, PhaseAlgorithm):
+        return stream_actor(owner.stream)
+    recv = getattr(arg, "recv", None)          # a message arrival: its receive's algorithm
+    if recv is not None and isinstance(getattr(recv, "__self__", None), PhaseAlgorithm):
+        return stream_actor(recv.__self__.stream)
+    if owner is not None and hasattr(owner, "npu"):
+        return WORKLOAD                        # a training loop or a trace driver
+    return owner if owner is not None else handler
+
+
+class GuardedEventQueue(EventQueue):
+    """``EventQueue`` whose events run under their actor."""
+
+    __slots__ = ("guard",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.guard = OrderGuard(self)
+
+    def _under(self, delay_ns: int, handler: Callable[[Any], None], arg: Any
+               ) -> Callable[[Any], None]:
+        guard = self.guard
+        actor = guard.actor if delay_ns == 0 else natural_actor(handler, arg)
+
+        def run(value: Any) -> None:
+            guard.actor = actor
+            if actor == WORKLOAD:
+                guard.touch(WORKLOAD)
+            handler(value)
+
+        return run
+
+    def schedule(self, delay_ns: int, handler: Callable[[Any], None], arg: Any = None) -> None:
+        super().schedule(delay_ns, self._under(delay_ns, handler, arg), arg)
+
+    def schedule_at(self, time_ns: int, seq: int, handler: Callable[[Any], None],
+                    arg: Any = None) -> None:
+        super().schedule_at(time_ns, seq, self._under(time_ns - self.now_ns, handler, arg), arg)
+
+
+class ReducedNpu(Npu):
+    """NPU 0 of a reduced run; see the module docstring."""
+
+    def __init__(self, npu_id: int, context: Any, queue: GuardedEventQueue,
+                 network: Any) -> None:
+        super().__init__(npu_id, context, queue, network)
+        self.guard = queue.guard
+        self.guard.queues = self.queues
+        self._actors: dict[int, list[tuple[object, int]]] = {}
+        self._all_queues = tuple(range(len(self.queues.queues)))
+
+    def register_event(self, delay: int, handler: Callable[[Any], None], arg: Any) -> None:
+        now = self.clock.now_ns
+        actor = self.guard.actor if delay == 0 else natural_actor(handler, arg)
+        tick = now + delay
+        actors = self._actors.get(tick)
+        if actors is None:
+            self._actors[tick] = [(actor, now)]
+        else:
+            actors.append((actor, now))
+        super().register_event(delay, handler, arg)
+
+    def run_tick(self, tick: int) -> None:
+        bucket = self._buckets[tick]
+        actors = self._actors[tick]
+        guard = self.guard
+        index = 0
+        while index < len(bucket):
+            handler, arg = bucket[index]
+            actor, since = actors[index]
+            guard.actor = actor
+            if actor == WORKLOAD:
+                guard.touch(WORKLOAD)
+            elif since < tick:
+                guard.stamp(1, since)
+            handler(arg)
+            index += 1
+        del self._buckets[tick]
+        del self._actors[tick]
+
+    def generate_collective(self, kind: str, size_bytes: int, involved: Sequence[bool],
+                            preference: str, on_finished: Callable[[DataSet], None],
+                            owner: Any, explicit_priority: int = 0,
+                            group: Any = None) -> DataSet | None:
+        self.guard.touch(WORKLOAD, *self._all_queues)
+        return super().generate_collective(kind, size_bytes, involved, preference, on_finished,
+                                           owner, explicit_priority, group)
+
+    def _advance(self, stream: Stream) -> None:
+        if stream.phase_index == len(stream.phases) - 1:
+            self.guard.touch(stream.queue, WORKLOAD)      # leaves its queue, may complete
+        elif stream.queue >= 0:
+            self.guard.touch(stream.queue, stream.phases[stream.phase_index + 1].queue)
+        else:
+            self.guard.touch(stream.phases[0].queue)
+        super()._advance(stream)
+
+
+class InlineBarrier:
+    """1.0's phase barrier in a reduced run: every copy of NPU 0 finishes the phase now."""
+
+    __slots__ = ()
+
+    def arrive(self, npu: Npu, stream: Stream) -> list[tuple[Npu, Stream]]:
+        return []          # nothing else to release; the caller moves the chunk on
+
+    def waiting(self) -> dict[int, int]:
+        return {}
