@@ -92,7 +92,7 @@ def test_progress_shows_on_a_terminal_and_quiet_hides_it(tmp_path):
     appears on a terminal; --quiet keeps the terminal silent."""
     args = ["run", "--workload", os.path.join(DGX2, "gpt3.txt"), "--system",
             os.path.join(DGX2, "dgx2.txt"), "--network", os.path.join(DGX2, "dgx2.json"),
-            "--out", str(tmp_path)]
+            "--out", str(tmp_path), "--symmetry", "off"]   # the full run: seconds long
     code, text = _in_terminal(args)
     assert code == 0
     assert "events/s" in text and "simulated" in text

@@ -18,7 +18,8 @@ from orchestrator.output.instruments import Instruments
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TUTORIAL = os.path.join(ROOT, "experiments", "tutorial")
-# one pass of VGG16 on 256 NPUs: about 6 s here, long enough for several plain lines
+# one pass of VGG16 on 256 NPUs, simulated in full (--symmetry off): about 6 s here, long
+# enough for several plain lines
 VGG16 = os.path.join(TUTORIAL, "ex3_1_tpu_vgg16.yaml")
 
 
@@ -62,7 +63,8 @@ def test_step_counter_fraction_never_claims_completion():
 
 def test_plain_lines_off_a_terminal_carry_percent_and_eta(tmp_path):
     done = subprocess.run([sys.executable, "-m", "orchestrator", "run", VGG16, "--out",
-                           str(tmp_path), "--progress-interval", "0.5"], capture_output=True,
+                           str(tmp_path), "--progress-interval", "0.5", "--symmetry", "off"],
+                          capture_output=True,
                           text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0
     lines = done.stderr.splitlines()
@@ -79,6 +81,7 @@ def test_plain_lines_off_a_terminal_carry_percent_and_eta(tmp_path):
 def test_progress_off_is_silent(tmp_path):
     """(--quiet is checked on a terminal in test_progress.py.)"""
     done = subprocess.run([sys.executable, "-m", "orchestrator", "run", VGG16, "--out",
-                           str(tmp_path), "--progress-interval", "0.5", "--progress", "off"],
+                           str(tmp_path), "--progress-interval", "0.5", "--progress", "off",
+                           "--symmetry", "off"],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0 and done.stderr == ""
