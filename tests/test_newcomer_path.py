@@ -86,7 +86,7 @@ def _compose(clone: Path, project: str) -> list[str]:
 
 def _base_image() -> str:
     """The base the images here were built on (CI: a local one without a registry)."""
-    label = subprocess.run(["docker", "image", "inspect", "astra-cosim/base:latest", "--format",
+    label = subprocess.run(["docker", "image", "inspect", image("base"), "--format",
                             '{{index .Config.Labels "org.astra-cosim.base-image"}}'],
                            capture_output=True, text=True, timeout=30)
     return label.stdout.strip() or "python:3.11-slim"

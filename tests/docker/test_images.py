@@ -12,7 +12,7 @@ from tests.docker.stack import ROOT
 
 
 def _config(role: str) -> dict:
-    inspect = subprocess.run(["docker", "image", "inspect", f"astra-cosim/{role}:latest",
+    inspect = subprocess.run(["docker", "image", "inspect", image(role),
                               "--format", "{{json .Config}}"],
                              capture_output=True, text=True, timeout=30)
     assert inspect.returncode == 0, inspect.stderr
@@ -37,7 +37,7 @@ def test_engine_starts_as_root_only_to_hand_results_over(images: list[str]) -> N
              "import entrypoint; print(subprocess.run(['id', '-u', '-G'], capture_output=True, "
              "text=True, preexec_fn=entrypoint._drop_privileges).stdout.split())")
     run = subprocess.run(["docker", "run", "--rm", "--entrypoint", "python3",
-                          "astra-cosim/engine:latest", "-c", probe],
+                          image("engine"), "-c", probe],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "['10001', '10001']"
@@ -60,7 +60,7 @@ def test_results_go_to_astra_uid_when_set(images: list[str], tmp_path) -> None:
     results.mkdir()
     run = subprocess.run(["docker", "run", "--rm", "-e", "ASTRA_UID=4321", "-e",
                           "ASTRA_GID=4322", "-v", f"{ROOT / 'experiments'}:/work/experiments:ro",
-                          "-v", f"{results}:/work/results", "astra-cosim/engine:latest",
+                          "-v", f"{results}:/work/results", image("engine"),
                           "experiments/containers/analytical.yaml"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
