@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.docker.stack import ROOT
+from tests.docker.stack import ROOT, image
 
 
 def _config(role: str) -> dict:
@@ -34,8 +34,9 @@ def test_engine_starts_as_root_only_to_hand_results_over(images: list[str]) -> N
     config = _config("engine")
     assert config["User"] == "root" and config["WorkingDir"] == "/work"
     probe = ("import subprocess, sys; sys.path.insert(0, '/usr/local/lib/astra-cosim'); "
-             "import entrypoint; print(subprocess.run(['id', '-u', '-G'], capture_output=True, "
-             "text=True, preexec_fn=entrypoint._drop_privileges).stdout.split())")
+             "import entrypoint; print(subprocess.run(['sh', '-c', 'id -u; id -G'], "
+             "capture_output=True, text=True, preexec_fn=entrypoint._drop_privileges)"
+             ".stdout.split())")
     run = subprocess.run(["docker", "run", "--rm", "--entrypoint", "python3",
                           image("engine"), "-c", probe],
                          capture_output=True, text=True, timeout=120)
