@@ -24,8 +24,10 @@ pytestmark = pytest.mark.slow
 
 
 def _readme_blocks() -> list[str]:
-    return re.findall(r"```\n(.+?)\n```", (ROOT / "README.md").read_text(encoding="utf-8"),
-                      re.S)
+    """Fenced blocks, each from its opening fence (with or without a language) to its close."""
+    return [block.strip("\n") for block in re.findall(
+        r"^```[^\n]*\n(.*?)^```", (ROOT / "README.md").read_text(encoding="utf-8"),
+        re.S | re.M)]
 
 
 def _sh(command: str, cwd: Path, timeout_s: float = 900, **env: str
