@@ -25,6 +25,7 @@ NETWORK_MODELS: dict[str, str] = {
 COMPUTE_MODELS: dict[str, str] = {
     "roofline": "adapters.roofline.model:build_roofline",
     "scalesim": "adapters.scalesim.model:build_scalesim",
+    "gpu-roofline": "adapters.gpu_roofline.model:build_gpu_roofline",
 }
 
 MODELS_BY_KIND = {"network": NETWORK_MODELS, "compute": COMPUTE_MODELS}

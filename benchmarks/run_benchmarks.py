@@ -493,7 +493,7 @@ def _codec_round_cost(messages_per_round: int, count: int = 500, batches: int = 
                 _ = (injection.op, injection.src, injection.dst, injection.bytes,
                      injection.time_ns)
             reply = codec.encode(seq, "round_reply", codec.round_reply(arrivals, 10_020_000))
-            _, content = codec.decode_reply(reply, seq, "network", "benchmark")
+            _, content, _ = codec.decode_reply(reply, seq, "network", "benchmark")
             _ = [(arrival.op, arrival.time_ns) for arrival in content.arrivals]
         best = min(best, (time.perf_counter() - start) / count)
     return best
@@ -533,8 +533,9 @@ def _profile_cosim(row: Row, directory: str, top: int = 0) -> dict[str, Any]:
     adapter_profile = os.path.join(directory, "adapter.prof")
     adapter = subprocess.Popen(
         [sys.executable, "-m", "cProfile", "-o", adapter_profile, "-m", "orchestrator",
-         "adapter", "serve", "network", "--bind", endpoint, "--parent-pid", str(os.getpid()),
-         "--idle-timeout", "600"], cwd=PROJECT, stdin=subprocess.DEVNULL)
+         "adapter", "serve", "network", "--bind", endpoint, "--one-engine",
+         "--parent-pid", str(os.getpid()), "--idle-timeout", "600"],
+        cwd=PROJECT, stdin=subprocess.DEVNULL)
     experiment = dataclasses.replace(row.experiment, placement=AdapterPlacement(
         endpoint=endpoint, timeout_s=600.0))
     profiler = cProfile.Profile()

@@ -39,3 +39,17 @@ def gb_per_s_to_bytes_per_ns(bandwidth_gb_per_s: float) -> float:
 def ns_to_us_text(time_ns: int) -> str:
     """A time in µs with three decimals, as upstream's CSV files print it."""
     return f"{time_ns / 1000:.3f}"
+
+
+_SIZE_UNITS = {"": 1, "B": 1, "K": 1000, "KB": 1000, "M": 1000**2, "MB": 1000**2,
+               "G": 1000**3, "GB": 1000**3, "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30}
+
+
+def parse_size(text: str) -> int:
+    """``1MiB`` -> 1048576, ``64KiB``, ``2GB`` (decimal), ``4096``; ValueError otherwise."""
+    stripped = text.strip()
+    digits = len(stripped) - len(stripped.lstrip("0123456789"))
+    number, unit = stripped[:digits], stripped[digits:].strip().upper()
+    if not number or unit not in _SIZE_UNITS:
+        raise ValueError(f"{text!r} is not a size like 4096, 64KiB, 1MiB or 2GB")
+    return int(number) * _SIZE_UNITS[unit]

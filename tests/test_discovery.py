@@ -11,7 +11,7 @@ import pytest
 
 from orchestrator.cli.main import build_parser, main
 from orchestrator.experiment.model import COMPUTE_BACKENDS, NETWORK_BACKENDS
-from orchestrator.platforms import PLATFORMS
+from orchestrator.nccl.presets import PLATFORMS
 from tests.workload import traces
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -13,6 +13,13 @@
 
 An unaware arrival is decided when the message is injected. An aware arrival is decided when
 the message starts its last hop, so it is reported then, never later than one hop ahead.
+
+For a symmetric run reduced to NPU 0 (orchestrator/symmetry) the aware model is built with an
+``orbit``: it receives only NPU 0's messages and keeps one FIFO per *orbit* of links — a link
+relabelled so that its source (or, for a switch's down-link, its destination) is NPU 0 — so
+each queue holds exactly the traffic every link of its orbit carries in the full run. Two
+messages offered to one such queue in the same nanosecond are queued in an order only the full
+run knows, so the model refuses the reduction then (``SymmetryBroken``).
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 from adapters.base import NEVER, NetworkModel
 from orchestrator.errors import AstraCosimError
 from orchestrator.engine.clock import EventQueue
+from orchestrator.symmetry.group import OrbitGroup
+from orchestrator.symmetry.guard import SymmetryBroken
 from orchestrator.units import gb_per_s_to_bytes_per_ns
 
 
@@ -125,15 +134,19 @@ class UnawareV2(_DelayModel):
 class Link:
     """A unidirectional FIFO link: one message on the wire at a time."""
 
-    __slots__ = ("latency_ns", "bytes_per_ns", "busy", "waiting", "bytes_carried", "name")
+    __slots__ = ("latency_ns", "bytes_per_ns", "busy", "waiting", "bytes_carried", "name",
+                 "key", "offered_ns")
 
-    def __init__(self, latency_ns: float, bytes_per_ns: float, name: str) -> None:
+    def __init__(self, latency_ns: float, bytes_per_ns: float, name: str,
+                 key: tuple = ()) -> None:
         self.latency_ns = latency_ns
         self.bytes_per_ns = bytes_per_ns
         self.busy = False
         self.waiting: deque[_InFlight] = deque()
         self.bytes_carried = 0
         self.name = name
+        self.key = key               # (dim, group, from, to); a switch is ``npus``
+        self.offered_ns = -1         # orbit mode: when a message was last offered
 
 
 class _InFlight:
@@ -147,9 +160,10 @@ class _InFlight:
 
 
 class AwareV2(_Counting):
-    def __init__(self, config: NetworkConfigV2) -> None:
+    def __init__(self, config: NetworkConfigV2, orbit: OrbitGroup | None = None) -> None:
         super().__init__(config.npus_count)
         self.at = _Addressing(config)
+        self.orbit = orbit
         self.clock = EventQueue()
         self._links: dict[tuple, Link] = {}
         self._routes: dict[tuple[int, int], list[Link]] = {}
@@ -165,14 +179,55 @@ class AwareV2(_Counting):
 
     # -- topology ---------------------------------------------------------------------------
     def _link(self, dim: int, group: int, a: int, b: int) -> Link:
+        if self.orbit is not None:
+            group, a, b = self._canonical(dim, group, a, b)
         key = (dim, group, a, b)
         link = self._links.get(key)
         if link is None:
             spec = self.at.config.dims[dim]
-            name = f"dim{dim}[{group}]:{'sw' if a == spec.npus else a}->" \
-                   f"{'sw' if b == spec.npus else b}"
-            link = self._links[key] = Link(spec.latency_ns, self.at.bw[dim], name)
+            link = self._links[key] = Link(spec.latency_ns, self.at.bw[dim],
+                                           self._name(dim, group, a, b), key)
         return link
+
+    def _name(self, dim: int, group: int, a: int, b: int) -> str:
+        npus = self.at.config.dims[dim].npus
+        return f"dim{dim}[{group}]:{'sw' if a == npus else a}->{'sw' if b == npus else b}"
+
+    # -- orbit mode (a reduced run) -------------------------------------------------------------
+    def _canonical(self, dim: int, group: int, a: int, b: int) -> tuple[int, int, int]:
+        """The link of the same orbit whose source NPU (a switch's down-link: destination
+        NPU) is NPU 0."""
+        orbit, stride, npus = self.orbit, self.at.strides[dim], self.at.sizes[dim]
+        if a == npus:
+            return 0, npus, 0
+        if b == npus:
+            return 0, 0, npus
+        moved = orbit.compose(group + b * stride, orbit.inverse(group + a * stride))
+        return 0, 0, self.at.coordinate(moved, dim)
+
+    def _images(self, link: Link) -> list[str]:
+        """The names of every link of a canonical link's orbit (all carry what it carries)."""
+        dim, _, a, b = link.key
+        orbit, stride, npus = self.orbit, self.at.strides[dim], self.at.sizes[dim]
+        names = []
+        for npu in range(self.npus_count):
+            coordinate = self.at.coordinate(npu, dim)
+            group = npu - coordinate * stride
+            if a == npus:
+                names.append(self._name(dim, group, npus, coordinate))
+            elif b == npus:
+                names.append(self._name(dim, group, coordinate, npus))
+            else:
+                target = self.at.coordinate(orbit.compose(b * stride, npu), dim)
+                names.append(self._name(dim, group, coordinate, target))
+        return names
+
+    def _check_tie(self, link: Link) -> None:
+        now = self.clock.now_ns
+        if link.offered_ns == now:
+            raise SymmetryBroken(f"two messages reach link {link.name} at {now} ns in an "
+                                 "order only the full run knows")
+        link.offered_ns = now
 
     def _dimension_hops(self, dim: int, group: int, a: int, b: int) -> list[Link]:
         spec = self.at.config.dims[dim]
@@ -209,6 +264,8 @@ class AwareV2(_Counting):
 
     # -- the adapter spec -------------------------------------------------------------------
     def inject(self, op: int, src: int, dst: int, size_bytes: int, time_ns: int) -> None:
+        if self.orbit is not None and src != 0:
+            raise SymmetryBroken(f"NPU {src} sends to the orbit model of a reduced run")
         if time_ns < self.clock.now_ns:
             raise AstraCosimError(f"message {op} ({src} -> {dst}, {size_bytes} bytes) injected "
                                   f"at {time_ns} ns, but the network has already processed "
@@ -256,6 +313,8 @@ class AwareV2(_Counting):
     # -- moving messages --------------------------------------------------------------------
     def _offer(self, message: _InFlight) -> None:
         link = message.links[message.hop]
+        if self.orbit is not None:
+            self._check_tie(link)
         if link.busy:
             link.waiting.append(message)
         else:
@@ -285,13 +344,17 @@ class AwareV2(_Counting):
         """Totals, then the bytes each link carried as ``link_bytes/<link>`` (the key the
         statistics read, whatever the placement)."""
         result = super().stats()
-        result["links_used"] = len(self._links)
-        for name, carried in self.link_bytes().items():
+        links = self.link_bytes()
+        result["links_used"] = len(links)
+        for name, carried in links.items():
             result[f"link_bytes/{name}"] = carried
         return result
 
     def link_bytes(self) -> dict[str, int]:
-        return {link.name: link.bytes_carried for link in self._links.values()}
+        if self.orbit is None:
+            return {link.name: link.bytes_carried for link in self._links.values()}
+        return {name: link.bytes_carried for link in self._links.values()
+                for name in self._images(link)}
 
 
 def build_unaware_v1(doc: dict[str, Any], source: str) -> NetworkModel:
@@ -303,4 +366,8 @@ def build_unaware_v2(doc: dict[str, Any], source: str) -> NetworkModel:
 
 
 def build_aware_v2(doc: dict[str, Any], source: str) -> NetworkModel:
-    return AwareV2(parse_v2_network(doc, source))
+    """``doc`` is the YAML network; a reduced run adds ``orbit: {sizes, kinds}``."""
+    doc = dict(doc)
+    orbit = doc.pop("orbit", None)
+    group = OrbitGroup(orbit["sizes"], orbit["kinds"]) if orbit else None
+    return AwareV2(parse_v2_network(doc, source), group)

@@ -62,6 +62,8 @@ def wait_for(kind: str, backend: str, endpoint: str, deadline: float) -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if ping.returncode == 0:
             return
+        if "refused the connection" in ping.stderr:      # a wrong key: waiting will not help
+            raise SystemExit(ping.stderr.strip().splitlines()[-1])
         if time.monotonic() >= deadline:
             reason = ping.stderr.strip().splitlines()[-1:] or ["no answer"]
             raise SystemExit(f"astra-cosim: error: the {kind} adapter ({backend}) at {endpoint} "

@@ -29,7 +29,7 @@ from orchestrator.nccl.bench import (COLLECTIVES, Target, buffer_bytes, collecti
                                      time_collective)
 from orchestrator.nccl.sizes import TYPE_BYTES, parse_size, size_series
 from orchestrator.output import nccl_table
-from orchestrator.platforms import PLATFORMS, platform
+from orchestrator.nccl.presets import PLATFORMS, platform
 
 DEFAULT_PLATFORM = "ring8"
 

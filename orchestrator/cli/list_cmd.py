@@ -1,12 +1,13 @@
 """``astra-cosim list``: what can be chosen by name: training loops, collective algorithms,
-network and compute backends, and the platform presets of ``astra-cosim collective``."""
+network and compute backends, the platform presets of ``astra-cosim collective`` and the GPU
+platforms of ``astra-cosim predict``."""
 
 from __future__ import annotations
 
 import argparse
 
 from orchestrator.experiment.model import COMPUTE_BACKENDS, NETWORK_BACKENDS
-from orchestrator.platforms import PLATFORMS
+from orchestrator.nccl.presets import PLATFORMS
 from orchestrator.system.algorithms.base import algorithms
 from orchestrator.workload.loops.base import training_loops
 
@@ -19,6 +20,7 @@ NETWORK_SUMMARIES = {
 COMPUTE_SUMMARIES = {
     "roofline": "peak TFLOP/s and memory bandwidth (2.x nodes with num_ops/tensor_size)",
     "scalesim": "SCALE-Sim 3.0 systolic array, GEMM shapes (pip install 'astra-cosim[scalesim]')",
+    "gpu-roofline": "one GPU's kernels on its datasheet peak and HBM bandwidth (predict's)",
 }
 
 
@@ -41,9 +43,13 @@ def list_command(_args: argparse.Namespace) -> int:
     _section("collective algorithms (system file token)",
              [(e.name, e.summary) for e in algorithms.entries()])
     _section("network backends (--network-backend)",
-             [(name, NETWORK_SUMMARIES[name]) for name in NETWORK_BACKENDS])
+             [(name, NETWORK_SUMMARIES.get(name, "")) for name in NETWORK_BACKENDS])
     _section("compute backends (--compute-backend)",
-             [(name, COMPUTE_SUMMARIES[name]) for name in COMPUTE_BACKENDS])
+             [(name, COMPUTE_SUMMARIES.get(name, "")) for name in COMPUTE_BACKENDS])
     _section("platform presets (astra-cosim collective --platform)",
              [(p.name, p.summary) for p in PLATFORMS.values()])
+    from orchestrator.platforms.gpu import platform_names
+    _section("GPU platforms (astra-cosim predict --platform)",
+             [(name, "orchestrator/platforms/presets/" + name + ".yaml")
+              for name in platform_names()])
     return 0

@@ -26,6 +26,7 @@ COMMANDS = {
     "sweep": "sweep",
     "workload": "workload_cmd",
     "report": "report_cmd",
+    "predict": "predict_cmd",
     "list": "list_cmd",
     "collective": "collective_cmd",
 }

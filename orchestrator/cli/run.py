@@ -77,6 +77,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--adapter", action="append", default=[], metavar="KIND=ENDPOINT",
                         help="use a running adapter server, e.g. network=tcp://host:5555 or "
                              "compute=ipc:///tmp/compute.sock")
+    parser.add_argument("--adapter-key", default=None, metavar="FILE",
+                        help="CURVE key file of the running adapter servers (adapter keygen; "
+                             "default: the experiment's key, or $ASTRA_ADAPTER_KEY)")
     parser.add_argument("--adapter-timeout", type=float, default=None, metavar="S",
                         help="seconds to wait for an adapter's answer (default 30)")
     parser.add_argument("--symmetry", default=None, choices=("auto", "off"),
@@ -168,7 +171,7 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
         return AdapterPlacement(
             args.placement or current.placement, endpoint,
             args.adapter_timeout if args.adapter_timeout is not None else current.timeout_s,
-            args.transport or current.transport)
+            args.transport or current.transport, args.adapter_key or current.key_file)
 
     experiment = dataclasses.replace(experiment, placement=where(experiment.placement, "network"))
     if args.symmetry:

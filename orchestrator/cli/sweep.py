@@ -6,13 +6,18 @@
 Writes ``OUT/trials/<key>.json`` per trial (its summary figures, or its error), then
 ``OUT/results.csv``, ``OUT/results.parquet`` (with pandas and pyarrow) and ``OUT/total_ns.png``
 (with matplotlib). A rerun skips trials that have a file. A trial that fails is recorded and
-the sweep goes on: the exit status is 2 only when the sweep file or the executor fails.
+the sweep goes on; the exit status says how it ended: 0 when every trial run has a result, 1
+(with a line saying how many) when any trial failed, 2 when the sweep file or the executor
+fails, 143 when the sweep was terminated (SIGTERM: its workers are stopped, the trials
+finished so far kept for a rerun).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import sys
 
 from orchestrator.errors import InputError
 from orchestrator.sweep.runner import EXECUTORS, run_sweep
@@ -50,9 +55,17 @@ def sweep_command(args: argparse.Namespace) -> int:
         raise InputError(f"--max-trials: found {args.max_trials}; expected a whole number >= 0")
     spec = load_sweep(args.sweep)
     out_dir = args.out or os.path.join("results", spec.name)
-    report = run_sweep(spec, out_dir, executor=args.executor, jobs=args.jobs,
-                       resume=args.resume, retry_failed=args.retry_failed,
-                       max_trials=args.max_trials, progress=None if args.quiet else print)
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        report = run_sweep(spec, out_dir, executor=args.executor, jobs=args.jobs,
+                           resume=args.resume, retry_failed=args.retry_failed,
+                           max_trials=args.max_trials, progress=None if args.quiet else print)
+    except Terminated:
+        print(f"astra-cosim: terminated; the trials finished so far are kept in {out_dir}: "
+              "run the same command again to resume", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     for note in report.notes:
         print(f"astra-cosim: note: {note}")
     done = report.trials - report.missing
@@ -62,4 +75,18 @@ def sweep_command(args: argparse.Namespace) -> int:
         print(f"{report.missing} trial(s) not run yet: run the same command again to resume")
     for path in report.outputs:
         print(f"  {path}")
+    if report.failed:
+        print(f"astra-cosim: error: {report.failed} of {report.trials} trials failed (their "
+              f"errors are in {os.path.join(out_dir, 'results.csv')}; --retry-failed runs them "
+              "again)", file=sys.stderr, flush=True)
+        return 1
     return 0
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the sweep waits so that its workers are stopped on the way out
+    (like Ctrl-C, which the executors already handle)."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated()

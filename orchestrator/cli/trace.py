@@ -2,6 +2,7 @@
 
     astra-cosim trace convert --workload W --npus N --out PREFIX [--network NET.json|.yml]
                               [--num-passes K] [--compute-scale X] [--comm-scale X]
+    astra-cosim trace collective --npus N --collective all_reduce --size 1MiB --out PREFIX
     astra-cosim trace show PREFIX_OR_FILE [--all]
 """
 
@@ -16,7 +17,9 @@ import yaml
 from orchestrator.errors import InputError
 from orchestrator.system.topology import break_dimension
 from orchestrator.workload import chakra
+from orchestrator.units import parse_size
 from orchestrator.workload.convert import convert_workload
+from orchestrator.workload.microbenchmark import write_collective_traces
 from orchestrator.workload.text_format import load_text_workload
 from orchestrator.workload.trace_summary import format_summary, summarise
 
@@ -36,6 +39,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     convert.add_argument("--compute-scale", type=float, default=1.0)
     convert.add_argument("--comm-scale", type=float, default=1.0)
     convert.set_defaults(handler=convert_command)
+    collective = verbs.add_parser(
+        "collective", help="a microbenchmark: one collective per NPU (PREFIX.<npu>.et)")
+    collective.add_argument("--npus", type=int, required=True, help="number of NPUs (files)")
+    collective.add_argument("--collective", required=True,
+                            help="all_reduce, all_gather, reduce_scatter or all_to_all")
+    collective.add_argument("--size", required=True,
+                            help="bytes per NPU (all-gather: the input shard), e.g. 1MiB, "
+                                 "64KiB, 4096")
+    collective.add_argument("--involved-dims", default=None, metavar="LIST",
+                            help="dimensions the collective spans, e.g. 1,0 (default: all)")
+    collective.add_argument("--out", required=True, help="output prefix: writes PREFIX.<npu>.et")
+    collective.set_defaults(handler=collective_command)
     show = verbs.add_parser("show", help="summarise traces")
     show.add_argument("trace", help="a .et file or a prefix of PREFIX.<npu>.et files")
     show.add_argument("--all", action="store_true", help="every NPU, not only NPU 0")
@@ -77,6 +92,24 @@ def convert_command(args: argparse.Namespace) -> int:
         chakra.write_trace(chakra.trace_path(args.out, npu), result.nodes)
     print(f"wrote {args.npus} trace(s) {args.out}.0.et ...: {len(result.nodes)} nodes each, "
           f"{result.collectives} collectives, {result.compute_ns / 1000:.3f} us of compute")
+    return 0
+
+
+def collective_command(args: argparse.Namespace) -> int:
+    try:
+        size = parse_size(args.size)
+    except ValueError as exc:
+        raise InputError(f"--size: {exc}") from None
+    involved = None
+    if args.involved_dims is not None:
+        flags = [item.strip() for item in args.involved_dims.split(",")]
+        if not flags or any(flag not in ("0", "1") for flag in flags):
+            raise InputError(f"--involved-dims: found {args.involved_dims!r}; expected 0/1 "
+                             "flags separated by commas, e.g. 1,0")
+        involved = [flag == "1" for flag in flags]
+    paths = write_collective_traces(args.out, args.npus, args.collective, size, involved)
+    print(f"wrote {len(paths)} traces {args.out}.0.et ... {args.out}.{len(paths) - 1}.et "
+          f"({args.collective}, {size} bytes per NPU)")
     return 0
 
 

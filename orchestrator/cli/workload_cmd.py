@@ -60,6 +60,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                           "their GEMM nodes carrying gemm_m/gemm_n/gemm_k")
     gen.add_argument("--network", help="with --chakra for TRANSFORMER: the network file")
     gen.set_defaults(handler=generate_command)
+    from orchestrator.cli.predict_cmd import add_workload_verb
+    add_workload_verb(verbs)
 
 
 def compute_config(path: str | None, options: list[str]) -> dict[str, Any]:

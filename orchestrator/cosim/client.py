@@ -18,10 +18,11 @@ import tempfile
 import time
 
 from adapters.base import ComputeModel, ComputeRequest, NetworkModel
-from orchestrator.cosim import codec
+from orchestrator.cosim import codec, keys
 # the in-process clients live apart so that an in-process run never imports ZeroMQ or protobuf
 from orchestrator.cosim.inprocess import (AdapterError, InProcessClient,  # noqa: F401
                                           InProcessComputeClient)
+from orchestrator.errors import AstraCosimError
 
 
 START_UP_S = 600.0       # longest wait for a spawned adapter to load its backend
@@ -37,8 +38,10 @@ class ZmqClient:
     """The engine's end of one adapter connection (REQ socket, one request in flight)."""
 
     def __init__(self, endpoint: str, name: str, timeout_s: float,
-                 process: subprocess.Popen | None = None, clock_now=lambda: 0) -> None:
+                 process: subprocess.Popen | None = None, clock_now=lambda: 0,
+                 key_file: str | None = None) -> None:
         import zmq
+        import zmq.utils.monitor
 
         self.name = name
         self.endpoint = endpoint
@@ -48,12 +51,25 @@ class ZmqClient:
         self.bytes_moved = 0
         self.final_stats: dict[str, float] = {}
         self._seq = 0
+        self._session: bytes | None = None    # named by the adapter's hello reply
         self._clock_now = clock_now
         self._context = zmq.Context.instance()
         self._socket = self._context.socket(zmq.REQ)
         self._socket.setsockopt(zmq.LINGER, 0)
-        # a REQ socket never says its peer went away; the monitor does
-        self._monitor = self._socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        self._socket.setsockopt(zmq.MAXMSGSIZE, codec.MAX_MESSAGE_BYTES)
+        if key_file is not None:
+            public, secret = keys.load(key_file, "--adapter-key")
+            # the client proves it holds the stack's pair by using it as its own key
+            self._socket.curve_serverkey = public
+            self._socket.curve_publickey = public
+            self._socket.curve_secretkey = secret
+        # a REQ socket never says its peer went away, nor that it refused our key; the
+        # monitor does
+        self._handshake_failed = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                                  zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                  zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+        self._monitor = self._socket.get_monitor_socket(zmq.EVENT_DISCONNECTED |
+                                                        self._handshake_failed)
         self._socket.connect(endpoint)
         self._zmq = zmq
         self._usable = True      # False once a request went unanswered or the peer erred
@@ -61,7 +77,13 @@ class ZmqClient:
     # -- transport --------------------------------------------------------------------------
     def _request(self, body: str, message) -> object:
         self._seq += 1
-        payload = codec.encode(self._seq, body, message)
+        payload = codec.encode(self._seq, body, message, self._session or b"")
+        if len(payload) > codec.MAX_MESSAGE_BYTES:    # the adapter would drop the connection
+            self._usable = False
+            raise AdapterError(f"{self.name} adapter at {self.endpoint}: a {body} request of "
+                               f"{len(payload)} bytes exceeds the protocol's limit of "
+                               f"{codec.MAX_MESSAGE_BYTES} (simulated time "
+                               f"{self._clock_now()} ns)")
         started = time.perf_counter()
         self._usable = False
         self._socket.send(payload)
@@ -69,9 +91,12 @@ class ZmqClient:
         self.wait_s += time.perf_counter() - started
         self.bytes_moved += len(payload) + len(reply)
         try:
-            kind, content = codec.decode_reply(reply, self._seq, self.name, self.endpoint)
+            kind, content, session = codec.decode_reply(reply, self._seq, self.name,
+                                                        self.endpoint, self._session)
         except codec.ProtocolError as exc:
             raise codec.ProtocolError(f"{exc} (simulated time {self._clock_now()} ns)") from None
+        if self._session is None:
+            self._session = session
         self._usable = True
         return kind, content
 
@@ -90,7 +115,14 @@ class ZmqClient:
             if self.process is not None and self.process.poll() is not None:
                 raise AdapterError(self._died(f"exited with status {self.process.returncode}"))
             if self._monitor in ready:
-                self._monitor.recv_multipart()
+                event = self._zmq.utils.monitor.parse_monitor_message(
+                    self._monitor.recv_multipart())["event"]
+                if event & self._handshake_failed:
+                    raise AdapterError(
+                        f"{self.name} adapter at {self.endpoint} refused the connection: the "
+                        "security handshake failed (a missing or wrong key: the adapter's "
+                        "--curve-secret-key and the engine's --adapter-key must be the same "
+                        "file)")
                 raise AdapterError(self._died("closed the connection"))
         raise AdapterError(self._died(f"did not answer within {self.timeout_s:g} s"))
 
@@ -149,10 +181,14 @@ class ZmqClient:
         return completions
 
     def close(self) -> None:
-        """Ask the adapter to stop (briefly, and only if it is still in step), then escalate."""
+        """Ask the adapter to stop (briefly, and only if it is still in step), then escalate;
+        an adapter that was not asked (a request in flight, e.g. an interrupted run) is
+        terminated at once."""
+        asked = False
         try:
             if self._usable and (self.process is None or self.process.poll() is None):
                 self.timeout_s = min(self.timeout_s, 2.0)
+                asked = True
                 kind, goodbye = self._request("shutdown", codec.shutdown())
                 if kind == "goodbye":
                     self.final_stats = dict(sorted(goodbye.stats.items()))
@@ -163,31 +199,36 @@ class ZmqClient:
             self._monitor.close(linger=0)
             self._socket.close(linger=0)
             if self.process is not None:
-                stop_process(self.process)
+                stop_process(self.process, asked)
 
 
-def ping(endpoint: str, timeout_s: float) -> tuple[str, list[str]]:
-    """The hello handshake alone: the adapter's kind and models, or AdapterError. The server
-    keeps serving afterwards (a healthcheck must not use up the adapter)."""
-    client = ZmqClient(endpoint, "adapter", timeout_s)
+def ping(endpoint: str, timeout_s: float, key_file: str | None = None
+         ) -> tuple[str, list[str]]:
+    """The hello handshake alone: the adapter's kind and models, or AdapterError. The session
+    the hello opened is closed again; the server keeps serving (a healthcheck must not use
+    up the adapter)."""
+    client = ZmqClient(endpoint, "astra-cosim", timeout_s, key_file=key_file)
     try:
         try:
             kind, hello = client._request("hello", codec.hello("engine"))
-        except AdapterError:
+        except AdapterError as exc:
+            if "refused" in str(exc):
+                raise
             raise AdapterError(f"no adapter answered at {endpoint} within {timeout_s:g} s"
                                ) from None
         if kind != "hello":
             raise AdapterError(f"adapter at {endpoint} answered hello with {kind}")
         return hello.role, list(hello.capabilities)
     finally:
-        client._usable = False        # no shutdown request: the adapter stays up
         client.close()
 
 
-def stop_process(process: subprocess.Popen) -> None:
-    """Shutdown escalation: the adapter was asked to stop; terminate, then kill. Its scratch
-    working directory goes with it."""
+def stop_process(process: subprocess.Popen, asked: bool = True) -> None:
+    """Shutdown escalation: wait for an adapter that was asked to stop, terminate, then kill.
+    Its scratch working directory goes with it."""
     try:
+        if not asked:
+            raise subprocess.TimeoutExpired(process.args, 0)
         process.wait(timeout=2)
     except subprocess.TimeoutExpired:
         process.terminate()
@@ -212,8 +253,10 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
                 else f"tcp://127.0.0.1:{_free_tcp_port()}")
     process = subprocess.Popen(
         [sys.executable, "-m", "orchestrator", "adapter", "serve", kind, "--bind", endpoint,
-         "--parent-pid", str(os.getpid()), "--idle-timeout", str(max(timeout_s * 4, 60)),
+         "--one-engine", "--scratch", workdir, "--parent-pid", str(os.getpid()),
+         "--idle-timeout", str(max(timeout_s * 4, 60)),
          *(("--preload", preload) if preload else ())],
-        cwd=workdir, stdin=subprocess.DEVNULL)
+        cwd=workdir, stdin=subprocess.DEVNULL,
+        env={name: value for name, value in os.environ.items() if name != keys.ENV_KEY})
     process.workdir = workdir     # removed by stop_process
     return endpoint, process

@@ -9,8 +9,11 @@ from adapters.base import ComputeRequest
 from orchestrator.cosim import cosim_pb2 as pb
 from orchestrator.errors import AstraCosimError
 
-PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 1
+PROTOCOL_MAJOR = 2
+PROTOCOL_MINOR = 0
+# Largest message either side accepts (ZeroMQ drops a bigger one before it is read): a round of
+# about a million injections. A peer that sends more is disconnected, not obeyed.
+MAX_MESSAGE_BYTES = 32 << 20
 
 
 class ProtocolError(AstraCosimError):
@@ -94,8 +97,8 @@ def shutdown() -> pb.Shutdown:
     return pb.Shutdown()
 
 
-def encode(seq: int, body: str, message) -> bytes:
-    envelope = pb.Envelope(major=PROTOCOL_MAJOR, minor=PROTOCOL_MINOR, seq=seq)
+def encode(seq: int, body: str, message, session: bytes = b"") -> bytes:
+    envelope = pb.Envelope(major=PROTOCOL_MAJOR, minor=PROTOCOL_MINOR, seq=seq, session=session)
     getattr(envelope, body).CopyFrom(message)
     return envelope.SerializeToString()
 
@@ -116,14 +119,19 @@ def decode(data: bytes) -> tuple[pb.Envelope, str]:
     return envelope, body
 
 
-def decode_reply(data: bytes, seq: int, name: str, endpoint: str) -> tuple[str, object]:
+def decode_reply(data: bytes, seq: int, name: str, endpoint: str,
+                 session: bytes | None = None) -> tuple[str, object, bytes]:
+    """Check a reply against the request it answers (its seq and, once the adapter has named
+    one, its session); returns the body's name, the body and the reply's session."""
     try:
         envelope, body = decode(data)
     except ProtocolError as exc:
         raise ProtocolError(f"{name} adapter at {endpoint}: {exc}") from None
+    if body != "error" and session is not None and envelope.session != session:
+        raise ProtocolError(f"{name} adapter at {endpoint}: reply for another session")
     if envelope.seq != seq:
         raise ProtocolError(f"{name} adapter at {endpoint}: reply to request {envelope.seq} "
                             f"arrived while request {seq} was waiting (out of order)")
     if body == "error":
         raise ProtocolError(f"{name} adapter at {endpoint} reported: {envelope.error.message}")
-    return body, getattr(envelope, body)
+    return body, getattr(envelope, body), envelope.session

@@ -7,10 +7,11 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Envelope(_message.Message):
-    __slots__ = ("major", "minor", "seq", "hello", "configure", "configured", "round", "round_reply", "error", "shutdown", "goodbye")
+    __slots__ = ("major", "minor", "seq", "session", "hello", "configure", "configured", "round", "round_reply", "error", "shutdown", "goodbye")
     MAJOR_FIELD_NUMBER: _ClassVar[int]
     MINOR_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
     HELLO_FIELD_NUMBER: _ClassVar[int]
     CONFIGURE_FIELD_NUMBER: _ClassVar[int]
     CONFIGURED_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +23,7 @@ class Envelope(_message.Message):
     major: int
     minor: int
     seq: int
+    session: bytes
     hello: Hello
     configure: Configure
     configured: Configured
@@ -30,7 +32,7 @@ class Envelope(_message.Message):
     error: Error
     shutdown: Shutdown
     goodbye: Goodbye
-    def __init__(self, major: _Optional[int] = ..., minor: _Optional[int] = ..., seq: _Optional[int] = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., configure: _Optional[_Union[Configure, _Mapping]] = ..., configured: _Optional[_Union[Configured, _Mapping]] = ..., round: _Optional[_Union[Round, _Mapping]] = ..., round_reply: _Optional[_Union[RoundReply, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., shutdown: _Optional[_Union[Shutdown, _Mapping]] = ..., goodbye: _Optional[_Union[Goodbye, _Mapping]] = ...) -> None: ...
+    def __init__(self, major: _Optional[int] = ..., minor: _Optional[int] = ..., seq: _Optional[int] = ..., session: _Optional[bytes] = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., configure: _Optional[_Union[Configure, _Mapping]] = ..., configured: _Optional[_Union[Configured, _Mapping]] = ..., round: _Optional[_Union[Round, _Mapping]] = ..., round_reply: _Optional[_Union[RoundReply, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., shutdown: _Optional[_Union[Shutdown, _Mapping]] = ..., goodbye: _Optional[_Union[Goodbye, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
     __slots__ = ("role", "capabilities", "pid")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.base import ComputeModel, ComputeRequest
 from adapters.registry import build_compute, build_network
+from orchestrator.cosim import keys
 from orchestrator.cosim.inprocess import AdapterError, InProcessClient, InProcessComputeClient
 from orchestrator.cosim.compute_port import ComputePort
 from orchestrator.cosim.endpoints import check_resolvable
@@ -35,6 +36,7 @@ class AdapterPlacement:
     endpoint: str | None = None        # a running adapter server; overrides placement
     timeout_s: float = 30.0
     transport: str = "tcp"             # for placement "process": tcp loopback or ipc socket
+    key_file: str | None = None        # CURVE key of a running adapter server (keys.py)
 
 
 def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacement,
@@ -53,8 +55,10 @@ def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacem
         check_resolvable(endpoint, kind)
     else:
         endpoint, process = spawn_adapter(kind, where.timeout_s, where.transport, model)
+    # a spawned child listens on loopback for this engine alone: it needs no key
+    key_file = keys.key_file(where.key_file) if process is None else None
     client = ZmqClient(endpoint, f"{model} {kind}", where.timeout_s, process,
-                       clock_now=clock_now)
+                       clock_now=clock_now, key_file=key_file)
     try:
         return client, client.handshake(model, json.dumps(config))
     except BaseException:

@@ -1,24 +1,41 @@
 """The adapter side of protos/cosim.proto: ``astra-cosim adapter serve network|compute``.
 
-A REP socket answers one request at a time. Each envelope is decoded and checked before it is
-dispatched through a table built once; an unknown or out-of-order request gets an error
-reply and the server stops (a peer that breaks the protocol is not trusted further). The
-server also stops when its parent engine disappears (``--parent-pid``) or when no request
-arrives for ``--idle-timeout`` seconds, so no adapter outlives its run.
+A ROUTER socket answers one request at a time, and answers every one, to the peer that sent
+it: an envelope is decoded and checked before it is dispatched, and anything wrong with it
+(bytes that are not an envelope, another protocol version, a request out of order) gets an
+error reply while the server goes on serving everyone else. ZeroMQ drops a message larger than
+``codec.MAX_MESSAGE_BYTES`` before it is read. (Not REP: bytes that are not ZeroMQ's greeting
+are read as a legacy ZMTP 1.0 peer's frames, and they leave a REP socket sending the next reply
+to the wrong peer; ROUTER names the peer of every message.)
+
+Every engine has a session of its own: the hello opens one (a random id the adapter returns),
+every later request names it, and each session holds its own model, so no engine's requests
+ever touch another's state. A request that breaks the protocol ends its session (the peer is
+not trusted further), not the server. A server started for one engine (``--one-engine``, as
+``--placement process`` starts it) refuses a second one as busy and exits when its engine says
+goodbye or breaks the protocol. The server also stops when its parent engine disappears
+(``--parent-pid``) or when no request arrives for ``--idle-timeout`` seconds, so no adapter
+outlives its run; a session silent that long is closed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
+import shutil
+import signal
 import sys
 import time
+from dataclasses import dataclass
 
 from adapters.base import ComputeModel, NetworkModel
 from adapters.registry import MODELS_BY_KIND, build
 from orchestrator.cosim import codec
 from orchestrator.cosim import cosim_pb2 as pb
-from orchestrator.errors import AstraCosimError
+from orchestrator.errors import AstraCosimError, InputError
+
+MAX_SESSIONS = 16
 
 
 def _alive(pid: int) -> bool:
@@ -37,38 +54,76 @@ def _alive(pid: int) -> bool:
         return True                   # no procfs: kill(pid, 0) is all there is
 
 
-class AdapterServer:
-    """Holds one model (network or compute) and answers the engine's requests."""
+@dataclass(slots=True)
+class Session:
+    """One engine's connection: its model once configured, and when it last spoke."""
+    id: bytes
+    last_seen: float
+    model: NetworkModel | ComputeModel | None = None
 
-    def __init__(self, kind: str) -> None:
+
+class _Refusal(AstraCosimError):
+    """A request answered with an error that does not end its session (e.g. a busy adapter)."""
+
+
+class AdapterServer:
+    """Answers the engines' requests, one model per session (network or compute)."""
+
+    def __init__(self, kind: str, *, one_engine: bool = False, max_sessions: int = MAX_SESSIONS,
+                 session_timeout_s: float = 600.0) -> None:
         if kind not in MODELS_BY_KIND:
             raise AstraCosimError(f"no adapter kind {kind!r}; expected one of "
                                   f"{', '.join(MODELS_BY_KIND)}")
         self.kind = kind
-        self.model: NetworkModel | ComputeModel | None = None
-        self.said_hello = False
-        self.dispatch = {"hello": self.on_hello, "configure": self.on_configure,
-                         "round": self.on_round, "shutdown": self.on_shutdown}
-        self.done = False
+        self.one_engine = one_engine
+        self.max_sessions = 1 if one_engine else max_sessions
+        self.session_timeout_s = session_timeout_s
+        self.sessions: dict[bytes, Session] = {}
+        self.served = 0               # sessions opened so far
+        self.dispatch = {"configure": self.on_configure, "round": self.on_round,
+                         "shutdown": self.on_shutdown}
+        self.exit_status: int | None = None   # set when a one-engine server is finished
 
-    def on_hello(self, message) -> tuple[str, object]:
-        self.said_hello = True
-        return "hello", codec.hello(self.kind, tuple(MODELS_BY_KIND[self.kind]))
+    # -- sessions -------------------------------------------------------------------------------
+    def on_hello(self, now: float) -> tuple[Session, tuple[str, object]]:
+        self.expire(now)
+        if self.one_engine and self.served:
+            raise _Refusal("adapter busy with another engine (it was started for one engine)")
+        if len(self.sessions) >= self.max_sessions:
+            raise _Refusal(f"adapter busy with another engine ({len(self.sessions)} sessions "
+                           f"open, at most {self.max_sessions})")
+        session = Session(secrets.token_bytes(16), now)
+        self.sessions[session.id] = session
+        self.served += 1
+        return session, ("hello", codec.hello(self.kind, tuple(MODELS_BY_KIND[self.kind])))
 
-    def on_configure(self, message) -> tuple[str, object]:
-        if not self.said_hello:
-            raise codec.ProtocolError("configure before hello")
+    def expire(self, now: float) -> None:
+        """Close the sessions whose engine has been silent for the session timeout (killed
+        engines never say goodbye)."""
+        for key in [key for key, session in self.sessions.items()
+                    if now - session.last_seen > self.session_timeout_s]:
+            del self.sessions[key]
+
+    def _end(self, session: Session, status: int) -> None:
+        self.sessions.pop(session.id, None)
+        if self.one_engine:
+            self.exit_status = status
+
+    # -- requests of a session ---------------------------------------------------------------
+    def on_configure(self, session: Session, message) -> tuple[str, object]:
+        if session.model is not None:
+            raise codec.ProtocolError("configure sent twice in one session")
         model = build(self.kind, message.model, json.loads(message.config_json),
                       f"<{message.model} configuration>")
-        self.model = model
+        session.model = model
         if isinstance(model, NetworkModel):
             return "configured", pb.Configured(
                 lookahead_ns=model.lookahead_ns,
                 decides_at_injection=model.decides_at_injection)
         return "configured", pb.Configured(pure=model.pure)
 
-    def on_round(self, message) -> tuple[str, object]:
-        model = self.model
+    def on_round(self, session: Session, message) -> tuple[str, object]:
+        model = session.model
         if model is None:
             raise codec.ProtocolError("round before configure")
         if isinstance(model, NetworkModel):
@@ -86,56 +141,129 @@ class AdapterServer:
         return "round_reply", codec.compute_reply(
             [(item.op, item.time_ns + duration) for item, duration in zip(items, durations)])
 
-    def on_shutdown(self, message) -> tuple[str, object]:
-        self.done = True
-        return "goodbye", codec.goodbye(self.model.stats() if self.model else {})
+    def on_shutdown(self, session: Session, message) -> tuple[str, object]:
+        self._end(session, 0)
+        return "goodbye", codec.goodbye(session.model.stats() if session.model else {})
 
-    def handle(self, data: bytes) -> tuple[bytes, bool]:
-        """One request -> (reply bytes, keep serving)."""
-        seq = 0
+    # -- one request ---------------------------------------------------------------------------
+    def handle(self, data: bytes | None, now: float | None = None) -> bytes:
+        """One request (``None``: a message of several frames) -> its reply. Never raises:
+        whatever is wrong is answered with an error, and only the session that sent it ends."""
+        now = time.monotonic() if now is None else now
+        seq, session_id, session = 0, b"", None
         try:
+            if data is None:
+                raise codec.ProtocolError("malformed message (several frames; expected one)")
             envelope, body = codec.decode(data)
-            seq = envelope.seq
+            seq, session_id = envelope.seq, envelope.session
+            if body == "hello":
+                if session_id:
+                    raise codec.ProtocolError("hello inside a session")
+                session, (kind, reply) = self.on_hello(now)
+                return codec.encode(seq, kind, reply, session.id)
             handler = self.dispatch.get(body)
             if handler is None:
                 raise codec.ProtocolError(f"unexpected {body} request")
-            kind, reply = handler(getattr(envelope, body))
-            return codec.encode(seq, kind, reply), not self.done
-        except AstraCosimError as exc:
-            return codec.encode(seq, "error", pb.Error(message=str(exc))), False
-        except Exception as exc:  # a bug or bad input in the model: report, then stop
-            return codec.encode(seq, "error", pb.Error(
-                message=f"{type(exc).__name__}: {exc}")), False
+            if not session_id:
+                raise codec.ProtocolError(f"{body} before hello (no session)")
+            session = self.sessions.get(session_id)
+            if session is None:
+                raise codec.ProtocolError(f"{body} for an unknown session (closed after an "
+                                          "error, idle too long, or never opened)")
+            session.last_seen = now
+            kind, reply = handler(session, getattr(envelope, body))
+            return codec.encode(seq, kind, reply, session_id)
+        except _Refusal as exc:
+            return codec.encode(seq, "error", pb.Error(message=str(exc)), session_id)
+        except Exception as exc:      # noqa: BLE001 - a bug or bad input: report, end the session
+            message = str(exc) if isinstance(exc, AstraCosimError) else \
+                f"{type(exc).__name__}: {exc}"
+            if session is not None:
+                self._end(session, 1)
+            return codec.encode(seq, "error", pb.Error(message=message), session_id)
 
 
-def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float) -> int:
+class _AllowKey:
+    """ZAP credentials check: admit a CURVE client only if it holds the stack's key pair."""
+
+    def __init__(self, public: bytes) -> None:
+        self.public = public
+
+    def callback(self, domain: str, key: bytes) -> bool:
+        import zmq.utils.z85
+
+        allowed = key == zmq.utils.z85.decode(self.public) or key == self.public
+        if not allowed:
+            print("astra-cosim: adapter refused an engine whose key does not match "
+                  "--curve-secret-key", file=sys.stderr, flush=True)
+        return allowed
+
+
+def _split(frames: list[bytes]) -> tuple[list[bytes], bytes | None]:
+    """A ROUTER message -> (the frames a reply is routed with, the request, or None when it
+    is not one frame). A REQ peer's message is [peer id, empty delimiter, request]."""
+    for index in range(1, len(frames)):
+        if not frames[index]:
+            body = frames[index + 1:]
+            return frames[:index + 1], body[0] if len(body) == 1 else None
+    return frames[:1], frames[1] if len(frames) == 2 else None
+
+
+def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *,
+          one_engine: bool = False, key_file: str | None = None,
+          max_sessions: int = MAX_SESSIONS, scratch: str | None = None) -> int:
     import zmq
 
     if kind not in MODELS_BY_KIND:
         print(f"astra-cosim: error: no adapter kind {kind!r}; expected one of "
               f"{', '.join(MODELS_BY_KIND)}", file=sys.stderr)
         return 2
+    # a terminated server still runs its cleanup (its scratch folder)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     context = zmq.Context.instance()
-    sock = context.socket(zmq.REP)
+    authenticator = None
+    sock = context.socket(zmq.ROUTER)
     sock.setsockopt(zmq.LINGER, 0)
-    sock.bind(bind)
-    server = AdapterServer(kind)
+    sock.setsockopt(zmq.MAXMSGSIZE, codec.MAX_MESSAGE_BYTES)
+    if key_file is not None:
+        from zmq.auth.thread import ThreadAuthenticator
+
+        from orchestrator.cosim.keys import load
+        public, secret = load(key_file, "--curve-secret-key")
+        authenticator = ThreadAuthenticator(context)
+        authenticator.start()
+        authenticator.configure_curve_callback("*", credentials_provider=_AllowKey(public))
+        sock.curve_secretkey = secret
+        sock.curve_publickey = public
+        sock.curve_server = True
+    server = AdapterServer(kind, one_engine=one_engine, max_sessions=max_sessions,
+                           session_timeout_s=idle_timeout_s)
     # a killed engine may linger as a zombie (kill(pid, 0) still works); being re-parented
     # gives it away
     watch_ppid = parent_pid is not None and os.getppid() == parent_pid
     last_request = time.monotonic()
     try:
+        try:
+            sock.bind(bind)
+        except zmq.ZMQError as exc:
+            raise InputError(f"--bind {bind}: {exc}") from None
         while True:
             if sock.poll(500):
-                reply, keep = server.handle(sock.recv())
-                sock.send(reply)
+                route, request = _split(sock.recv_multipart())
+                sock.send_multipart([*route, server.handle(request)])
                 last_request = time.monotonic()
-                if not keep:
-                    return 0 if server.done else 1
+                if server.exit_status is not None:
+                    return server.exit_status
             elif parent_pid is not None and (not _alive(parent_pid) or
                                              (watch_ppid and os.getppid() != parent_pid)):
                 return 1
             elif time.monotonic() - last_request > idle_timeout_s:
                 return 1
+            else:
+                server.expire(time.monotonic())
     finally:
         sock.close(linger=0)
+        if authenticator is not None:
+            authenticator.stop()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)

@@ -11,6 +11,7 @@ network:
   placement: inprocess                        # or process (a child process over ZeroMQ)
   transport: tcp                              # process placement over tcp loopback or ipc
   endpoint: tcp://host:5555                   # optional: an adapter server already running
+  key: keys/adapter.key_secret                # its CURVE key (astra-cosim adapter keygen)
   timeout_s: 30
 compute:                                      # optional: time shaped operations online
   backend: roofline                           # or scalesim (or: adapter:)
@@ -33,7 +34,7 @@ from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, C
 
 _TOP_KEYS = ("name", "description", "workload", "system", "network", "compute", "options",
              "comm_group", "symmetry")
-_WHERE_KEYS = ("placement", "transport", "endpoint", "timeout_s")
+_WHERE_KEYS = ("placement", "transport", "endpoint", "timeout_s", "key")
 _OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale")
 
 
@@ -116,7 +117,7 @@ def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
         network_options = {key: os.path.normpath(os.path.join(base_dir, value))
                            if key.endswith("_file") and isinstance(value, str) else value
                            for key, value in network_options.items()}
-        placement = _placement(network, "network", path)
+        placement = _placement(network, "network", path, base_dir)
         network = network["config"]
     return Experiment(
         name=str(doc.get("name") or os.path.splitext(os.path.basename(path))[0]),
@@ -156,10 +157,15 @@ def _backend(section: dict[str, Any], name: str, choices: tuple[str, ...], defau
     return backend
 
 
-def _placement(section: dict[str, Any], name: str, path: str) -> AdapterPlacement:
+def _placement(section: dict[str, Any], name: str, path: str, base_dir: str
+               ) -> AdapterPlacement:
+    key = section.get("key")
+    if key is not None and (not isinstance(key, str) or not key):
+        raise InputError(f"{name}.key: found {key!r}; expected the path of a key file", path)
     placement = AdapterPlacement(section.get("placement", "inprocess"), section.get("endpoint"),
                                  section.get("timeout_s", 30.0),
-                                 section.get("transport", "tcp"))
+                                 section.get("transport", "tcp"),
+                                 os.path.normpath(os.path.join(base_dir, key)) if key else None)
     if placement.placement not in PLACEMENTS:
         raise InputError(f"{name}.placement: " + expected_one_of(str(placement.placement),
                                                                  PLACEMENTS), path)
@@ -190,7 +196,7 @@ def _compute(section: Any, base_dir: str, path: str) -> ComputeChoice | None:
         raise InputError(f"compute.config: found {config!r}; expected a mapping or the path of "
                          "a YAML/JSON file holding one", path)
     return ComputeChoice(_backend(section, "compute", COMPUTE_BACKENDS, "roofline", path),
-                         config, _placement(section, "compute", path))
+                         config, _placement(section, "compute", path, base_dir))
 
 
 def read_mapping(path: str, what: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from orchestrator.cosim.placement import AdapterPlacement
 
 NETWORK_BACKENDS = ("analytical", "analytical-aware", "ns3")
-COMPUTE_BACKENDS = ("roofline", "scalesim")
+COMPUTE_BACKENDS = ("roofline", "scalesim", "gpu-roofline")
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,7 +198,7 @@ class _Build:
             policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
             v2_chunking=False)
         if group is not None:
-            reduce_context(context, network, group)
+            reduce_context(context, network, group, self.network_model)
         drivers = []
         for npu_id in range(1 if group is not None else npus_count):
             npu = npu_class(npu_id, context, clock, network)

@@ -35,7 +35,7 @@ from orchestrator.workload.graph_driver import COLLECTIVES, GraphDriver
 from orchestrator.symmetry.eligibility import orbit_group
 from orchestrator.symmetry.group import OrbitGroup
 from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine_parts,
-                                           reduce_context, summary)
+                                           orbit_document, reduce_context, summary)
 from orchestrator.symmetry.traces import why_traces_differ
 
 
@@ -137,8 +137,11 @@ def _orbit_group(experiment: Experiment, model: str, network_config: NetworkConf
     first = chakra.read_trace(chakra.trace_path(experiment.workload, 0))
     kinds = {COLLECTIVES.get(chakra.int_attribute(node, "comm_type", first.path))
              for node in first.nodes if node.type == chakra.NodeType.COMM_COLL_NODE}
+    where = experiment.placement
     group, reason = orbit_group(model, [(dim.topology, dim.npus) for dim in network_config.dims],
-                                dims, plans, {kind for kind in kinds if kind})
+                                dims, plans, {kind for kind in kinds if kind},
+                                in_process=where.endpoint is None and
+                                where.placement == "inprocess")
     if group is None:
         return None, reason
     differ = why_traces_differ(experiment.workload, network_config.npus_count)
@@ -156,8 +159,8 @@ def _execute(experiment: Experiment, instruments: Instruments | None, group: Orb
     simulated = 1 if group is not None else npus_count
     traces = [chakra.read_trace(chakra.trace_path(prefix, npu)) for npu in range(simulated)]
     clock, port_class, npu_class = engine_parts(group)
-    network = open_network(clock, model, adapter_doc, npus_count, "v2", experiment.placement,
-                           network_config.path, port_class)
+    network = open_network(clock, model, orbit_document(adapter_doc, group, model), npus_count,
+                           "v2", experiment.placement, network_config.path, port_class)
     compute = None
     if compute_choice is not None and not system.replay_only:
         try:
@@ -174,7 +177,7 @@ def _execute(experiment: Experiment, instruments: Instruments | None, group: Orb
         policy=system.scheduling_policy, reduction_cycles=reduction, phase_barrier=False,
         v2_chunking=True)
     if group is not None:
-        reduce_context(context, network, group)
+        reduce_context(context, network, group, model)
     drivers = [GraphDriver(npu_class(npu_id, context, clock, network), trace, compute=compute,
                            comm_scale=options.comm_scale, replay_only=system.replay_only,
                            groups=groups)

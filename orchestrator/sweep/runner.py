@@ -88,12 +88,18 @@ def run_sweep(spec: SweepSpec, out_dir: str, *, executor: str = "local", jobs: i
     store = TrialStore(out_dir)
     report = SweepReport(trials=len(trials), notes=notes)
     todo = []
+    invalid = []
     for trial in trials:
-        record = store.load(trial.key) if resume else None
+        record, why = store.read(trial.key) if resume else (None, None)
+        if why is not None:
+            invalid.append(f"{store.path(trial.key)}: {why}")
         if record is not None and (record.get("status") == STATUS_OK or not retry_failed):
             report.skipped += 1
         else:
             todo.append(trial)
+    if invalid:
+        report.notes.append(f"{len(invalid)} trial file(s) are not a usable result and run "
+                            f"again (first: {invalid[0]})")
     if max_trials is not None:
         todo = todo[:max_trials]
     if progress and report.skipped:

@@ -3,7 +3,10 @@
 One small file per trial (rather than one growing results file) makes resuming trivial and
 safe: a trial is done exactly when its file exists, files are written whole (to a temporary
 name, then renamed), so an interrupted sweep never leaves a half-written result that a rerun
-would mistake for a finished one, and no two writers ever touch the same file.
+would mistake for a finished one, and no two writers ever touch the same file. A file is
+also checked when it is read (``problem``): one edited or damaged by hand (an ``ok`` status
+without its figures, a figure that is not a whole number) does not count as a result, so a
+resumed sweep runs that trial again instead of tabling nonsense.
 """
 
 from __future__ import annotations
@@ -14,6 +17,36 @@ import tempfile
 from typing import Any
 
 TRIALS_DIR = "trials"
+STATUSES = ("ok", "error")
+FIGURES = ("total_ns", "min_finish_ns", "compute_ns", "exposed_comm_ns", "payload_bytes",
+           "events_processed")    # the summary's whole-number figures the table shows
+
+
+def problem(record: Any, key: str) -> str | None:
+    """What makes ``record`` unusable as trial ``key``'s result, or None when it is fine."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    if record.get("key") != key:
+        return f"key is {record.get('key')!r}, not the file's name"
+    status = record.get("status")
+    if status not in STATUSES:
+        return f"status is {status!r}; expected ok or error"
+    if not isinstance(record.get("axes"), dict):
+        return "axes is missing"
+    if status == "error":
+        return None if isinstance(record.get("error"), str) and record["error"] else \
+            "status is error but the error message is missing"
+    summary = record.get("summary")
+    if not isinstance(summary, dict) or not summary:
+        return "status is ok but the summary is missing or empty"
+    for name in FIGURES:
+        value = summary.get(name)
+        if name == "total_ns" and value is None:
+            return "status is ok but summary.total_ns is missing"
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 0):
+            return f"summary.{name} is {value!r}; expected a whole number >= 0"
+    return None
 
 
 class TrialStore:
@@ -25,13 +58,21 @@ class TrialStore:
         return os.path.join(self.trials_dir, f"{key}.json")
 
     def load(self, key: str) -> dict[str, Any] | None:
-        """The trial's record, or None when it has none (or an unreadable one: rerun it)."""
+        """The trial's record, or None when it has none (or an unusable one: rerun it)."""
+        return self.read(key)[0]
+
+    def read(self, key: str) -> tuple[dict[str, Any] | None, str | None]:
+        """(record, None) for a usable file; (None, why) for a file that exists but is not a
+        usable result; (None, None) when there is no file."""
         try:
             with open(self.path(key), encoding="utf-8") as handle:
                 record = json.load(handle)
-        except (OSError, ValueError):
-            return None
-        return record if isinstance(record, dict) and record.get("key") == key else None
+        except FileNotFoundError:
+            return None, None
+        except (OSError, ValueError) as exc:
+            return None, f"unreadable ({type(exc).__name__})"
+        why = problem(record, key)
+        return (record, None) if why is None else (None, why)
 
     def save(self, record: dict[str, Any]) -> str:
         os.makedirs(self.trials_dir, exist_ok=True)

@@ -18,8 +18,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-FIGURES = ("total_ns", "min_finish_ns", "compute_ns", "exposed_comm_ns", "payload_bytes",
-           "events_processed")
+from orchestrator.sweep.store import FIGURES
+
 # read in µs, as upstream prints times; busbw (GB/s, nccl-tests') where a trial is one
 # collective micro-benchmark (output/collective_figures.py), else blank
 DERIVED = ("total_us", "compute_us", "exposed_comm_us", "busbw_GBps")
@@ -37,20 +37,30 @@ def table_rows(axis_paths: Sequence[str], entries: Sequence[tuple[dict[str, Any]
     for axes, record in entries:
         if record is None:
             continue
-        summary = record.get("summary") or {}
+        summary = record.get("summary")
+        summary = summary if isinstance(summary, dict) else {}
         row = {path: axes.get(path) for path in axis_paths}
-        row.update((name, summary.get(name)) for name in FIGURES)
-        row.update(_derived(summary, record.get("collective")))
+        row.update((name, _figure(summary.get(name))) for name in FIGURES)
+        row.update(_derived(row, record.get("collective")))
         row.update(status=record.get("status"), error=record.get("error"), trial=record["key"])
         rows.append(row)
     return rows
 
 
-def _derived(summary: dict[str, Any], collective: dict[str, Any] | None) -> dict[str, Any]:
-    """The µs columns (exact: ns / 1000 has at most three decimals) and busbw."""
-    row = {f"{name}_us": summary[f"{name}_ns"] / 1000 if summary.get(f"{name}_ns") is not None
+def _figure(value: Any) -> int | None:
+    """A figure as a whole number, or None (an empty cell) for anything else: the store
+    refuses such files, but a table must never fail on one value."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _derived(figures: dict[str, Any], collective: Any) -> dict[str, Any]:
+    """The µs columns (exact: ns / 1000 has at most three decimals) and busbw, from the row's
+    checked figures and the trial's collective figures (a number, or an empty cell)."""
+    row = {f"{name}_us": figures[f"{name}_ns"] / 1000 if figures.get(f"{name}_ns") is not None
            else None for name in ("total", "compute", "exposed_comm")}
-    row["busbw_GBps"] = collective.get("busbw_GBps") if collective else None
+    busbw = collective.get("busbw_GBps") if isinstance(collective, dict) else None
+    row["busbw_GBps"] = busbw if isinstance(busbw, (int, float)) and \
+        not isinstance(busbw, bool) else None
     return row
 
 

@@ -42,6 +42,7 @@ class MirrorPort(NetworkPort):
     """``NetworkPort`` for a reduced run; see the module docstring."""
 
     group: OrbitGroup | None = None   # set by the runner before the first send
+    own_only = False                  # the model keeps orbits: inject NPU 0's messages only
 
     def __init__(self, clock: EventQueue, client: RoundClient, lookahead_ns: int,
                  npus_count: int, semantics: str, decides_at_injection: bool) -> None:
@@ -76,6 +77,8 @@ class MirrorPort(NetworkPort):
         own_op = self._inject(src, dst, size_bytes, now)
         if dst == REPRESENTATIVE:            # a message to itself is its own mirror
             sender, mirror_op = REPRESENTATIVE, own_op
+        elif self.own_only:                  # the mirror arrives when the own message does
+            sender, mirror_op = self.group.inverse(dst), own_op
         else:
             sender = self.group.inverse(dst)
             mirror_op = self._inject(sender, REPRESENTATIVE, size_bytes, now)
@@ -120,11 +123,12 @@ class MirrorPort(NetworkPort):
         own = self._own.pop(op, None)
         if own is not None:
             handler, arg, mirror_op = own
-            if mirror_op != op:
+            checked = mirror_op != op
+            if checked:
                 self._check(op, time_ns)
             if handler is not None:
                 clock.schedule(time_ns - clock.now_ns, handler, arg)
-            if mirror_op != op:
+            if checked:
                 return
         mirror, own_op = self._mirrors.pop(op)
         if own_op != op:

@@ -11,6 +11,7 @@ from typing import Any
 
 from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
+from orchestrator.symmetry.eligibility import ORBIT_NETWORK_MODELS
 from orchestrator.symmetry.group import OrbitGroup
 from orchestrator.symmetry.guard import SymmetryBroken
 from orchestrator.symmetry.mirror_port import MirrorPort
@@ -29,11 +30,20 @@ def engine_parts(group: OrbitGroup | None) -> tuple[EventQueue, type[NetworkPort
     return GuardedEventQueue(), MirrorPort, ReducedNpu
 
 
-def reduce_context(context: Any, network: MirrorPort, group: OrbitGroup) -> None:
+def reduce_context(context: Any, network: MirrorPort, group: OrbitGroup,
+                   model: str) -> None:
     """Make a built system context and port serve a reduced run."""
     network.group = group
+    network.own_only = model in ORBIT_NETWORK_MODELS
     if context.barrier is not None:
         context.barrier = InlineBarrier()
+
+
+def orbit_document(doc: Any, group: OrbitGroup | None, model: str) -> Any:
+    """The network model's configuration, with the group for a model that keeps orbits."""
+    if group is None or model not in ORBIT_NETWORK_MODELS:
+        return doc
+    return {**doc, "orbit": {"sizes": list(group.sizes), "kinds": list(group.kinds)}}
 
 
 def summary(group: OrbitGroup | None, reason: str, npus_count: int) -> dict[str, Any]:

@@ -27,9 +27,11 @@ def _canonical(trace: chakra.Trace) -> list[bytes]:
         copy.id = rank[node.id]
         copy.name = ""
         del copy.data_deps[:]
-        copy.data_deps.extend(rank.get(dep, -1 - dep) for dep in node.data_deps)
+        # a dependency on a missing node keeps its own number, past every rank (the run
+        # reports it); ids are unsigned
+        copy.data_deps.extend(rank.get(dep, len(rank) + dep) for dep in node.data_deps)
         del copy.ctrl_deps[:]
-        copy.ctrl_deps.extend(rank.get(dep, -1 - dep) for dep in node.ctrl_deps)
+        copy.ctrl_deps.extend(rank.get(dep, len(rank) + dep) for dep in node.ctrl_deps)
         canonical.append(copy.SerializeToString(deterministic=True))
     return canonical
 

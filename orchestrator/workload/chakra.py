@@ -112,14 +112,21 @@ def _parse(message_type: type, frame: bytes, index: int, path: str):
     return message
 
 
+def encode_frames(messages: Iterable) -> bytes:
+    """Messages in Chakra's framing: each preceded by its length as a varint."""
+    parts = []
+    for message in messages:
+        payload = message.SerializeToString()
+        parts.append(_encode_varint(len(payload)))
+        parts.append(payload)
+    return b"".join(parts)
+
+
 def write_trace(path: str, nodes: Iterable[pb.Node], version: str = "0.0.4") -> None:
     metadata = pb.GlobalMetadata(version=version)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "wb") as handle:
-        for message in (metadata, *nodes):
-            payload = message.SerializeToString()
-            handle.write(_encode_varint(len(payload)))
-            handle.write(payload)
+        handle.write(encode_frames((metadata, *nodes)))
 
 
 def count_traces(prefix: str) -> int:

@@ -91,7 +91,7 @@ def serve(bind: str, mode: str, k: int | None, parent_pid: int | None,
     sock.setsockopt(zmq.LINGER, 0)
     sock.bind(bind)
     print("ready", flush=True)
-    server = AdapterServer("network")
+    server = AdapterServer("network", one_engine=True)
     rounds = 0
     last_request = time.monotonic()
     try:
@@ -117,7 +117,7 @@ def serve(bind: str, mode: str, k: int | None, parent_pid: int | None,
             if mode == "error-reply" and at_cue:
                 sock.send(codec.encode(seq, "error", pb.Error(message=ERROR_TEXT)))
                 return 1
-            reply, keep = server.handle(data)
+            reply = server.handle(data)
             if mode == "wrong-version" and past_cue:
                 reply = _patch(reply, major=WRONG_MAJOR, minor=WRONG_MINOR)
             elif mode == "garbage" and at_cue:
@@ -125,8 +125,8 @@ def serve(bind: str, mode: str, k: int | None, parent_pid: int | None,
             elif mode == "out-of-order" and at_cue:
                 reply = _patch(reply, seq=max(seq - 1, 0))
             sock.send(reply)
-            if not keep:
-                return 0 if server.done else 1
+            if server.exit_status is not None:
+                return server.exit_status
     finally:
         sock.close(linger=0)
 

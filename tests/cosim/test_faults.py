@@ -315,64 +315,76 @@ def _ring8_config() -> str:
         return handle.read()
 
 
-def _reply(server: AdapterServer, seq: int, body: str, message) -> tuple[str, object, int, bool]:
-    data, keep = server.handle(codec.encode(seq, body, message))
-    envelope, kind = codec.decode(data)
-    return kind, getattr(envelope, kind), envelope.seq, keep
+def _reply(server: AdapterServer, seq: int, body: str, message, session: bytes = b""
+           ) -> tuple[str, object, int, bytes]:
+    envelope, kind = codec.decode(server.handle(codec.encode(seq, body, message, session)))
+    return kind, getattr(envelope, kind), envelope.seq, envelope.session
+
+
+def _open(server: AdapterServer) -> bytes:
+    """Hello and configure (ring8, analytical-v1); the session id."""
+    kind, _, _, session = _reply(server, 1, "hello", codec.hello("engine"))
+    assert kind == "hello" and len(session) == 16
+    kind, body, _, _ = _reply(server, 2, "configure",
+                              codec.configure("analytical-v1", _ring8_config()), session)
+    assert kind == "configured" and body.lookahead_ns > 0
+    return session
 
 
 def test_server_rejects_a_round_before_configure() -> None:
     server = AdapterServer("network")
-    assert _reply(server, 1, "hello", codec.hello("engine"))[0] == "hello"
-    kind, body, seq, keep = _reply(server, 2, "round", codec.round_request(100, []))
-    assert (kind, seq, keep) == ("error", 2, False)
+    kind, _, _, session = _reply(server, 1, "hello", codec.hello("engine"))
+    assert kind == "hello"
+    kind, body, seq, _ = _reply(server, 2, "round", codec.round_request(100, []), session)
+    assert (kind, seq) == ("error", 2)
     assert "round before configure" in body.message
+    assert server.sessions == {}              # the session that broke the protocol is closed
 
 
 def test_server_rejects_a_round_without_a_handshake() -> None:
-    kind, body, seq, keep = _reply(AdapterServer("network"), 1, "round",
-                                   codec.round_request(100, [(0, 0, 1, 64, 0)]))
-    assert (kind, seq, keep) == ("error", 1, False)
-    assert "round before configure" in body.message
+    server = AdapterServer("network")
+    kind, body, seq, _ = _reply(server, 1, "round", codec.round_request(100, [(0, 0, 1, 64, 0)]))
+    assert (kind, seq) == ("error", 1)
+    assert "round before hello" in body.message
+    assert server.exit_status is None         # and it keeps serving
 
 
 def test_server_rejects_configure_before_hello() -> None:
-    kind, body, seq, keep = _reply(AdapterServer("network"), 1, "configure",
-                                   codec.configure("analytical-v1", _ring8_config()))
-    assert (kind, seq, keep) == ("error", 1, False)
+    kind, body, seq, _ = _reply(AdapterServer("network"), 1, "configure",
+                                codec.configure("analytical-v1", _ring8_config()))
+    assert (kind, seq) == ("error", 1)
     assert "configure before hello" in body.message
 
 
 def test_server_rejects_a_reply_sent_as_a_request() -> None:
     server = AdapterServer("network")
-    _reply(server, 1, "hello", codec.hello("engine"))
-    kind, body, _, keep = _reply(server, 2, "configured", pb.Configured(lookahead_ns=1))
-    assert (kind, keep) == ("error", False)
+    session = _open(server)
+    kind, body, _, _ = _reply(server, 3, "configured", pb.Configured(lookahead_ns=1), session)
+    assert kind == "error"
     assert "unexpected configured request" in body.message
 
 
 def test_server_rejects_garbage_and_other_versions() -> None:
-    data, keep = AdapterServer("network").handle(b"garbage: not a protobuf envelope")
-    envelope, kind = codec.decode(data)
-    assert (kind, keep) == ("error", False) and "malformed message" in envelope.error.message
-    other = pb.Envelope(major=99, minor=7, seq=1)
+    server = AdapterServer("network")
+    envelope, kind = codec.decode(server.handle(b"garbage: not a protobuf envelope"))
+    assert kind == "error" and "malformed message" in envelope.error.message
+    other = pb.Envelope(major=1, minor=1, seq=1)     # a 1.x engine: no sessions
     other.hello.CopyFrom(codec.hello("engine"))
-    data, keep = AdapterServer("network").handle(other.SerializeToString())
-    envelope, kind = codec.decode(data)
-    assert (kind, keep) == ("error", False)
-    assert f"peer speaks 99.7, this side {codec.PROTOCOL_MAJOR}.{codec.PROTOCOL_MINOR}" in \
+    envelope, kind = codec.decode(server.handle(other.SerializeToString()))
+    assert kind == "error"
+    assert f"peer speaks 1.1, this side {codec.PROTOCOL_MAJOR}.{codec.PROTOCOL_MINOR}" in \
         envelope.error.message
+    assert server.sessions == {} and server.exit_status is None
 
 
 def test_server_serves_the_protocol_in_order() -> None:
-    server = AdapterServer("network")
-    assert _reply(server, 1, "hello", codec.hello("engine"))[::3] == ("hello", True)
-    kind, body, _, keep = _reply(server, 2, "configure",
-                                 codec.configure("analytical-v1", _ring8_config()))
-    assert (kind, keep) == ("configured", True) and body.lookahead_ns > 0
-    kind, body, seq, keep = _reply(server, 3, "round",
-                                   codec.round_request(10**6, [(0, 0, 1, 64, 0)]))
-    assert (kind, seq, keep) == ("round_reply", 3, True)
+    server = AdapterServer("network", one_engine=True)
+    session = _open(server)
+    kind, body, seq, reply_session = _reply(
+        server, 3, "round", codec.round_request(10**6, [(0, 0, 1, 64, 0)]), session)
+    assert (kind, seq, reply_session) == ("round_reply", 3, session)
     assert [a.op for a in body.arrivals] == [0]
-    kind, body, _, keep = _reply(server, 4, "shutdown", codec.shutdown())
-    assert (kind, keep) == ("goodbye", False) and server.done and body.messages == 1
+    assert server.exit_status is None
+    kind, body, _, _ = _reply(server, 4, "shutdown", codec.shutdown(), session)
+    assert (kind, body.messages) == ("goodbye", 1)
+    assert server.exit_status == 0 and server.sessions == {}

@@ -76,7 +76,7 @@ def test_every_collective_matches_run_and_uses_nccl_factors(tmp_path, name, kind
     # the largest row against a plain run of the same trace
     size = 4194304 // 8 if kind == "ALLGATHER" else 4194304
     from tests.workload import traces
-    from orchestrator.platforms import platform
+    from orchestrator.nccl.presets import platform
     preset = platform("ring8")
     prefix = traces.write_micro(tmp_path, 8, getattr(traces.CT, {
         "ALLREDUCE": "ALL_REDUCE", "ALLGATHER": "ALL_GATHER", "REDUCESCATTER": "REDUCE_SCATTER",

@@ -1,0 +1,178 @@
+"""A sweep that goes wrong: failed trials set the exit status, a killed sweep leaves no process
+or scratch folder behind, and damaged trial files are run again on resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestrator.cli.main import main
+from orchestrator.sweep import table
+from orchestrator.sweep.runner import run_sweep
+from orchestrator.sweep.spec import load_sweep
+from tests.sweep.sweeps import ROOT, read_csv, write_sweep
+
+INPUTS = os.path.join(ROOT, "experiments", "tutorial", "inputs")
+
+
+# -- failed trials ------------------------------------------------------------------------------
+def test_a_sweep_whose_trials_all_fail_exits_1_and_says_how_many(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sweep = write_sweep(tmp_path, "axes:\n  system.all-reduce-implementation: [bogus, nonsense]\n")
+    assert main(["sweep", sweep, "--out", str(tmp_path / "out"), "-j", "1", "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert "2 of 2 trials have results (2 run now, 0 from earlier runs, 2 failed)" in captured.out
+    assert captured.err.splitlines() == [
+        f"astra-cosim: error: 2 of 2 trials failed (their errors are in "
+        f"{tmp_path / 'out' / 'results.csv'}; --retry-failed runs them again)"]
+
+
+def test_a_sweep_with_some_failed_trials_exits_1(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    sweep = write_sweep(tmp_path, "axes:\n  system.all-reduce-implementation: [ring, bogus]\n"
+                                  "  options.comm_scale: [1, 2]\n")
+    assert main(["sweep", sweep, "--out", str(tmp_path / "out"), "-j", "1", "--quiet"]) == 1
+    assert "2 of 4 trials failed" in capsys.readouterr().err
+    # resumed, the failures are still there: still 1
+    assert main(["sweep", sweep, "--out", str(tmp_path / "out"), "-j", "1", "--quiet"]) == 1
+    capsys.readouterr()
+
+
+# -- killed sweeps ------------------------------------------------------------------------------
+def _session(sid: int) -> list[tuple[int, str]]:
+    """Live processes of session ``sid`` (the sweep was started as its leader)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append((int(entry), cmdline[:120]))
+    return found
+
+
+def _long_sweep(tmp_path: Path, placement: str) -> str:
+    """Four trials of a 64-NPU ring all-reduce, each several seconds long."""
+    return write_sweep(tmp_path, "axes:\n  options.num_passes: [60, 61, 62, 63]\n",
+                       base=_long_base(tmp_path, placement))
+
+
+def _long_base(tmp_path: Path, placement: str) -> str:
+    path = tmp_path / "long.yaml"
+    path.write_text(json.dumps({
+        "name": "long", "workload": os.path.join(INPUTS, "allreduce_1MiB.txt"),
+        "system": os.path.join(INPUTS, "sys_ring.txt"),
+        "network": {"config": {"topologies-per-dim": ["Ring"], "units-count": [64],
+                               "links-count": [2], "link-latency": [500],
+                               "link-bandwidth": [50]}, "placement": placement},
+        "options": {"comm_scale": 16}}))
+    return str(path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("placement", ["inprocess", "process"])
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_sweep_leaves_no_process_and_no_scratch_folder(tmp_path: Path, how: int,
+                                                                placement: str) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    sweep = _long_sweep(tmp_path, placement)
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "sweep", sweep, "--out", str(tmp_path / "out"),
+         "-j", "2"], cwd=ROOT, start_new_session=True, stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=os.environ | {"TMPDIR": str(scratch)})
+    try:
+        deadline = time.monotonic() + 30
+        wanted = 5 if placement == "process" else 3   # driver, tracker, forkserver, workers
+        while len(_session(driver.pid)) < wanted + 1 and time.monotonic() < deadline:
+            assert driver.poll() is None, driver.stderr.read()
+            time.sleep(0.1)
+        time.sleep(0.5)
+        assert driver.poll() is None, "the sweep ended before it could be killed"
+        os.kill(driver.pid, how)
+        killed = time.monotonic()
+        driver.wait(timeout=10)
+        left = _session(driver.pid)
+        while left and time.monotonic() - killed < 5:
+            time.sleep(0.1)
+            left = _session(driver.pid)
+        assert not left, f"left behind {time.monotonic() - killed:.1f} s after the kill: {left}"
+        assert sorted(os.listdir(scratch)) == []
+        stderr = driver.stderr.read()
+        if how == signal.SIGKILL:       # nothing from the tracker either (leaked semaphores)
+            assert (driver.returncode, stderr) == (-signal.SIGKILL, "")
+        else:
+            assert driver.returncode == 143
+            assert stderr.splitlines() == [
+                f"astra-cosim: terminated; the trials finished so far are kept in "
+                f"{tmp_path / 'out'}: run the same command again to resume"]
+    finally:
+        for pid, _ in _session(driver.pid):
+            os.kill(pid, signal.SIGKILL)
+        driver.stderr.close()
+
+
+# -- damaged trial files ------------------------------------------------------------------------
+def _damage(record: dict, how: str) -> dict:
+    if how == "summary removed":
+        del record["summary"]
+    elif how == "summary emptied":
+        record["summary"] = {}
+    elif how == "summary null":
+        record["summary"] = None
+    elif how == "total_ns text":
+        record["summary"]["total_ns"] = "fast"
+    elif how == "compute_ns text":
+        record["summary"]["compute_ns"] = "n/a"
+    elif how == "total_ns negative":
+        record["summary"]["total_ns"] = -1
+    elif how == "status unknown":
+        record["status"] = "done"
+    elif how == "error without message":
+        record.update(status="error", error=None, summary=None)
+    return record
+
+
+DAMAGES = ("summary removed", "summary emptied", "summary null", "total_ns text",
+           "compute_ns text", "total_ns negative", "status unknown", "error without message")
+
+
+def test_damaged_trial_files_are_run_again_on_resume(tmp_path: Path) -> None:
+    sweep = write_sweep(tmp_path, "axes:\n  options.comm_scale: [1, 2, 4, 8, 16, 32, 64, 128, "
+                                  "256]\n")
+    spec = load_sweep(sweep)
+    out = tmp_path / "out"
+    first = run_sweep(spec, str(out), progress=None)
+    assert (first.ran, first.failed) == (9, 0)
+    expected = read_csv(out / "results.csv")
+    files = sorted((out / "trials").iterdir())
+    assert len(files) == len(DAMAGES) + 1
+    for path, how in zip(files, DAMAGES):
+        path.write_text(json.dumps(_damage(json.loads(path.read_text()), how)))
+    second = run_sweep(spec, str(out), progress=None)
+    assert (second.skipped, second.ran, second.failed, second.missing) == (1, 8, 0, 0)
+    assert any("8 trial file(s) are not a usable result and run again" in note
+               for note in second.notes)
+    assert read_csv(out / "results.csv") == expected
+
+
+def test_the_table_survives_a_non_numeric_figure() -> None:
+    rows = table.table_rows(["a"], [({"a": 1}, {"key": "k1", "status": "ok", "summary": {
+        "total_ns": "fast", "compute_ns": 5, "events_processed": True}}),
+        ({"a": 2}, {"key": "k2", "status": "ok", "summary": ["not", "a", "mapping"]})])
+    assert [(row["total_ns"], row["compute_ns"], row["events_processed"]) for row in rows] == \
+        [(None, 5, None), (None, None, None)]
