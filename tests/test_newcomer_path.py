@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker.stack import compose_command, docker_missing
+from tests.docker.stack import compose_command, docker_missing, image
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -97,7 +97,7 @@ def _base_image() -> str:
 def _container_commands() -> list[str]:
     """The README's two container commands: the plain `up --build` and the ns-3 stack's."""
     blocks = _readme_blocks()
-    plain = [b for b in blocks if b.strip() == "docker compose up --build"]
+    plain = [b for b in blocks if b.strip() == "docker compose up --build --exit-code-from engine"]
     stack = [b.splitlines()[0] for b in blocks if "COMPOSE_PROFILES=ns3 docker compose up" in b]
     assert plain and stack, "README lost its container commands"
     return [plain[0].strip(), stack[0].strip()]
