@@ -16,7 +16,9 @@ import json
 import math
 from dataclasses import dataclass
 
+from orchestrator.documents import DuplicateKey, load_json
 from orchestrator.errors import InputError, expected_one_of
+from orchestrator.limits import check_npus
 
 TOPOLOGIES = ("Ring", "FullyConnected", "Switch")
 TOPOLOGY_NAME = "Hierarchical"     # the only value 1.0 builds; others would be a silent guess
@@ -57,6 +59,8 @@ def _number(value: object, path: str, key: str, index: int, *, integer: bool, mi
             strict: bool) -> float | int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"{key}[{index}]: found {value!r}; expected a number", path)
+    if not math.isfinite(value):        # json reads NaN and Infinity
+        raise InputError(f"{key}[{index}]: found {value!r}; expected a finite number", path)
     if integer and (not isinstance(value, int) and not float(value).is_integer()):
         raise InputError(f"{key}[{index}]: found {value!r}; expected a whole number", path)
     if (value <= minimum) if strict else (value < minimum):
@@ -73,10 +77,12 @@ def read_v1_network_doc(path: str) -> dict:
     except OSError as exc:
         raise InputError(f"cannot read network file ({exc.strerror})", path) from None
     try:
-        doc = json.loads(text)
+        doc = load_json(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path,
                          exc.lineno) from None
+    except DuplicateKey as exc:
+        raise InputError(str(exc), path) from None
     return doc
 
 
@@ -143,4 +149,6 @@ def parse_v1_network(doc: object, path: str) -> NetworkConfig:
             hbm_bandwidth_gb_per_s=optional.get("hbm-bandwidth", 0.0),
             hbm_scale=optional.get("hbm-scale", 0.0),
         ))
-    return NetworkConfig(path=path, dims=tuple(dims))
+    config = NetworkConfig(path=path, dims=tuple(dims))
+    check_npus(config.npus_count, "units-count", path)
+    return config

@@ -16,7 +16,9 @@ from typing import Any
 
 import yaml
 
+from orchestrator.documents import DuplicateKey, load_yaml
 from orchestrator.errors import InputError, expected_one_of
+from orchestrator.limits import check_npus
 
 TOPOLOGIES = ("Ring", "FullyConnected", "Switch")
 KEYS = ("topology", "npus_count", "bandwidth", "latency")
@@ -44,9 +46,11 @@ def read_v2_network_doc(path: str) -> Any:
     """The network YAML as a document (what a remote adapter is configured with)."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return load_yaml(handle)
     except OSError as exc:
         raise InputError(f"cannot read network file ({exc.strerror})", path) from None
+    except DuplicateKey as exc:
+        raise InputError(str(exc), path, exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path,
@@ -59,6 +63,9 @@ def load_v2_network(path: str) -> NetworkConfigV2:
 
 def _number(value: Any, key: str, index: int, path: str, *, integer: bool, minimum: float,
             strict: bool) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            not math.isfinite(value):       # YAML reads .nan and .inf
+        raise InputError(f"{key}[{index}]: found {value!r}; expected a finite number", path)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or \
             (integer and not float(value).is_integer()):
         kind = "a whole number" if integer else "a number"
@@ -100,4 +107,6 @@ def parse_v2_network(doc: Any, path: str) -> NetworkConfigV2:
             latency_ns=float(_number(lists["latency"][index], "latency", index, path,
                                      integer=False, minimum=0, strict=False)),
         ))
-    return NetworkConfigV2(path, tuple(dims))
+    config = NetworkConfigV2(path, tuple(dims))
+    check_npus(config.npus_count, "npus_count", path)
+    return config

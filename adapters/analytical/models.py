@@ -36,7 +36,7 @@ from adapters.base import NEVER, NetworkModel
 from orchestrator.errors import AstraCosimError
 from orchestrator.engine.clock import EventQueue
 from orchestrator.symmetry.group import OrbitGroup
-from orchestrator.symmetry.guard import SymmetryBroken
+from orchestrator.symmetry.guard import BROKEN_MARK, SymmetryBroken
 from orchestrator.units import gb_per_s_to_bytes_per_ns
 
 
@@ -225,8 +225,8 @@ class AwareV2(_Counting):
     def _check_tie(self, link: Link) -> None:
         now = self.clock.now_ns
         if link.offered_ns == now:
-            raise SymmetryBroken(f"two messages reach link {link.name} at {now} ns in an "
-                                 "order only the full run knows")
+            raise SymmetryBroken(f"{BROKEN_MARK} two messages reach link {link.name} at {now} "
+                                 "ns in an order only the full run knows")
         link.offered_ns = now
 
     def _dimension_hops(self, dim: int, group: int, a: int, b: int) -> list[Link]:
@@ -265,7 +265,8 @@ class AwareV2(_Counting):
     # -- the adapter spec -------------------------------------------------------------------
     def inject(self, op: int, src: int, dst: int, size_bytes: int, time_ns: int) -> None:
         if self.orbit is not None and src != 0:
-            raise SymmetryBroken(f"NPU {src} sends to the orbit model of a reduced run")
+            raise SymmetryBroken(f"{BROKEN_MARK} NPU {src} sends to the orbit model of a reduced "
+                                 "run")
         if time_ns < self.clock.now_ns:
             raise AstraCosimError(f"message {op} ({src} -> {dst}, {size_bytes} bytes) injected "
                                   f"at {time_ns} ns, but the network has already processed "

@@ -8,6 +8,7 @@ convolution is its equivalent GEMM (im2col), so every request kind has an answer
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,8 +76,9 @@ def build_roofline(doc: dict[str, Any], source: str) -> RooflineModel:
         raise InputError(f"roofline: missing key {exc.args[0]}", source) from None
     except (TypeError, ValueError) as exc:
         raise InputError(f"roofline: {exc}", source) from None
-    if config.peak_tflops <= 0 or config.local_mem_bw_gb_per_s <= 0 or \
+    if not (config.peak_tflops > 0 and config.local_mem_bw_gb_per_s > 0) or \
+            math.isinf(config.peak_tflops) or math.isinf(config.local_mem_bw_gb_per_s) or \
             config.bytes_per_element <= 0:
         raise InputError("roofline: peak_tflops, local_mem_bw_gb_per_s and bytes_per_element "
-                         "must be positive", source)
+                         "must be positive and finite", source)
     return RooflineModel(config)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 
 from orchestrator import __version__
 from orchestrator.errors import AstraCosimError
@@ -53,9 +55,23 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the run is so that it unwinds like Ctrl-C: adapters are shut
+    down, their scratch folders and the staged result folder removed."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    previous = None
+    # only `run` unwinds on SIGTERM: its workers (adapter children) are processes of their
+    # own, whereas forked sweep workers would inherit the handler
+    if args.command == "run" and threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.handler(args)
     except AstraCosimError as exc:
@@ -64,8 +80,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"astra-cosim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("astra-cosim: interrupted", file=sys.stderr)
+        print("astra-cosim: interrupted (SIGINT); no result was written", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("astra-cosim: error: out of memory: the run is too large for this machine",
+              file=sys.stderr)
+        return 2
+    except Terminated:
+        print("astra-cosim: terminated (SIGTERM); no result was written", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 import warnings
@@ -28,11 +29,13 @@ from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, C
 from orchestrator.experiment.runner import simulate
 from orchestrator.experiment import plots
 from orchestrator.output.files import write_results
+from orchestrator.output.staging import StagedFile, StagedFolder
 from orchestrator.output.instruments import (TRACE_ALL_NPUS_UP_TO, Instruments,
                                              parse_npu_selection)
 from orchestrator.output.statistics import write_statistics
 from orchestrator.output.trace_events import write_trace
 from orchestrator.units import ns_to_us_text
+from orchestrator.workload import chakra
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -67,6 +70,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--injection-scale", type=float, default=None, metavar="X",
                         help="multiply the system file's endpoint-delay (each message's injection "
                              "cost) by X (upstream's --injection-scale; default 1)")
+    parser.add_argument("--num-queues-per-dim", type=int, default=None, metavar="N",
+                        help="queues per dimension (ASTRA-sim 1.0 inputs; default 1): phases "
+                             "take a dimension's queues in turn, the second half anticlockwise, "
+                             "each running ceil(active-chunks / N) chunks")
     parser.add_argument("--comm-group", default=None, metavar="FILE",
                         help="communicator groups JSON {name: [npus]} (2.x inputs only)")
     parser.add_argument("--placement", default=None, choices=("inprocess", "process"),
@@ -88,6 +95,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                              "and derive the rest, exactly; off: simulate every NPU. "
                              "summary.json says which ran")
     parser.add_argument("--out", help="output folder (default: results/<experiment name>)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace --out even when it holds files that are not an "
+                             "astra-cosim result (a previous result is always replaced whole)")
     parser.add_argument("--quiet", action="store_true",
                         help="print nothing on success, and show no progress")
     parser.add_argument("--progress", default=None, choices=("rich", "plain", "off"),
@@ -108,7 +118,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _overrides(args: argparse.Namespace) -> dict:
     return {key: value for key, value in (
         ("num_passes", args.num_passes), ("comm_scale", args.comm_scale),
-        ("compute_scale", args.compute_scale), ("injection_scale", args.injection_scale))
+        ("compute_scale", args.compute_scale), ("injection_scale", args.injection_scale),
+        ("num_queues_per_dim", args.num_queues_per_dim))
         if value is not None}
 
 
@@ -161,8 +172,10 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
     if "compute" in endpoints and compute is None:
         raise InputError("--adapter compute=...: no compute backend is chosen; add "
                          "--compute-backend")
-    if args.adapter_timeout is not None and args.adapter_timeout <= 0:
-        raise InputError("--adapter-timeout must be > 0")
+    if args.adapter_timeout is not None and not (math.isfinite(args.adapter_timeout) and
+                                                 args.adapter_timeout > 0):
+        raise InputError(f"--adapter-timeout: found {args.adapter_timeout:g}; expected a "
+                         "finite number of seconds > 0")
 
     def where(current: AdapterPlacement, kind: str) -> AdapterPlacement:
         # the command line wins over the file: --placement drops the file's endpoint
@@ -210,16 +223,32 @@ def run_command(args: argparse.Namespace) -> int:
     instruments = Instruments(trace=bool(args.trace), trace_npus=args.trace_npus,
                               progress=style != "off", progress_style=style,
                               progress_interval_s=args.progress_interval)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = simulate(experiment, instruments)
-    for warning in caught:
-        print(f"astra-cosim: warning: {warning.message}", file=sys.stderr)
-    write_results(result, out_dir)
-    write_statistics(result, instruments.recorder, out_dir)
+    # the output paths are checked (and staged) before the run, whose result they must hold
+    out = StagedFolder(out_dir, args.overwrite, keep=_inputs(experiment) + (os.getcwd(),))
+    trace_file: StagedFile | None = None
+    try:
+        trace_path = None
+        if args.trace:
+            trace_path, trace_file = _trace_target(args.trace, out)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = simulate(experiment, instruments)
+        for warning in caught:
+            print(f"astra-cosim: warning: {warning.message}", file=sys.stderr)
+        write_results(result, out.path)
+        write_statistics(result, instruments.recorder, out.path)
+        if trace_path is not None:
+            size = write_trace(result, instruments.recorder, trace_path)
+        out.commit()
+        if trace_file is not None:
+            trace_file.commit()
+    except BaseException:
+        out.discard()
+        if trace_file is not None:
+            trace_file.discard()
+        raise
     plotted = plots.after_run(result.name, out_dir)      # the tutorial's group plots
     if args.trace:
-        size = write_trace(result, instruments.recorder, args.trace)
         if not args.quiet:
             print(f"trace of NPU(s) {_npu_list(instruments.recorder.npus)} in {args.trace} "
                   f"({size / 1e6:.1f} MB)")
@@ -234,6 +263,30 @@ def run_command(args: argparse.Namespace) -> int:
         if plotted:
             print(plotted)
     return 0
+
+
+def _inputs(experiment: Experiment) -> tuple[str, ...]:
+    """The files a run reads, which its result folder must not hold (a 2.x workload is a
+    prefix: its files are ``<prefix>.<npu>.et``)."""
+    workload = experiment.workload if os.path.exists(experiment.workload) else \
+        chakra.trace_path(experiment.workload, 0)
+    paths = [workload, experiment.system, experiment.network, experiment.source,
+             experiment.comm_group]
+    return tuple(path for path in paths if isinstance(path, str))
+
+
+def _trace_target(trace: str, out: StagedFolder) -> tuple[str, StagedFile | None]:
+    """Where to write the trace now: inside the staged result folder when ``--trace`` lies
+    inside ``--out`` (it moves with it), else a staged file beside the target."""
+    target = os.path.abspath(trace)
+    if os.path.commonpath([target, out.target]) == out.target:
+        if target == out.target:
+            raise InputError(f"--trace: {trace} is the --out folder; expected a file name")
+        staged = out.staged(os.path.relpath(target, out.target))
+        os.makedirs(os.path.dirname(staged), exist_ok=True)
+        return staged, None
+    staged_file = StagedFile(trace)
+    return staged_file.path, staged_file
 
 
 def _npu_list(npus: set[int]) -> str:

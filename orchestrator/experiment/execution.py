@@ -14,6 +14,7 @@ from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError, SimulationError
 from orchestrator.experiment.model import Experiment
+from orchestrator.limits import TIME_LIMIT_NS, time_overflow_message
 from orchestrator.symmetry.guard import SymmetryBroken
 from orchestrator.system.npu import Npu, SystemContext
 
@@ -58,6 +59,12 @@ def run_to_end(clock: EventQueue, network: NetworkPort, drivers: list[Driver],
         guard = getattr(clock, "guard", None)
         if guard is not None:
             guard.settle()                     # the last nanosecond of a reduced run
+    except RuntimeError:
+        # the engine's horizon cannot pass NEVER: the run outgrew the simulated clock
+        pending = clock.next_time()
+        if pending is not None and pending >= TIME_LIMIT_NS:
+            raise SimulationError(time_overflow_message(clock.now_ns)) from None
+        raise
     finally:
         try:
             network.client.close()

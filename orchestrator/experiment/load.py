@@ -28,14 +28,18 @@ from typing import Any
 
 
 from orchestrator.cosim.placement import PLACEMENTS, TRANSPORTS, AdapterPlacement
+from orchestrator.documents import DuplicateKey, load_yaml
 from orchestrator.errors import InputError, expected_one_of
 from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, ComputeChoice,
                                            Experiment, RunOptions)
+from orchestrator.limits import is_number
 
 _TOP_KEYS = ("name", "description", "workload", "system", "network", "compute", "options",
              "comm_group", "symmetry")
 _WHERE_KEYS = ("placement", "transport", "endpoint", "timeout_s", "key")
-_OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale")
+_OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale",
+                "num_queues_per_dim")
+_SCALE_KEYS = ("comm_scale", "compute_scale", "injection_scale")
 
 
 def _resolve(base_dir: str, value: Any, key: str, path: str) -> str | dict[str, Any]:
@@ -47,21 +51,25 @@ def _resolve(base_dir: str, value: Any, key: str, path: str) -> str | dict[str, 
 
 
 def validate_options(values: dict[str, Any], where: str | None) -> RunOptions:
-    """Options from YAML or the command line: passes a whole number >= 1, scales > 0."""
+    """Options from YAML or the command line: passes and queues per dimension whole numbers
+    >= 1, scales > 0."""
     unknown = set(values) - set(_OPTION_KEYS)
     if unknown:
         key = sorted(unknown)[0]
         raise InputError("options: " + expected_one_of(key, _OPTION_KEYS), where)
-    passes = values.get("num_passes", 1)
-    if isinstance(passes, bool) or not isinstance(passes, int) or passes < 1:
-        raise InputError(f"num_passes: found {passes!r}; expected a whole number >= 1", where)
+    counts = {}
+    for key in ("num_passes", "num_queues_per_dim"):
+        count = values.get(key, 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InputError(f"{key}: found {count!r}; expected a whole number >= 1", where)
+        counts[key] = count
     scales = {}
-    for key in _OPTION_KEYS[1:]:
+    for key in _SCALE_KEYS:
         value = values.get(key, 1.0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise InputError(f"{key}: found {value!r}; expected a number > 0", where)
+        if not is_number(value) or not value > 0:
+            raise InputError(f"{key}: found {value!r}; expected a finite number > 0", where)
         scales[key] = float(value)
-    return RunOptions(num_passes=passes, **scales)
+    return RunOptions(**counts, **scales)
 
 
 def read_yaml(path: str, what: str) -> Any:
@@ -69,9 +77,11 @@ def read_yaml(path: str, what: str) -> Any:
     import yaml        # not at module level: a run from plain files does not need it
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return load_yaml(handle)
     except OSError as exc:
         raise InputError(f"cannot read {what} ({exc.strerror})", path) from None
+    except DuplicateKey as exc:
+        raise InputError(str(exc), path, exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path,
@@ -120,7 +130,7 @@ def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
         placement = _placement(network, "network", path, base_dir)
         network = network["config"]
     return Experiment(
-        name=str(doc.get("name") or os.path.splitext(os.path.basename(path))[0]),
+        name=_name(doc.get("name"), path),
         workload=workload,
         system=_resolve(base_dir, doc["system"], "system", path),
         network=_resolve(base_dir, network, "network", path),
@@ -133,6 +143,20 @@ def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
         placement=placement,
         symmetry=_symmetry(doc.get("symmetry", "auto"), path),
     )
+
+
+def _name(value: Any, path: str) -> str:
+    """The run's name; it becomes the folder ``results/<name>``, so it must be one plain
+    folder name - ``../x`` or ``a/b`` would write elsewhere than ``results/``."""
+    if value is None or value == "":
+        return os.path.splitext(os.path.basename(path))[0]
+    name = str(value)
+    if name in (".", "..") or "/" in name or "\\" in name or \
+            any(ord(char) < 32 for char in name):
+        raise InputError(f"name: found {name!r}; expected a plain name (letters, digits, "
+                         "'-', '_', '.'; no '/' or '..'): it names the folder results/<name>",
+                         path)
+    return name
 
 
 def _symmetry(value: Any, path: str) -> str:
@@ -177,8 +201,9 @@ def _placement(section: dict[str, Any], name: str, path: str, base_dir: str
         raise InputError(f"{name}.endpoint: found {placement.endpoint!r}; expected e.g. "
                          "tcp://host:5555 or ipc:///path/socket", path)
     timeout = placement.timeout_s
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise InputError(f"{name}.timeout_s: found {timeout!r}; expected seconds > 0", path)
+    if not is_number(timeout) or timeout <= 0:
+        raise InputError(f"{name}.timeout_s: found {timeout!r}; expected a finite number of "
+                         "seconds > 0", path)
     return placement
 
 

@@ -24,6 +24,7 @@ class RunOptions:
     comm_scale: float = 1.0
     compute_scale: float = 1.0
     injection_scale: float = 1.0
+    num_queues_per_dim: int = 1    # 1.0: queues per dimension (--num-queues-per-dim)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,12 @@ from the runs that sit side by side in one results folder:
 * ``ex2_1_time_vs_allreduce_size.png``: total time against all-reduce size, from the runs
   named ``ex2_1_comm_scale_<k>`` (a 1 MiB all-reduce scaled by k, experiments/tutorial);
 * ``ex3_compute_vs_exposed.png``: one horizontal bar per ``ex3_*`` run, compute stacked with
-  exposed communication.
+  exposed communication;
+* ``asplos23_ex3_1_utilisation.png``: for each ``asplos23_ex3_1_<policy>`` run (ASPLOS'23
+  exercise 3-1, experiments/themis), NPU 0's per-dimension utilisation over time, read from
+  the run's ``dimension_utilisation.csv`` as the report reads it, one panel per run on a
+  common time axis so that the baseline's idle dimensions and Themis's balance show side by
+  side.
 
 After each run the CLI redraws the plot of the group the run belongs to, so running the
 group's experiments into ``results/<name>`` (the default) leaves the plot in ``results/``.
@@ -22,6 +27,8 @@ SIZE_SWEEP = "ex2_1_time_vs_allreduce_size.png"
 COMPUTE_VS_EXPOSED = "ex3_compute_vs_exposed.png"
 _SIZE_RUN = re.compile(r"ex2_1_comm_scale_(\d+)$")
 _SYSTEM_RUN = re.compile(r"ex3_")
+THEMIS_UTILISATION = "asplos23_ex3_1_utilisation.png"
+_THEMIS_RUN = re.compile(r"asplos23_ex3_1_\w+$")
 MIB = 1 << 20
 
 
@@ -45,6 +52,10 @@ def plot_for(run_name: str, out_dir: str) -> str | None:
     if _SIZE_RUN.match(run_name):
         root = os.path.dirname(os.path.abspath(out_dir))
         return _size_sweep(_summaries(root, _SIZE_RUN), os.path.join(root, SIZE_SWEEP))
+    if _THEMIS_RUN.match(run_name):
+        root = os.path.dirname(os.path.abspath(out_dir))
+        folders = {name: os.path.join(root, name) for name in _summaries(root, _THEMIS_RUN)}
+        return _utilisation_panels(folders, os.path.join(root, THEMIS_UTILISATION))
     if _SYSTEM_RUN.match(run_name):
         root = os.path.dirname(os.path.abspath(out_dir))
         return _compute_vs_exposed(_summaries(root, _SYSTEM_RUN),
@@ -93,6 +104,32 @@ def _compute_vs_exposed(runs: dict[str, dict], path: str) -> str | None:
     axes.set_xlabel("time (µs)")
     axes.set_title("Exercise 3: compute vs exposed communication per system")
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    return path
+
+
+def _utilisation_panels(folders: dict[str, str], path: str) -> str | None:
+    from orchestrator.output.report import load_report
+    reports = [load_report(folder) for folder in folders.values()]
+    reports = [report for report in reports if report.utilisation]
+    if not reports:
+        return None
+    end_ms = max(report.summary["total_ns"] for report in reports) / 1e6
+    figure = _figure(8, 0.4 + 2.2 * len(reports))
+    for index, report in enumerate(reports, start=1):
+        axes = figure.add_subplot(len(reports), 1, index)
+        edges_ms = [edge / 1e6 for edge in report.bin_edges_ns]
+        edges_ms.append(report.summary["total_ns"] / 1e6)
+        for dim, values in report.utilisation.items():
+            axes.stairs([value * 100 for value in values], edges_ms, label=dim)
+        axes.set_xlim(0, end_ms)
+        axes.set_ylim(0, 105)
+        axes.set_ylabel("% active")
+        axes.set_title(f"{report.name}: {report.summary['total_ns'] / 1e6:.3f} ms",
+                       fontsize=10)
+        axes.legend(loc="lower right", frameon=False, fontsize=8, ncol=3)
+    axes.set_xlabel("simulated time (ms)")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     return path

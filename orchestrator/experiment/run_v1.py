@@ -13,7 +13,8 @@ from typing import Any
 
 from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 from orchestrator.errors import InputError
-from orchestrator.experiment.model import Experiment
+from orchestrator.experiment.model import Experiment, RunOptions
+from orchestrator.limits import INT64_MAX, check_bytes, check_time
 from adapters.analytical.config_v1 import NetworkConfig, parse_v1_network, read_v1_network_doc
 from orchestrator.cosim.placement import open_network
 from orchestrator.experiment.execution import (adapter_stats, cosim_metrics,
@@ -25,10 +26,14 @@ from orchestrator.output.results import LayerStats, RunResult
 from orchestrator.symmetry.eligibility import orbit_group
 from orchestrator.symmetry.group import OrbitGroup
 from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine_parts,
+                                           fallback_reason,
                                            reduce_context, summary)
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.costs import V1_REDUCTION, endpoint_delay_cycles
 from orchestrator.system.npu import SystemContext
+from orchestrator.system.scheduling.policies import OFFLINE_GREEDY, OFFLINE_GREEDY_FLEX
+from orchestrator.system.scheduling.queue_levels import chunks_per_queue
+from orchestrator.system.scheduling.setup import build_scheduling
 from orchestrator.system.topology import break_dimension, plan_dimensions
 from orchestrator.units import scale_float32
 from orchestrator.workload.driver import LayerRuntime, WorkloadDriver
@@ -79,6 +84,36 @@ def implementations(system: SystemConfig, logical_dims: list[int], split_at: int
     return result
 
 
+def _scaled(value: int, scale: float, what: str, path: str, line: int) -> int:
+    """``scale_float32`` for a workload field, refusing what leaves 1.0's float32 range."""
+    try:
+        return scale_float32(value, scale)
+    except OverflowError:
+        raise InputError(f"{what}: {value} x scale {scale:g} is beyond the 32-bit float "
+                         "ASTRA-sim 1.0 scales in", path, line) from None
+
+
+def check_ranges(workload: TextWorkload, options: RunOptions) -> None:
+    """Every compute time (after compute-scale) must fit the simulated clock and every
+    collective (after comm-scale) int64 bytes; a layer of 10^30 cycles or 2^70 bytes is
+    refused here, naming its line, instead of stalling the synchronisation mid-run."""
+    path = workload.path
+    for layer in workload.layers:
+        for kind, cycles in (("fwd", layer.fwd_compute_cycles), ("ig", layer.ig_compute_cycles),
+                             ("wg", layer.wg_compute_cycles)):
+            what = f"column {kind}_compute ({cycles} cycles)"
+            check_time(_scaled(cycles, options.compute_scale, what, path, layer.line),
+                       what, path, layer.line)
+        check_time(layer.update_delay_cycles, "column update_delay", path, layer.line)
+        for kind, spec in (("fwd", layer.fwd_comm), ("ig", layer.ig_comm), ("wg", layer.wg_comm)):
+            if spec.is_none:
+                continue
+            what = f"column {kind}_comm_bytes ({spec.kind})"
+            scaled = _scaled(spec.size_bytes, options.comm_scale, what, path, layer.line)
+            if scaled > INT64_MAX:
+                check_bytes(scaled, what, path, layer.line)
+
+
 def _layer_runtimes(workload: TextWorkload, compute_scale: float, comm_scale: float
                     ) -> list[LayerRuntime]:
     runtimes = []
@@ -103,6 +138,7 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
         raise InputError("--comm-group applies to ASTRA-sim 2.x (Chakra) workloads; a 1.0 "
                          "workload's parallelism sets its groups")
     workload = load_text_workload(experiment.workload)
+    check_ranges(workload, options)
     source = experiment.source or "<experiment>"
     system = _system(experiment.system, source)
     network_config, network_doc = _network(experiment.network, source)
@@ -143,7 +179,11 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
                                  workload.path, layer.line)
 
     group, reason = None, "--symmetry off"
-    if experiment.symmetry != "off":
+    if system.inter_dimension_scheduling in (OFFLINE_GREEDY, OFFLINE_GREEDY_FLEX):
+        # Themis's scheduler is shared: which NPU issues a collective first decides its chunks
+        reason = f"inter-dimension-scheduling {system.inter_dimension_scheduling} (Themis) " \
+                 "decides chunks from the order in which all NPUs issue collectives"
+    elif experiment.symmetry != "off":
         kinds_used = {spec.kind for layer in workload.layers
                       for spec in (layer.fwd_comm, layer.ig_comm, layer.wg_comm)
                       if not spec.is_none}
@@ -151,12 +191,12 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
                                     [(dim.topology, dim.npus) for dim in network_config.dims],
                                     logical_dims, plans, kinds_used)
     build = _Build(experiment, workload, system, network_config, network_model,
-                   network_adapter_doc, planner, logical_dims, dims, npus_count)
+                   network_adapter_doc, planner, logical_dims, dims, npus_count, split_at)
     if group is not None:
         try:
             return build.run(group, "", instruments)
         except SymmetryBroken as exc:
-            group, reason = None, f"not symmetric: {exc}"
+            group, reason = None, fallback_reason(exc)
             if instruments is not None:
                 instruments.recorder = type(instruments.recorder)()
     return build.run(None, reason, instruments)
@@ -169,7 +209,7 @@ class _Build:
     def __init__(self, experiment: Experiment, workload: TextWorkload, system: SystemConfig,
                  network_config: NetworkConfig, network_model: str, network_doc: Any,
                  planner: CollectivePlanner, logical_dims: list[int], dims: Any,
-                 npus_count: int) -> None:
+                 npus_count: int, split_at: int | None) -> None:
         self.experiment = experiment
         self.workload = workload
         self.system = system
@@ -180,6 +220,7 @@ class _Build:
         self.logical_dims = logical_dims
         self.dims = dims
         self.npus_count = npus_count
+        self.split_at = split_at
 
     def run(self, group: OrbitGroup | None, reason: str,
             instruments: Instruments | None) -> RunResult:
@@ -189,14 +230,21 @@ class _Build:
         clock, port_class, npu_class = engine_parts(group)
         network = open_network(clock, self.network_model, self.network_doc, npus_count, "v1",
                                experiment.placement, self.network_config.path, port_class)
+        queues_per_dim = options.num_queues_per_dim
+        # dimension scheduling keeps state (round-robin counters, Themis's loads): per run
+        ordered_chunking, queue_set = build_scheduling(
+            system, self.planner, [(dim.topology, dim.npus, dim.links, dim.bandwidth_gb_per_s)
+                                   for dim in self.network_config.dims],
+            self.logical_dims, self.split_at, npus_count)
         context = SystemContext(
-            npus_count=npus_count, queues_count=len(self.logical_dims), planner=self.planner,
-            splits=system.preferred_dataset_splits,
-            active_chunks=system.active_chunks_per_dimension,
+            npus_count=npus_count, queues_count=len(self.logical_dims) * queues_per_dim,
+            planner=self.planner, splits=system.preferred_dataset_splits,
+            active_chunks=chunks_per_queue(system.active_chunks_per_dimension, queues_per_dim),
             endpoint_delay=endpoint_delay_cycles(system.endpoint_delay,
                                                  options.injection_scale),
             policy=system.scheduling_policy, reduction_cycles=V1_REDUCTION, phase_barrier=True,
-            v2_chunking=False)
+            v2_chunking=False, ordered_chunking=ordered_chunking, queue_set=queue_set,
+            boost_mode=system.boost_mode == 1, queues_per_dim=queues_per_dim)
         if group is not None:
             reduce_context(context, network, group, self.network_model)
         drivers = []

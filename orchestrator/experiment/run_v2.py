@@ -35,8 +35,10 @@ from orchestrator.workload.graph_driver import COLLECTIVES, GraphDriver
 from orchestrator.symmetry.eligibility import orbit_group
 from orchestrator.symmetry.group import OrbitGroup
 from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine_parts,
+                                           fallback_reason,
                                            orbit_document, reduce_context, summary)
 from orchestrator.symmetry.traces import why_traces_differ
+from orchestrator.workload.trace_check import check_traces
 
 
 def _compute_choice(experiment: Experiment, system: SystemConfig) -> ComputeChoice | None:
@@ -90,6 +92,10 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
     if options.num_passes != 1:
         raise InputError("--num-passes applies to 1.0 text workloads; a Chakra trace describes "
                          "its iterations itself")
+    if options.num_queues_per_dim != 1:
+        raise InputError(f"--num-queues-per-dim {options.num_queues_per_dim}: astra-cosim "
+                         "models several queues per dimension for ASTRA-sim 1.0 inputs only; "
+                         "2.x inputs run with 1")
     if options.compute_scale != 1:
         warnings.warn("--compute-scale is not used by ASTRA-sim 2.x; compute times come from "
                       "the traces", stacklevel=2)
@@ -103,6 +109,12 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
             raise InputError(f"missing execution trace for NPU {npu}: the network has "
                              f"{npus_count} NPUs, so {prefix}.0.et ... {prefix}.{npus_count - 1}.et "
                              "are needed", chakra.trace_path(prefix, npu))
+    extra = [rank for rank in chakra.trace_ranks(prefix) if rank >= npus_count]
+    if extra:
+        raise InputError(f"execution trace {chakra.trace_path(prefix, extra[0])} is for NPU "
+                         f"{extra[0]} but the network has {npus_count} NPUs (0 to "
+                         f"{npus_count - 1}); expected one trace per NPU (the extra ranks would "
+                         "be ignored)", network_config.path)
     groups = load_groups(experiment.comm_group, npus_count) if experiment.comm_group else None
 
     dims = [dim.npus for dim in network_config.dims]
@@ -122,7 +134,7 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
             return _execute(experiment, instruments, group, "", npus_count, model, adapter_doc,
                             network_config, system, planner, reduction, compute_choice, groups)
         except SymmetryBroken as exc:
-            group, reason = None, f"not symmetric: {exc}"
+            group, reason = None, fallback_reason(exc)
             if instruments is not None:
                 instruments.recorder = type(instruments.recorder)()
     return _execute(experiment, instruments, None, reason, npus_count, model, adapter_doc,
@@ -137,11 +149,8 @@ def _orbit_group(experiment: Experiment, model: str, network_config: NetworkConf
     first = chakra.read_trace(chakra.trace_path(experiment.workload, 0))
     kinds = {COLLECTIVES.get(chakra.int_attribute(node, "comm_type", first.path))
              for node in first.nodes if node.type == chakra.NodeType.COMM_COLL_NODE}
-    where = experiment.placement
     group, reason = orbit_group(model, [(dim.topology, dim.npus) for dim in network_config.dims],
-                                dims, plans, {kind for kind in kinds if kind},
-                                in_process=where.endpoint is None and
-                                where.placement == "inprocess")
+                                dims, plans, {kind for kind in kinds if kind})
     if group is None:
         return None, reason
     differ = why_traces_differ(experiment.workload, network_config.npus_count)
@@ -158,6 +167,9 @@ def _execute(experiment: Experiment, instruments: Instruments | None, group: Orb
     prefix = experiment.workload
     simulated = 1 if group is not None else npus_count
     traces = [chakra.read_trace(chakra.trace_path(prefix, npu)) for npu in range(simulated)]
+    # a reduced run's traces are NPU 0's up to numbering, without SEND/RECV: checking NPU 0's
+    # checks them all
+    check_traces(traces, npus_count, options.comm_scale, system.replay_only)
     clock, port_class, npu_class = engine_parts(group)
     network = open_network(clock, model, orbit_document(adapter_doc, group, model), npus_count,
                            "v2", experiment.placement, network_config.path, port_class)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.errors import InputError
+from orchestrator.errors import InputError, SimulationError
 from orchestrator.experiment.generations import check_generations
 from orchestrator.experiment.model import Experiment
+from orchestrator.limits import INT64_MAX, TIME_LIMIT_NS, time_overflow_message
 from orchestrator.output.instruments import Instruments
 from orchestrator.output.results import RunResult
 
@@ -38,6 +39,19 @@ def simulate(experiment: Experiment, instruments: Instruments | None = None) -> 
     check_generations(generation, experiment)       # a 1.0 system file for 2.x traces, ...
     if generation == "v1":
         from orchestrator.experiment.run_v1 import simulate_v1
-        return simulate_v1(experiment, instruments)
-    from orchestrator.experiment.run_v2 import simulate_v2
-    return simulate_v2(experiment, instruments)
+        result = simulate_v1(experiment, instruments)
+    else:
+        from orchestrator.experiment.run_v2 import simulate_v2
+        result = simulate_v2(experiment, instruments)
+    return check_result(result)
+
+
+def check_result(result: RunResult) -> RunResult:
+    """A result whose times or byte counts left int64 / the simulated clock is no result."""
+    latest = max(result.finish_ns)
+    if latest >= TIME_LIMIT_NS:
+        raise SimulationError(time_overflow_message(latest))
+    if result.payload_bytes > INT64_MAX:
+        raise SimulationError(f"NPU 0 sent {result.payload_bytes} bytes, more than int64 "
+                              f"({INT64_MAX}); the inputs' sizes are too large to give a result")
+    return result

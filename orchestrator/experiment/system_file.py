@@ -11,7 +11,10 @@ import warnings
 from typing import Any
 
 from orchestrator.errors import InputError, expected_one_of
+from orchestrator.limits import INT64_MAX
 from orchestrator.system.config import SystemConfig
+from orchestrator.system.scheduling.policies import (
+    INTER_ALIASES, INTER_POLICIES, INTRA_ALIASES, INTRA_POLICIES, resolve)
 
 ALGORITHMS = ("ring", "direct", "halvingDoubling", "doubleBinaryTree", "oneRing", "oneDirect",
               "oneHalvingDoubling")
@@ -39,6 +42,9 @@ def _positive_int(value: str, key: str, path: str, line: int | None, *, allow_ze
     if number < 0 or (number == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else ">= 1"
         raise InputError(f"{key}: found {number}; expected a whole number {bound}", path, line)
+    if number > INT64_MAX:
+        raise InputError(f"{key}: found {number}; expected at most {INT64_MAX} (int64)", path,
+                         line)
     return number
 
 
@@ -62,6 +68,13 @@ def _algorithms(value: str, key: str, path: str, line: int | None) -> tuple[str,
     return names
 
 
+def _policy(value: str, key: str, valid: tuple[str, ...], aliases: dict[str, str], path: str,
+            line: int | None) -> str:
+    """A dimension-scheduling policy; an ASPLOS'23 alias is mapped to its 1.0 name (noted)."""
+    _choice(value, key, valid + tuple(aliases), path, line)
+    return resolve(value, aliases, key, path if line is None else f"{path}:{line}")
+
+
 # key -> (field name, parser); parser(value, key, path, line) -> parsed value
 _PARSERS: dict[str, tuple[str, Any]] = {
     "scheduling-policy": ("scheduling_policy",
@@ -78,9 +91,11 @@ _PARSERS: dict[str, tuple[str, Any]] = {
                                 lambda v, k, p, n: _choice(v, k, ("baseline", "localBWAware"),
                                                            p, n)),
     "intra-dimension-scheduling": ("intra_dimension_scheduling",
-                                   lambda v, k, p, n: _choice(v, k, ("FIFO",), p, n)),
+                                   lambda v, k, p, n: _policy(v, k, INTRA_POLICIES,
+                                                              INTRA_ALIASES, p, n)),
     "inter-dimension-scheduling": ("inter_dimension_scheduling",
-                                   lambda v, k, p, n: _choice(v, k, ("ascending",), p, n)),
+                                   lambda v, k, p, n: _policy(v, k, INTER_POLICIES,
+                                                              INTER_ALIASES, p, n)),
     **{key: (name, _algorithms) for key, name in COLLECTIVE_KEYS.items()},
 }
 
@@ -100,7 +115,13 @@ def parse_system_items(items: list[tuple[str, str, int | None]], path: str) -> S
     values: dict[str, Any] = {}
     ignored: list[str] = []
     lines: dict[str, int] = {}
+    given: dict[str, int | None] = {}
     for key, value, line in items:
+        if key in given:     # 1.0 keeps the last one silently; which was meant is a guess
+            first = f" (first on line {given[key]})" if given[key] is not None else ""
+            raise InputError(f"key {key!r} is given twice{first}; expected each key once",
+                             path, line)
+        given[key] = line
         if key in _PARSERS:
             name, parse = _PARSERS[key]
             values[name] = parse(value, key, path, line)

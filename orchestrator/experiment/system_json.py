@@ -12,8 +12,10 @@ import json
 import warnings
 from typing import Any
 
+from orchestrator.documents import DuplicateKey, load_json
 from orchestrator.errors import InputError
 from orchestrator.experiment.system_file import IgnoredKeyWarning, parse_system_items
+from orchestrator.limits import is_number
 from orchestrator.system.config import SystemConfig
 
 _SHARED_KEYS = ("scheduling-policy", "endpoint-delay", "active-chunks-per-dimension",
@@ -43,8 +45,8 @@ def _positive_number(doc: dict[str, Any], key: str, path: str) -> float | None:
     if key not in doc:
         return None
     value = doc[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise InputError(f"{key}: found {value!r}; expected a number > 0", path)
+    if not is_number(value) or value <= 0:       # json reads NaN and Infinity
+        raise InputError(f"{key}: found {value!r}; expected a finite number > 0", path)
     return float(value)
 
 
@@ -67,10 +69,12 @@ def read_v2_system_doc(path: str) -> dict[str, Any]:
     except OSError as exc:
         raise InputError(f"cannot read system file ({exc.strerror})", path) from None
     try:
-        doc = json.loads(text)
+        doc = load_json(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path,
                          exc.lineno) from None
+    except DuplicateKey as exc:
+        raise InputError(str(exc), path) from None
     if not isinstance(doc, dict):
         raise InputError("expected a JSON object of system keys", path)
     return doc

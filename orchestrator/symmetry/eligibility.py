@@ -6,7 +6,7 @@ A run is reduced only when every part of it commutes with the group (docs/design
 * the network model decides each arrival from (source, destination, bytes) alone and its
   delays are preserved by the group: rotations of a Ring dimension, any relabelling inside a
   Switch or FullyConnected dimension (``SYMMETRIC_NETWORK_MODELS``), or it keeps one queue per
-  orbit of links itself (``ORBIT_NETWORK_MODELS``: the congestion-aware links, in process);
+  orbit of links itself (``ORBIT_NETWORK_MODELS``: the congestion-aware links);
   ns-3 simulates every packet of every NPU and is never reduced;
 * every collective algorithm in use commutes with its dimension's group: ``ring`` and
   ``direct`` with rotations, ``halvingDoubling`` with bit flips; the double binary tree has a
@@ -29,8 +29,8 @@ from orchestrator.system.topology import DimensionPlan
 # dimension and the hop count there: the congestion-unaware analytical networks.
 SYMMETRIC_NETWORK_MODELS = frozenset({"analytical-v1", "analytical-v2"})
 # Models that take the group (``orbit`` in their configuration), receive only NPU 0's messages
-# and keep one queue per orbit of links; they refuse a tie they cannot order by raising
-# SymmetryBroken, which reaches the engine only when the model runs in its process.
+# and keep one queue per orbit of links; they refuse a tie they cannot order with an error
+# carrying guard.BROKEN_MARK, in any placement.
 ORBIT_NETWORK_MODELS = frozenset({"analytical-v2-aware"})
 
 _GROUP_OF_ALGORITHM = {"ring": CYCLIC, "direct": CYCLIC, "halvingDoubling": XOR}
@@ -54,16 +54,14 @@ def _xor_keeps_ring_distances(n: int) -> bool:
 
 
 def orbit_group(model: str, physical: Sequence[tuple[str, int]], logical: Sequence[int],
-                plans: dict[str, list[DimensionPlan]], kinds_used: Iterable[str],
-                in_process: bool = True) -> tuple[OrbitGroup | None, str]:
+                plans: dict[str, list[DimensionPlan]], kinds_used: Iterable[str]
+                ) -> tuple[OrbitGroup | None, str]:
     """The group to reduce by, or None and why not.
 
     ``physical``: (topology, NPUs) per network dimension; ``logical``: the system layer's
     dimension sizes (1.0's model parallelism may split a physical one); ``plans``: the
     dimension plans per collective kind; ``kinds_used``: the collective kinds the workload
     issues (all-reduce with localBWAware uses the all-reduce plans for all its phases)."""
-    if model in ORBIT_NETWORK_MODELS and not in_process:
-        return None, f"the {model} network is reduced only when it runs in the engine's process"
     if model not in SYMMETRIC_NETWORK_MODELS | ORBIT_NETWORK_MODELS:
         return None, f"the {model} network keeps state shared between NPUs"
     kinds: list[str | None] = [None] * len(logical)

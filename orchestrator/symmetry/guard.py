@@ -34,6 +34,12 @@ class SymmetryBroken(Exception):
     """The reduced run cannot vouch for its result; the caller runs the full simulation."""
 
 
+# A network model out of process reports a broken symmetry as an error whose text starts so
+# (the adapter server words errors as ``<exception>: <message>``); the engine's port turns it
+# back into SymmetryBroken.
+BROKEN_MARK = "symmetry broken:"
+
+
 WORKLOAD = "workload"
 
 

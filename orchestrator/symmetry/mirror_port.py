@@ -18,8 +18,9 @@ from typing import Any
 
 from orchestrator.cosim.port import Handler, NetworkPort, RoundClient
 from orchestrator.engine.clock import EventQueue
+from orchestrator.errors import AstraCosimError
 from orchestrator.symmetry.group import OrbitGroup
-from orchestrator.symmetry.guard import SymmetryBroken
+from orchestrator.symmetry.guard import BROKEN_MARK, SymmetryBroken
 from orchestrator.symmetry.representative import natural_actor
 
 REPRESENTATIVE = 0
@@ -118,6 +119,18 @@ class MirrorPort(NetworkPort):
             mirror.recv, mirror.recv_arg = handler, arg
 
     # -- arrivals ---------------------------------------------------------------------------
+    def synchronise(self, next_local_ns: int) -> None:
+        """A round; a model out of process that refuses the reduction answers with an error
+        carrying ``BROKEN_MARK``, which ends this reduced run like any ``SymmetryBroken``."""
+        try:
+            super().synchronise(next_local_ns)
+        except AstraCosimError as exc:        # the adapter's error, as the transport words it
+            text = str(exc)
+            if BROKEN_MARK not in text:
+                raise
+            raise SymmetryBroken(text[text.index(BROKEN_MARK) + len(BROKEN_MARK):].strip()) \
+                from None
+
     def _arrival(self, op: int, time_ns: int) -> None:
         clock = self.clock
         own = self._own.pop(op, None)

@@ -13,7 +13,7 @@ from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
 from orchestrator.symmetry.eligibility import ORBIT_NETWORK_MODELS
 from orchestrator.symmetry.group import OrbitGroup
-from orchestrator.symmetry.guard import SymmetryBroken
+from orchestrator.symmetry.guard import BROKEN_MARK, SymmetryBroken
 from orchestrator.symmetry.mirror_port import MirrorPort
 from orchestrator.symmetry.representative import GuardedEventQueue, InlineBarrier, ReducedNpu
 from orchestrator.system.npu import Npu
@@ -37,6 +37,11 @@ def reduce_context(context: Any, network: MirrorPort, group: OrbitGroup,
     network.own_only = model in ORBIT_NETWORK_MODELS
     if context.barrier is not None:
         context.barrier = InlineBarrier()
+
+
+def fallback_reason(exc: SymmetryBroken) -> str:
+    """How ``summary.json`` words why a reduced run gave way to the full simulation."""
+    return "not symmetric: " + str(exc).replace(BROKEN_MARK, "").strip()
 
 
 def orbit_document(doc: Any, group: OrbitGroup | None, model: str) -> Any:

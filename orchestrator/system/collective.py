@@ -67,24 +67,35 @@ class CollectivePlanner:
                                      *self._where(plan_kind))
 
     def phases(self, kind: str, size_bytes: int, involved: Sequence[bool],
-               tree_parity: dict[tuple[str, int], int]) -> list[Phase]:
+               tree_parity: dict[tuple[str, int], int],
+               order: Sequence[int] | None = None, split_all_reduce_fully: bool = False
+               ) -> list[Phase]:
+        """The chunk's phases. ``order`` (inter-dimension scheduling, default ascending; all-
+        gather reversed) is the order the chunk visits the dimensions in;
+        ``split_all_reduce_fully`` is Themis's localBWAware all-reduce: reduce-scatter on every
+        dimension, then all-gather back, with no all-reduce phase in between."""
+        if order is None:
+            order = range(len(self.plans[kind]))
+            if kind == ALL_GATHER:
+                order = reversed(order)
         if kind != ALL_REDUCE or not self.local_bw_aware:
             plans = self.plans[kind]
-            order = list(range(len(plans)))
-            if kind == ALL_GATHER:
-                order.reverse()
             steps = [(kind, dim) for dim in order if self._active(plans, dim, involved)]
             plan_kind = kind
         else:
             plans = self.plans[ALL_REDUCE]
             plan_kind = ALL_REDUCE
-            active = [dim for dim in range(len(plans)) if self._active(plans, dim, involved)]
+            active = [dim for dim in order if self._active(plans, dim, involved)]
             if not active:
                 return []
-            last = active[-1]
-            steps = [(REDUCE_SCATTER, dim) for dim in active[:-1]]
-            steps.append((ALL_REDUCE, last))
-            steps += [(ALL_GATHER, dim) for dim in reversed(active[:-1])]
+            if split_all_reduce_fully:
+                steps = [(REDUCE_SCATTER, dim) for dim in active]
+                steps += [(ALL_GATHER, dim) for dim in reversed(active)]
+            else:
+                last = active[-1]
+                steps = [(REDUCE_SCATTER, dim) for dim in active[:-1]]
+                steps.append((ALL_REDUCE, last))
+                steps += [(ALL_GATHER, dim) for dim in reversed(active[:-1])]
         phases = []
         size = size_bytes
         split_all_reduce = kind == ALL_REDUCE and self.local_bw_aware
@@ -121,4 +132,5 @@ class CollectivePlanner:
 
     @staticmethod
     def _active(plans: list[DimensionPlan], dim: int, involved: Sequence[bool]) -> bool:
-        return plans[dim].ring.size > 1 and dim < len(involved) and involved[dim]
+        return (dim < len(plans) and plans[dim].ring.size > 1 and dim < len(involved)
+                and involved[dim])

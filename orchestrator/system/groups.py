@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from orchestrator.documents import DuplicateKey, load_json
 from orchestrator.errors import InputError
 
 GROUP_STREAM_BASE = 1_000_000
@@ -67,7 +68,9 @@ class GroupTable:
 def load_groups(path: str, npus_count: int) -> GroupTable:
     try:
         with open(path, encoding="utf-8") as handle:
-            doc = json.load(handle)
+            doc = load_json(handle.read())
+    except DuplicateKey as exc:
+        raise InputError(str(exc), path) from None
     except OSError as exc:
         raise InputError(f"cannot read communicator groups ({exc.strerror})", path) from None
     except json.JSONDecodeError as exc:

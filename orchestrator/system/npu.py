@@ -29,10 +29,12 @@ from orchestrator.system.barrier import PhaseBarrier
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.groups import CommGroup
 from orchestrator.system.scheduler import QueueSet
+from orchestrator.system.scheduling.queue_levels import QueueLevels
 from orchestrator.system.streams import DataSet, Stream
 
 if TYPE_CHECKING:
     from orchestrator.cosim.port import NetworkPort
+    from orchestrator.system.scheduling.ordered import OrderedChunking
     from orchestrator.output.recorder import Recorder
 
 HIGHEST_PRIORITY = 100_000_000
@@ -44,7 +46,9 @@ class SystemContext:
     def __init__(self, *, npus_count: int, queues_count: int, planner: CollectivePlanner,
                  splits: int, active_chunks: int, endpoint_delay: int, policy: str,
                  reduction_cycles: Callable[[int], int], phase_barrier: bool,
-                 v2_chunking: bool) -> None:
+                 v2_chunking: bool, ordered_chunking: OrderedChunking | None = None,
+                 queue_set: Callable[..., QueueSet] = QueueSet, boost_mode: bool = False,
+                 queues_per_dim: int = 1) -> None:
         self.npus_count = npus_count
         self.queues_count = queues_count
         self.planner = planner
@@ -55,6 +59,14 @@ class SystemContext:
         self.reduction_cycles = reduction_cycles
         self.barrier = PhaseBarrier(npus_count) if phase_barrier else None
         self.v2_chunking = v2_chunking
+        # 1.0 dimension scheduling (orchestrator/system/scheduling): None / QueueSet are the
+        # default ascending + FIFO, which never enter that package.
+        self.ordered_chunking = ordered_chunking
+        self.queue_set = queue_set
+        # 1.0 boost mode: an NPU takes part only in the phases whose ring starts at NPU 0
+        self.boost_mode = boost_mode
+        # --num-queues-per-dim (1.0): queues_count is then dimensions x queues_per_dim
+        self.queues_per_dim = queues_per_dim
 
 
 class Npu:
@@ -66,7 +78,8 @@ class Npu:
         self.network = network
         self.endpoint_delay = context.endpoint_delay
         self.reduction_cycles = context.reduction_cycles
-        self.queues = QueueSet(context.queues_count, context.active_chunks, self._start_stream)
+        self.queues = context.queue_set(context.queues_count, context.active_chunks,
+                                        self._start_stream)
         self.streams_injected = 0
         self.streams_finished = 0
         self._buckets: dict[int, list[tuple[Callable[[Any], None], Any]]] = {}
@@ -75,6 +88,10 @@ class Npu:
         self._stream_counter = 0
         self._dataset_counter = 0
         self._tree_parity: dict[tuple[str, int], int] = {}
+        self._boost = context.boost_mode
+        self.queue_levels = QueueLevels(context.queues_count // context.queues_per_dim,
+                                        context.queues_per_dim) \
+            if context.queues_per_dim > 1 else None
         self.active_datasets: dict[int, DataSet] = {}
         # statistics / trace hook (orchestrator/output/recorder.py), checked once per chunk
         self.recorder: Recorder | None = None
@@ -138,6 +155,10 @@ class Npu:
             raise InputError(f"a {kind} of {size_bytes} bytes cannot be split into "
                              f"preferred-dataset-splits = {context.splits} chunks "
                              "(ASTRA-sim loops forever or hangs here)")
+        if context.ordered_chunking is not None and group is None:
+            # roundRobin / Themis: chunks get their own dimension order (and Themis its size)
+            return context.ordered_chunking.generate(self, kind, size_bytes, chunk, involved,
+                                                     priority, on_finished, owner)
         planner = context.planner
         if group is None:
             phases = planner.phases(kind, chunk, involved, self._tree_parity)
@@ -167,6 +188,8 @@ class Npu:
                 self._stream_counter += 1
             else:
                 number = group.stream_number(self.id)
+            if self.queue_levels is not None:      # several queues per dimension (1.0)
+                self.queue_levels.assign(phases)
             stream = Stream(number, dataset, priority, phases)
             self._advance(stream)
         return dataset
@@ -207,16 +230,50 @@ class Npu:
                 dataset.finished_ns = self.clock.now_ns
                 del self.active_datasets[dataset.id]
                 dataset.on_finished(dataset)
-            queues.remove(previous, stream)
-            queues.stream_removed(previous)
+            if stream.enabled:
+                queues.remove(previous, stream)
+                queues.stream_removed(previous)
             return
         stream.phase_index += 1
         stream.queued_ns = self.clock.now_ns
         stream.queue = stream.phase.queue
         stream.initialized = False
+        if self._boost:
+            self._advance_boosted(stream, previous)
+            return
         if previous >= 0:
             queues.remove(previous, stream)
         queues.insert(stream.queue, stream)
         if previous >= 0:
             queues.stream_removed(previous)
         queues.stream_added(stream.queue)
+
+    # -- 1.0 boost mode ---------------------------------------------------------------------
+    def _advance_boosted(self, stream: Stream, previous: int) -> None:
+        """``_advance`` under 1.0's boost mode. A phase is enabled on this NPU only if its ring
+        starts at NPU 0 (the NPU lies on one of NPU 0's axes); a disabled phase never enters
+        its queue: the NPU reports it done at once and waits at the phase barrier. Every NPU's
+        phases on one dimension are all enabled or all disabled, so its queue for a disabled
+        dimension stays empty. Times are unchanged; what changes is the order in which NPUs
+        are released from a barrier (the disabled ones arrived first), which Themis's shared
+        scheduler can observe (the first NPU to issue a collective decides its chunks)."""
+        queues = self.queues
+        was_enabled = stream.enabled
+        ring = stream.phase.ring
+        enabled = self.id == ring.index(self.id) * ring.stride
+        stream.enabled = enabled
+        if previous >= 0 and was_enabled:
+            queues.remove(previous, stream)
+        if enabled:
+            queues.insert(stream.queue, stream)
+        else:
+            barrier = self.context.barrier
+            released = barrier.arrive(self, stream) if barrier is not None else []
+            if released is not None:      # the last to arrive (1.0 would wait forever)
+                for npu, waiting in released:
+                    npu._advance(waiting)
+                self._advance(stream)
+        if previous >= 0 and was_enabled:
+            queues.stream_removed(previous)
+        if enabled:
+            queues.stream_added(stream.queue)

@@ -58,6 +58,7 @@ class Stream:
     phase_index: int = -1          # -1: not yet in its first phase
     queue: int = -1
     initialized: bool = False      # running in its queue (counted against the active limit)
+    enabled: bool = True           # 1.0 boost mode: False while in a phase this NPU skips
     algorithm: PhaseAlgorithm | None = None
     queued_ns: int = 0             # entered the current phase's queue
     started_ns: int = 0            # became active in it

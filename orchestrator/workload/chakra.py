@@ -11,8 +11,10 @@ accept every integer kind; a kind that cannot hold the value is an error naming 
 
 from __future__ import annotations
 
+import glob
 import gzip
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -25,7 +27,7 @@ CollectiveCommType = pb.CollectiveCommType
 # 1.0's cycle counts); other readers ignore it and use duration_micros.
 DURATION_NS = "duration_ns"
 
-_INTEGER_KINDS = ("int64_val", "uint64_val", "int32_val", "uint32_val", "sint64_val",
+INTEGER_KINDS = ("int64_val", "uint64_val", "int32_val", "uint32_val", "sint64_val",
                   "sint32_val", "fixed64_val", "fixed32_val", "sfixed64_val", "sfixed32_val")
 
 
@@ -92,7 +94,11 @@ def read_trace(path: str) -> Trace:
     except OSError as exc:
         raise InputError(f"cannot read execution trace ({exc.strerror})", path) from None
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:   # BadGzipFile is an OSError
+            raise InputError(f"corrupt or truncated gzip-compressed trace ({exc})",
+                             path) from None
     frames = _frames(data, path)
     first = next(frames, None)
     if first is None:
@@ -129,6 +135,16 @@ def write_trace(path: str, nodes: Iterable[pb.Node], version: str = "0.0.4") -> 
         handle.write(encode_frames((metadata, *nodes)))
 
 
+def trace_ranks(prefix: str) -> list[int]:
+    """Every rank ``n`` with a ``<prefix>.<n>.et`` file, consecutive or not, in order."""
+    ranks = []
+    for path in glob.glob(glob.escape(prefix) + ".*.et"):
+        middle = path[len(prefix) + 1:-len(".et")]
+        if middle.isdigit() and os.path.isfile(path):
+            ranks.append(int(middle))
+    return sorted(ranks)
+
+
 def count_traces(prefix: str) -> int:
     """How many consecutive ``<prefix>.<n>.et`` files exist, from n = 0."""
     count = 0
@@ -151,7 +167,7 @@ def int_attribute(node: pb.Node, name: str, path: str, default: int = 0) -> int:
     if attr is None:
         return default
     kind = attr.WhichOneof("value")
-    if kind in _INTEGER_KINDS:
+    if kind in INTEGER_KINDS:
         return getattr(attr, kind)
     if kind == "bool_val":
         return int(attr.bool_val)
@@ -166,7 +182,7 @@ def bool_attribute(node: pb.Node, name: str, path: str, default: bool = False) -
     kind = attr.WhichOneof("value")
     if kind == "bool_val":
         return attr.bool_val
-    if kind in _INTEGER_KINDS:
+    if kind in INTEGER_KINDS:
         return getattr(attr, kind) != 0
     raise InputError(f"node {node.id} ({node.name!r}): attribute {name} holds {kind}; expected "
                      "a bool", path)

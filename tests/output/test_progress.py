@@ -88,11 +88,11 @@ def _in_terminal(args: list[str]) -> tuple[int, str]:
 @pytest.mark.skipif(not os.path.isdir(DGX2),
                     reason="the shared reference cases (../shared/reference) are not here")
 def test_progress_shows_on_a_terminal_and_quiet_hides_it(tmp_path):
-    """GPT-3 on the DGX-2-like system runs for several seconds: past two seconds the line
-    appears on a terminal; --quiet keeps the terminal silent."""
+    """GPT-3 on the DGX-2-like system, every NPU simulated, runs for several seconds: past two
+    seconds the line appears on a terminal; --quiet keeps the terminal silent."""
     args = ["run", "--workload", os.path.join(DGX2, "gpt3.txt"), "--system",
             os.path.join(DGX2, "dgx2.txt"), "--network", os.path.join(DGX2, "dgx2.json"),
-            "--out", str(tmp_path), "--symmetry", "off"]   # the full run: seconds long
+            "--symmetry", "off", "--out", str(tmp_path)]
     code, text = _in_terminal(args)
     assert code == 0
     assert "events/s" in text and "simulated" in text

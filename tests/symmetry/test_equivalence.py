@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
+from pathlib import Path
 
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
@@ -155,7 +157,10 @@ def test_v2_reduced_equals_full(tmp_path, data) -> None:
             node.attr.add(name="comm_size", int64_val=draw(st.sampled_from((64, 4096, 65536))))
         node.data_deps.extend(deps)
         nodes.append(node)
-    prefix = tmp_path / f"et{draw(st.integers(0, 10**9))}" / "trace"
+    # a fresh folder per example: tmp_path is shared by all examples, and traces left by a
+    # larger earlier example would be extra ranks, which a run refuses
+    prefix = Path(tempfile.mkdtemp(prefix=f"et{draw(st.integers(0, 10**9))}-",
+                                   dir=tmp_path)) / "trace"
     for npu in range(total):
         chakra.write_trace(f"{prefix}.{npu}.et", nodes)
     network = {"topology": [topology for topology, _, _ in dims],

@@ -184,16 +184,17 @@ def _recv(node_id: int, src: int, dst: int, tag: int) -> Node:
                       chakra.make_attr("comm_size", 1024)])
 
 
-def test_receive_without_a_send_reports_stuck_nodes(tmp_path) -> None:
-    """NPU 2 waits for a message from NPU 1 that no trace sends; node 11 depends on it. The
-    run must end and name the stuck NPU and nodes."""
+def test_receive_without_a_send_is_refused_before_the_run(tmp_path) -> None:
+    """NPU 2 waits for a message from NPU 1 that no trace sends (upstream waits forever): the
+    traces are refused when they are read, naming NPU 2's trace, the RECV node and the peer."""
     idle = [comp_node(0, 1)]
     waiting = [comp_node(0, 1), _recv(10, 1, 2, 7), comp_node(11, 3, deps=[10])]
     prefix = write_traces(tmp_path / "et", "w", [idle] * 2 + [waiting] + [idle] * 5)
     line = cli_error_subprocess(tmp_path, prefix)
-    assert "NPU 2" in line
-    assert names_node(line, 10) and names_node(line, 11)
-    assert "No result" in line
+    assert f"{chakra.trace_path(prefix, 2)}: " in line
+    assert "NPU 2" in line and "NPU 1" in line and "tag 7" in line
+    assert names_node(line, 10)
+    assert "wait forever" in line
 
 
 def test_collective_issued_by_one_npu_only_reports_stuck_nodes(tmp_path) -> None:

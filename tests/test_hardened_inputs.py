@@ -1,0 +1,369 @@
+"""A corpus of malformed inputs, generated per test in ``tmp_path``: every one must be refused
+with exit 2 and one line ``astra-cosim: error: ...`` naming the file (or option) and the field
+at fault - never a traceback, never a silent run, never a result folder.
+
+The classes (issue 14): values outside int64 or the simulated clock, NaN / Infinity in
+network, system, option and experiment files, keys given twice, SEND/RECV peers that do not
+exist or never meet, more traces than NPUs, corrupt gzip traces, experiment names that leave
+``results/``, and ``--out`` / ``--trace`` paths that cannot be written (checked before the run).
+Each case starts from a valid 8-NPU ring input and breaks it in one place.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from orchestrator.cli import run as run_cli
+from orchestrator.cli.main import main
+from orchestrator.workload import chakra
+from orchestrator.workload.chakra_et_pb2 import AttributeProto, Node
+from tests.workload.traces import (CT, RECV, SEND, coll_node, comp_node, network, network_yaml,
+                                   system, write_traces)
+
+NPUS = 8
+MIB = 1 << 20
+
+SYSTEM_V1 = ("scheduling-policy: LIFO\nendpoint-delay: 10\nactive-chunks-per-dimension: 1\n"
+             "preferred-dataset-splits: 4\nboost-mode: 0\nall-reduce-implementation: ring\n"
+             "all-gather-implementation: ring\nreduce-scatter-implementation: ring\n"
+             "all-to-all-implementation: direct\ncollective-optimization: localBWAware\n")
+NETWORK_V1 = ('{"dimensions-count": 1, "topologies-per-dim": ["Ring"], "units-count": [8], '
+              '"links-count": [2], "link-latency": [500], "link-bandwidth": [50]}')
+DATA_LAYER = "l{n} -1 {fwd} NONE 0 {ig} NONE 0 {wg} ALLREDUCE {size} 10"
+
+
+def data_workload(fwd: int = 1000, ig: int = 1000, wg: int = 1000, size: int = MIB,
+                  layers: int = 1) -> str:
+    body = "\n".join(DATA_LAYER.format(n=n, fwd=fwd, ig=ig, wg=wg, size=size)
+                     for n in range(layers))
+    return f"DATA\n{layers}\n{body}\n"
+
+
+class Case:
+    """The files of one run in ``root``; ``argv`` runs it into ``root/out``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def write(self, name: str, text: str | bytes) -> str:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    def v1(self, workload: str | None = None, system_text: str = SYSTEM_V1,
+           network_text: str = NETWORK_V1, *extra: str) -> list[str]:
+        return ["run", "--workload", self.write("workload.txt", workload or data_workload()),
+                "--system", self.write("system.txt", system_text),
+                "--network", self.write("network.json", network_text),
+                "--out", str(self.root / "out"), "--quiet", *extra]
+
+    def v2(self, per_npu: list[list[Node]] | None = None, sys_text: str | None = None,
+           net_text: str | None = None, *extra: str) -> list[str]:
+        if per_npu is None:
+            per_npu = [[coll_node(0, CT.ALL_REDUCE, MIB)]] * NPUS
+        prefix = write_traces(self.root, "et", per_npu)
+        return ["run", "--workload", prefix,
+                "--system", self.write("system.json", sys_text or json.dumps(system())),
+                "--network", self.write("network.yml", net_text or network_yaml(network())),
+                "--out", str(self.root / "out"), "--quiet", *extra]
+
+    def experiment(self, text: str, *extra: str) -> list[str]:
+        self.write("workload.txt", data_workload())
+        self.write("system.txt", SYSTEM_V1)
+        self.write("network.json", NETWORK_V1)
+        return ["run", self.write("exp.yaml", text), "--out", str(self.root / "out"),
+                "--quiet", *extra]
+
+
+def point_to_point(kind: int, npu: int, peer: int, size: int = MIB, tag: int = 7) -> Node:
+    field = "comm_dst" if kind == SEND else "comm_src"
+    return Node(id=1, name="send" if kind == SEND else "recv", type=kind, attr=[
+        chakra.make_attr("is_cpu_op", False), chakra.make_attr(field, peer),
+        chakra.make_attr("comm_tag", tag), chakra.make_attr("comm_size", size)])
+
+
+def exchange(sender_dst: int = 1, receiver_src: int = 0, recv_on: int = 1,
+             with_recv: bool = True) -> list[list[Node]]:
+    """NPU 0 sends to ``sender_dst``; ``recv_on`` posts a receive from ``receiver_src``."""
+    per_npu: list[list[Node]] = [[comp_node(0, 1)] for _ in range(NPUS)]
+    per_npu[0] = [comp_node(0, 1), point_to_point(SEND, 0, sender_dst)]
+    if with_recv:
+        per_npu[recv_on] = [comp_node(0, 1), point_to_point(RECV, recv_on, receiver_src)]
+    return per_npu
+
+
+def sized(size: int, kind: str = "int64_val") -> list[list[Node]]:
+    return [[coll_node(0, CT.ALL_REDUCE, size, size_kind=kind)]] * NPUS
+
+
+def v2_net(**changes: str) -> str:
+    values = {"topology": "Ring", "npus_count": "8", "bandwidth": "50.0", "latency": "500.0"}
+    return "".join(f"{key}: [ {value} ]\n" for key, value in (values | changes).items())
+
+
+def v1_net(**changes: object) -> str:
+    doc = json.loads(NETWORK_V1)
+    for key, value in changes.items():
+        doc[key.replace("_", "-")] = value
+    # json.dumps writes float('nan') / float('inf') as NaN / Infinity, as a user's file might
+    return json.dumps(doc)
+
+
+def gzipped_trace(case: Case, damage: Callable[[bytes], bytes]) -> list[str]:
+    argv = case.v2()
+    prefix = argv[argv.index("--workload") + 1]
+    path = chakra.trace_path(prefix, 3)
+    with open(path, "rb") as handle:
+        data = gzip.compress(handle.read())
+    with open(path, "wb") as handle:
+        handle.write(damage(data))
+    return argv
+
+
+def stray_trace(case: Case) -> list[str]:
+    """Traces 0-7 for the 8 NPUs, and one more for an NPU 12 (not consecutive)."""
+    argv = case.v2()
+    prefix = argv[argv.index("--workload") + 1]
+    chakra.write_trace(chakra.trace_path(prefix, 12), [coll_node(0, CT.ALL_REDUCE, MIB)])
+    return argv
+
+
+def experiment_text(name: str = "good", timeout: str = "30", comm_scale: str = "1",
+                    network_config: str = "network.json") -> str:
+    return (f"name: {name}\nworkload: workload.txt\nsystem: system.txt\nnetwork:\n"
+            f"  backend: analytical\n  config: {network_config}\n  timeout_s: {timeout}\n"
+            f"options: {{comm_scale: {comm_scale}}}\n")
+
+
+# id -> (build argv in tmp_path, fragments the error line must contain)
+CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
+    # Chakra sizes: 0, negative, >= 2^63 (uint64), and 2^62 scaled past int64
+    "chakra-comm-size-0": (lambda c: c.v2(sized(0)), ("et.0.et", "comm_size 0", ">= 1 byte")),
+    "chakra-comm-size-negative": (lambda c: c.v2(sized(-4096)), ("et.0.et", "comm_size -4096")),
+    "chakra-comm-size-2^63": (lambda c: c.v2(sized(1 << 63, "uint64_val")),
+                              ("et.0.et", "comm_size", "int64")),
+    "chakra-comm-size-2^64-1": (lambda c: c.v2(sized((1 << 64) - 1, "uint64_val")),
+                                ("et.0.et", "int64")),
+    "chakra-comm-size-scaled-past-int64": (
+        lambda c: c.v2(sized(1 << 62), None, None, "--comm-scale", "4"),
+        ("et.0.et", "comm-scale 4", "int64")),
+    "chakra-compute-beyond-clock": (
+        lambda c: c.v2([[comp_node(0, 1 << 60)]] * NPUS), ("et.0.et", "duration_micros")),
+    "chakra-send-to-99": (lambda c: c.v2(exchange(sender_dst=99)),
+                          ("et.0.et", "comm_dst is 99", "0 to 7")),
+    "chakra-send-to-minus-1": (lambda c: c.v2(exchange(sender_dst=-1)),
+                               ("et.0.et", "comm_dst is -1")),
+    "chakra-recv-from-99": (lambda c: c.v2(exchange(receiver_src=99)),
+                            ("et.1.et", "comm_src is 99")),
+    "chakra-send-nobody-receives": (lambda c: c.v2(exchange(with_recv=False)),
+                                    ("et.0.et", "SEND", "NPU 1", "in flight")),
+    "chakra-send-received-by-wrong-npu": (lambda c: c.v2(exchange(recv_on=2)),
+                                          ("et.", "SEND")),
+    "chakra-gzip-corrupt": (lambda c: gzipped_trace(c, lambda d: d[:10] + b"\x00garbage" * 9),
+                            ("et.3.et", "gzip")),
+    "chakra-gzip-truncated": (lambda c: gzipped_trace(c, lambda d: d[:len(d) // 2]),
+                              ("et.3.et", "gzip")),
+    "chakra-more-traces-than-npus": (
+        lambda c: c.v2(None, None, v2_net(npus_count="4")), ("network.yml", "et.4.et",
+                                                             "4 NPUs")),
+    "chakra-a-trace-for-npu-12-of-8": (stray_trace, ("network.yml", "et.12.et", "8 NPUs")),
+    # 2.x network YAML and system JSON: NaN / Infinity, keys twice
+    "v2-bandwidth-inf": (lambda c: c.v2(None, None, v2_net(bandwidth=".inf")),
+                         ("network.yml", "bandwidth[0]", "finite")),
+    "v2-latency-inf": (lambda c: c.v2(None, None, v2_net(latency=".inf")),
+                       ("network.yml", "latency[0]", "finite")),
+    "v2-bandwidth-nan": (lambda c: c.v2(None, None, v2_net(bandwidth=".nan")),
+                         ("network.yml", "bandwidth[0]")),
+    "v2-latency-nan": (lambda c: c.v2(None, None, v2_net(latency=".NaN")),
+                       ("network.yml", "latency[0]")),
+    "v2-network-key-twice": (lambda c: c.v2(None, None, v2_net() + "bandwidth: [ 10.0 ]\n"),
+                             ("network.yml:5", "'bandwidth' is given twice")),
+    "v2-npus-count-2^40": (lambda c: c.v2(None, None, v2_net(npus_count=str(1 << 40))),
+                           ("network.yml", "npus_count", "2^31 - 1")),
+    "v2-local-mem-bw-nan": (lambda c: c.v2(None, json.dumps(system(local_mem_bw=float("nan")))),
+                            ("system.json", "local-mem-bw", "finite")),
+    "v2-peak-perf-inf": (lambda c: c.v2(None, json.dumps(system(peak_perf=float("inf")))),
+                         ("system.json", "peak-perf")),
+    "v2-system-key-twice": (lambda c: c.v2(None, json.dumps(system())[:-1] +
+                                           ', "endpoint-delay": 99}'),
+                            ("system.json", "'endpoint-delay' is given twice")),
+    "v2-comm-scale-inf": (lambda c: c.v2(None, None, None, "--comm-scale", "inf"),
+                          ("comm_scale", "finite")),
+    # 1.0 network JSON, system file, workload, options
+    "v1-bandwidth-infinity": (lambda c: c.v1(None, SYSTEM_V1, v1_net(link_bandwidth=[float("inf")])),
+                              ("network.json", "link-bandwidth[0]", "finite")),
+    "v1-latency-infinity": (lambda c: c.v1(None, SYSTEM_V1, v1_net(link_latency=[float("inf")])),
+                            ("network.json", "link-latency[0]")),
+    "v1-bandwidth-nan": (lambda c: c.v1(None, SYSTEM_V1, v1_net(link_bandwidth=[float("nan")])),
+                         ("network.json", "link-bandwidth[0]")),
+    "v1-latency-nan": (lambda c: c.v1(None, SYSTEM_V1, v1_net(link_latency=[float("nan")])),
+                       ("network.json", "link-latency[0]")),
+    "v1-nic-latency-nan": (lambda c: c.v1(None, SYSTEM_V1, v1_net(nic_latency=[float("nan")])),
+                           ("network.json", "nic-latency[0]")),
+    "v1-network-key-twice": (lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1[:-1] +
+                                            ', "link-bandwidth": [5]}'),
+                             ("network.json", "'link-bandwidth' is given twice")),
+    "v1-system-key-twice": (lambda c: c.v1(None, SYSTEM_V1 + "endpoint-delay: 500\n"),
+                            ("system.txt:11", "'endpoint-delay' is given twice", "line 2")),
+    "v1-system-algorithm-twice": (
+        lambda c: c.v1(None, "all-reduce-implementation: direct\n" + SYSTEM_V1),
+        ("system.txt:7", "'all-reduce-implementation' is given twice")),
+    "v1-collective-2^70-bytes": (lambda c: c.v1(data_workload(size=1 << 70)),
+                                 ("workload.txt:3", "wg_comm_bytes", "int64")),
+    "v1-compute-10^30-cycles": (lambda c: c.v1(data_workload(fwd=10 ** 30)),
+                                ("workload.txt:3", "fwd_compute", "2^62")),
+    "v1-compute-summing-past-the-clock": (
+        lambda c: c.v1(data_workload(fwd=10 ** 18, ig=10 ** 18, wg=10 ** 18, layers=2)),
+        ("simulated time passed",)),
+    "v1-units-count-10^20": (lambda c: c.v1(None, SYSTEM_V1, v1_net(units_count=[10 ** 20])),
+                             ("network.json", "units-count", "2^31 - 1")),
+    "v1-latency-beyond-the-clock": (lambda c: c.v1(None, SYSTEM_V1, v1_net(link_latency=[1e300])),
+                                    ("simulated time passed",)),
+    "v1-bandwidth-tiny": (lambda c: c.v1(None, SYSTEM_V1, v1_net(link_bandwidth=[1e-300])),
+                          ("simulated time passed",)),
+    "v1-endpoint-delay-beyond-int64": (
+        lambda c: c.v1(None, SYSTEM_V1.replace("endpoint-delay: 10", f"endpoint-delay: {1 << 64}")),
+        ("system.txt:2", "endpoint-delay", "int64")),
+    "v1-comm-scale-inf": (lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--comm-scale", "inf"),
+                          ("comm_scale", "finite")),
+    "v1-comm-scale-nan": (lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--comm-scale", "nan"),
+                          ("comm_scale",)),
+    "v1-comm-scale-beyond-float32": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--comm-scale", "1e300"),
+        ("workload.txt:3", "32-bit float")),
+    "v1-adapter-timeout-nan": (lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1,
+                                              "--adapter-timeout", "nan"),
+                               ("--adapter-timeout", "finite")),
+    "v1-adapter-timeout-inf": (lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1,
+                                              "--adapter-timeout", "inf"),
+                               ("--adapter-timeout",)),
+    # experiment YAML
+    "experiment-timeout-nan": (lambda c: c.experiment(experiment_text(timeout=".nan")),
+                               ("exp.yaml", "network.timeout_s", "finite")),
+    "experiment-timeout-inf": (lambda c: c.experiment(experiment_text(timeout=".inf")),
+                               ("exp.yaml", "network.timeout_s")),
+    "experiment-comm-scale-inf": (lambda c: c.experiment(experiment_text(comm_scale=".inf")),
+                                  ("exp.yaml", "comm_scale", "finite")),
+    "experiment-comm-scale-nan": (lambda c: c.experiment(experiment_text(comm_scale=".nan")),
+                                  ("exp.yaml", "comm_scale")),
+    "experiment-name-escapes": (lambda c: c.experiment(experiment_text(name="../../somewhere")),
+                                ("exp.yaml", "name", "'../../somewhere'")),
+    "experiment-name-with-slash": (lambda c: c.experiment(experiment_text(name="a/b")),
+                                   ("exp.yaml", "name")),
+    "experiment-name-dotdot": (lambda c: c.experiment(experiment_text(name="'..'")),
+                               ("exp.yaml", "name")),
+    "experiment-key-twice": (lambda c: c.experiment(experiment_text() + "name: other\n"),
+                             ("exp.yaml:9", "'name' is given twice")),
+    "experiment-inline-bandwidth-nan": (
+        lambda c: c.experiment(experiment_text(network_config="{" + ", ".join(
+            ['"topologies-per-dim": [Ring]', '"units-count": [8]', '"links-count": [2]',
+             '"link-latency": [500]', '"link-bandwidth": [.nan]']) + "}")),
+        ("exp.yaml", "link-bandwidth[0]")),
+}
+
+
+@pytest.mark.parametrize("case_id", sorted(CORPUS))
+def test_malformed_input_is_refused_in_one_line(case_id: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    build, fragments = CORPUS[case_id]
+    argv = build(Case(tmp_path))
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, f"exit {code}; stderr:\n{err}"
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert not (tmp_path / "out").exists(), "a refused run left a result folder"
+    assert not [name for name in os.listdir(tmp_path) if "astra-cosim-tmp" in name]
+
+
+def test_send_and_receive_that_meet_run(tmp_path: Path, capsys) -> None:
+    """The control of the SEND/RECV cases: the same exchange, matched, runs."""
+    assert main(Case(tmp_path).v2(exchange())) == 0, capsys.readouterr().err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["payload_bytes"] == MIB and summary["total_ns"] > 1
+
+
+def test_largest_sizes_and_times_that_fit_still_run(tmp_path: Path, capsys) -> None:
+    """The bounds are not too tight: 2^62 bytes (an int64 size) and 10^18 cycles run."""
+    code = main(Case(tmp_path).v1(data_workload(fwd=10 ** 18, size=1 << 62)))
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert 10 ** 18 <= summary["total_ns"] < 1 << 62
+
+
+# -- output paths: refused before the simulation starts ---------------------------------------
+def _no_simulation(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("the simulation ran although the output path is unusable")
+    monkeypatch.setattr(run_cli, "simulate", refuse)
+
+
+OUTPUT_CASES = {
+    "out-is-a-file": (lambda root: ["--out", str(root / "network.json")],
+                      ("--out", "is a file")),
+    "out-under-a-file": (lambda root: ["--out", str(root / "network.json" / "sub" / "out")],
+                         ("--out", "is a file")),
+    "out-on-a-read-only-filesystem": (lambda root: ["--out", "/proc/astra-cosim-test/out"],
+                                      ("--out", "/proc/astra-cosim-test")),
+    "trace-is-a-folder": (lambda root: ["--out", str(root / "out"), "--trace", str(root)],
+                          ("--trace", "is a folder")),
+    "trace-under-a-file": (lambda root: ["--out", str(root / "out"), "--trace",
+                                         str(root / "network.json" / "t.json")],
+                           ("--trace", "is a file")),
+    "trace-on-a-read-only-filesystem": (
+        lambda root: ["--out", str(root / "out"), "--trace", "/proc/astra-cosim-test/t.json"],
+        ("--trace",)),
+}
+
+
+@pytest.mark.parametrize("case_id", sorted(OUTPUT_CASES))
+def test_unwritable_output_is_refused_before_the_run(case_id: str, tmp_path: Path, capsys,
+                                                     monkeypatch) -> None:
+    build, fragments = OUTPUT_CASES[case_id]
+    argv = Case(tmp_path).v1()
+    argv = argv[:argv.index("--out")] + ["--quiet"] + build(tmp_path)
+    _no_simulation(monkeypatch)
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert not (tmp_path / "out").exists()
+    assert not [name for name in os.listdir(tmp_path) if "astra-cosim-tmp" in name]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; the "
+                                             "/proc cases cover an unwritable --out")
+@pytest.mark.parametrize("flag", ["--out", "--trace"])
+def test_output_in_a_read_only_folder_is_refused_before_the_run(flag: str, tmp_path: Path,
+                                                                capsys, monkeypatch) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    argv = Case(tmp_path).v1()
+    if flag == "--out":
+        argv[argv.index("--out") + 1] = str(locked / "out")
+    else:
+        argv += ["--trace", str(locked / "t.json")]
+    _no_simulation(monkeypatch)
+    try:
+        code = main(argv)
+    finally:
+        locked.chmod(0o700)
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"astra-cosim: error: {flag}"), err
