@@ -92,7 +92,8 @@ def test_progress_shows_on_a_terminal_and_quiet_hides_it(tmp_path):
     seconds the line appears on a terminal; --quiet keeps the terminal silent."""
     args = ["run", "--workload", os.path.join(DGX2, "gpt3.txt"), "--system",
             os.path.join(DGX2, "dgx2.txt"), "--network", os.path.join(DGX2, "dgx2.json"),
-            "--symmetry", "off", "--out", str(tmp_path)]
+            "--symmetry", "off", "--num-passes", "4",   # the full run, long enough: seconds
+            "--out", str(tmp_path)]
     code, text = _in_terminal(args)
     assert code == 0
     assert "events/s" in text and "simulated" in text

@@ -18,8 +18,8 @@ from orchestrator.output.instruments import Instruments
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TUTORIAL = os.path.join(ROOT, "experiments", "tutorial")
-# one pass of VGG16 on 256 NPUs, simulated in full (--symmetry off): about 6 s here, long
-# enough for several plain lines
+# VGG16 on 256 NPUs, simulated in full (--symmetry off) for 4 passes: seconds, long enough
+# for several plain lines at 0.2 s
 VGG16 = os.path.join(TUTORIAL, "ex3_1_tpu_vgg16.yaml")
 
 
@@ -63,7 +63,8 @@ def test_step_counter_fraction_never_claims_completion():
 
 def test_plain_lines_off_a_terminal_carry_percent_and_eta(tmp_path):
     done = subprocess.run([sys.executable, "-m", "orchestrator", "run", VGG16, "--out",
-                           str(tmp_path), "--progress-interval", "0.5", "--symmetry", "off"],
+                           str(tmp_path), "--progress-interval", "0.2", "--symmetry", "off",
+                           "--num-passes", "4"],
                           capture_output=True,
                           text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0
