@@ -35,7 +35,6 @@ from orchestrator.output.instruments import (TRACE_ALL_NPUS_UP_TO, Instruments,
 from orchestrator.output.statistics import write_statistics
 from orchestrator.output.trace_events import write_trace
 from orchestrator.units import ns_to_us_text
-from orchestrator.workload import chakra
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -268,8 +267,10 @@ def run_command(args: argparse.Namespace) -> int:
 def _inputs(experiment: Experiment) -> tuple[str, ...]:
     """The files a run reads, which its result folder must not hold (a 2.x workload is a
     prefix: its files are ``<prefix>.<npu>.et``)."""
-    workload = experiment.workload if os.path.exists(experiment.workload) else \
-        chakra.trace_path(experiment.workload, 0)
+    workload = experiment.workload
+    if not os.path.exists(workload):
+        from orchestrator.workload.chakra import trace_path   # protobuf: only for 2.x inputs
+        workload = trace_path(workload, 0)
     paths = [workload, experiment.system, experiment.network, experiment.source,
              experiment.comm_group]
     return tuple(path for path in paths if isinstance(path, str))

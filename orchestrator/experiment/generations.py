@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 
-import yaml
-
 from orchestrator.errors import InputError
 from orchestrator.experiment.model import Experiment
 
@@ -45,6 +43,7 @@ def network_generation(path: str) -> str | None:
     except ValueError:
         if text.lstrip().startswith("{"):
             return None          # broken JSON: its reader says where
+        import yaml              # not at module level: only a file that is not JSON needs it
         try:
             doc = yaml.safe_load(text)
         except yaml.YAMLError:
