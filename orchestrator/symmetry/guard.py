@@ -122,7 +122,10 @@ class OrderGuard:
 
 
 def stream_actor(stream: Any) -> tuple:
-    """Interchangeable chunks (one collective, same phase, same size) are one actor."""
+    """Interchangeable chunks (one collective, same phase in the same queue, same size, the same
+    phases ahead) are one actor."""
     phase = stream.phases[stream.phase_index] if stream.phase_index >= 0 else None
-    return (id(stream.dataset), stream.phase_index,
-            phase.size_bytes if phase is not None else -1, len(stream.phases))
+    return (id(stream.dataset), stream.phase_index, stream.queue,
+            phase.size_bytes if phase is not None else -1,
+            tuple((later.dim, later.queue, later.size_bytes)
+                  for later in stream.phases[stream.phase_index + 1:]))
