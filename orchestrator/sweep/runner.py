@@ -170,7 +170,7 @@ def write_search_tables(spec: SweepSpec, out_dir: str, trials: Sequence[Trial],
         row.update((name, summary.get(name)) for name in PREDICT_FIGURES)
         row.update(status=record.get("status"), error=record.get("error"), trial=record["key"])
         rows.append(row)
-    columns = [*shown, *PREDICT_FIGURES, *table.TAIL_COLUMNS[-3:]]
+    columns = [*shown, *PREDICT_FIGURES, "status", "error", "trial"]
     os.makedirs(out_dir, exist_ok=True)
     csv_path = os.path.join(out_dir, table.CSV_NAME)
     ranking_path = os.path.join(out_dir, parallelism.RANKING_NAME)

@@ -60,12 +60,19 @@ def summary(group: OrbitGroup | None, reason: str, npus_count: int) -> dict[str,
     return {"reduced": True, "npus_simulated": 1, "orbits": 1, "group": group.describe()}
 
 
-def derive_counts(stats: dict[str, Any], port: MirrorPort, npus_count: int) -> dict[str, Any]:
+def derive_counts(stats: dict[str, Any], port: MirrorPort, npus_count: int,
+                  boost_mode: bool = False) -> dict[str, Any]:
     """The network model's message and byte counters as the full run would report them: every
-    NPU sends what NPU 0 sends (the model saw NPU 0's messages and their mirrors)."""
+    NPU sends what NPU 0 sends (the model saw NPU 0's messages, and their mirrors) — under
+    1.0's boost mode only the NPUs on NPU 0's axis of a dimension run its phases."""
     derived = dict(stats)
+    messages = sent = 0
+    for dim, (count, size) in port.own_by_dim.items():
+        copies = port.group.sizes[dim] if boost_mode and dim >= 0 else npus_count
+        messages += count * copies
+        sent += size * copies
     if "messages" in derived:
-        derived["messages"] = port.own_messages * npus_count
+        derived["messages"] = messages
     if "bytes" in derived:
-        derived["bytes"] = port.bytes_sent[0] * npus_count
+        derived["bytes"] = sent
     return derived
