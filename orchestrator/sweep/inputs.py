@@ -57,7 +57,14 @@ def input_slots(config: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
     if isinstance(job, dict):       # a parallelism search: model and platform files, if any
         return [(("predict",), key) for key in ("model", "platform")
                 if isinstance(job.get(key), str) and os.path.isabs(job[key])]
-    slots: list[tuple[tuple[str, ...], str]] = [((), "workload")]
+    workload = config.get("workload")
+    slots: list[tuple[tuple[str, ...], str]] = []
+    if isinstance(workload, str):
+        slots.append(((), "workload"))
+    elif isinstance(workload, dict) and isinstance(workload.get("generate"), dict) and \
+            isinstance(workload["generate"].get("model"), str) and \
+            os.path.isabs(workload["generate"]["model"]):       # generated.py: a model file
+        slots.append((("workload", "generate"), "model"))
     if isinstance(config.get("comm_group"), str):
         slots.append(((), "comm_group"))
     network = config.get("network")

@@ -6,7 +6,8 @@ custom resource the trials ask for, so every trial runs there. The sweep's input
 them gzip-compressed, a system, a network and a communicator-group file) is moved away as soon
 as the driver has put the inputs into the object store, so a trial can only reach them through
 it. The table must be byte-identical to the local executor's, failing trial included (its error
-names the driver's path, not the worker's cache).
+names the driver's path, not the worker's cache). A second sweep generates its workload
+(``workload: {generate: ...}``) on the worker instead of shipping it.
 """
 
 from __future__ import annotations
@@ -45,6 +46,15 @@ base:
 axes:
   workload: [inputs/gemm4, inputs/gz/gemm4, inputs/bad/gemm4]
   options.comm_scale: [1, 4]
+"""
+GENERATED = f"""name: generated
+base:
+  workload: {{generate: {{model: vgg16, parallelism: DATA, npus: 8, compute: roofline,
+             compute_config: {{peak_tflops: 100, local_mem_bw_gb_per_s: 1000}}}}}}
+  system: {ROOT}/experiments/tutorial/inputs/sys_ring.txt
+  network: {ROOT}/experiments/tutorial/inputs/ring8.json
+axes:
+  system.all-reduce-implementation: [ring, direct]
 """
 
 
@@ -119,3 +129,17 @@ def test_a_two_node_cluster_without_shared_paths_gives_the_local_table(
     blobs = Path(cluster["worker_home"], "astra-cosim-inputs", "blobs")
     assert {path.name for path in blobs.iterdir()} == shipped
     assert not Path(cluster["head_home"], "astra-cosim-inputs").exists()
+    # A generated workload travels as its generator's options and is written on the worker.
+    monkeypatch.setattr(ray_executor, "_ship", real_ship)
+    path = tmp_path / "gen.yaml"
+    path.write_text(GENERATED, encoding="utf-8")
+    spec = load_sweep(str(path))
+    monkeypatch.setenv("ASTRA_COSIM_INPUT_CACHE", str(tmp_path / "driver-cache"))
+    run_sweep(spec, str(tmp_path / "gen-local"), jobs=1, progress=None)
+    monkeypatch.delenv("ASTRA_COSIM_INPUT_CACHE")
+    run_sweep(spec, str(tmp_path / "gen-ray"), executor="ray", jobs=1, progress=None)
+    assert (tmp_path / "gen-ray" / "results.csv").read_bytes() == \
+        (tmp_path / "gen-local" / "results.csv").read_bytes()
+    assert [row["status"] for row in read_csv(tmp_path / "gen-ray" / "results.csv")] == ["ok"] * 2
+    assert len(list(Path(cluster["worker_home"], "astra-cosim-inputs", "generated")
+                    .iterdir())) == 1
