@@ -6,6 +6,9 @@ show their error. ``--html`` writes the same table with the sweep's plots (total
 first axis, and busbw against it when there is a busbw) as one self-contained page. Only
 reads what ``astra-cosim sweep`` wrote; an older results.csv without the µs and busbw columns
 is read too (µs come from the ns columns).
+
+A parallelism search (a sweep with ``predict:``) is shown from its ``ranking.csv``, best first:
+its split, predicted TFLOP/s per GPU, MFU, step time and memory per GPU against the HBM.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from orchestrator.errors import InputError
 RESULTS = "results.csv"
 TOTAL_PLOT = "total_ns.png"
 FIRST_FIGURE = "total_ns"          # results.csv: the axis columns come before it
+RANKING = "ranking.csv"            # a parallelism search's trials, best first
+SEARCH_FIGURE = "iteration_ns"     # ... whose first figure column is this one
 
 
 @dataclass
@@ -28,6 +33,7 @@ class SweepReport:
     folder: str
     axes: list[str]
     rows: list[dict[str, str]]
+    failures: list[dict[str, str]] | None = None     # a search: failed rows of results.csv
 
     @property
     def name(self) -> str:
@@ -37,7 +43,13 @@ class SweepReport:
     def has_busbw(self) -> bool:
         return any(row.get("busbw_GBps") for row in self.rows)
 
+    @property
+    def search(self) -> bool:
+        return self.failures is not None
+
     def failed(self) -> list[dict[str, str]]:
+        if self.failures is not None:
+            return self.failures
         return [row for row in self.rows if row.get("status") != "ok"]
 
 
@@ -52,6 +64,12 @@ def load_sweep_report(folder: str) -> SweepReport:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
         rows = list(reader)
+    ranking = os.path.join(folder, RANKING)
+    if SEARCH_FIGURE in columns and os.path.isfile(ranking):
+        with open(ranking, newline="", encoding="utf-8") as handle:
+            ranked = list(csv.DictReader(handle))
+        return SweepReport(folder, columns[:columns.index(SEARCH_FIGURE)], ranked,
+                           [row for row in rows if row.get("status") != "ok"])
     if FIRST_FIGURE not in columns:
         raise InputError(f"no {FIRST_FIGURE} column; expected the results.csv of "
                          "`astra-cosim sweep`", path)
@@ -66,8 +84,20 @@ def _us(row: dict[str, str], name: str) -> str:
     return f"{float(value):,.3f}" if value else "–"
 
 
+def _search_table(report: SweepReport) -> tuple[list[str], list[list[str]]]:
+    headers = ["rank", *report.axes, "TFLOP/s per GPU", "MFU (%)", "step (s)", "memory (GB)",
+               "HBM (GB)"]
+    cells = [[row["rank"], *(row[axis] for axis in report.axes),
+              f"{float(row['tflops_per_gpu']):.1f}", f"{100 * float(row['mfu']):.1f}",
+              f"{int(row['iteration_ns']) / 1e9:.3f}", f"{float(row['memory_gb']):.1f}",
+              f"{float(row['hbm_gb']):g}"] for row in report.rows]
+    return headers, cells
+
+
 def table(report: SweepReport) -> tuple[list[str], list[list[str]]]:
     """Headers and cells of the summary table, shared by the terminal and the HTML page."""
+    if report.search:
+        return _search_table(report)
     headers = [*report.axes, "total (µs)", "compute (µs)", "exposed comm (µs)"]
     if report.has_busbw:
         headers.append("busbw (GB/s)")
@@ -90,12 +120,16 @@ def print_sweep_report(report: SweepReport) -> None:
 
     console = _console()
     headers, cells = table(report)
-    title = (f"sweep {report.name}: {len(report.rows)} trials, "
-             f"{len(report.rows) - len(report.failed())} ok, {len(report.failed())} failed")
+    if report.search:
+        title = (f"parallelism search {report.name}: {len(report.rows)} trials ok, "
+                 f"{len(report.failed())} failed; best first by predicted TFLOP/s per GPU")
+    else:
+        title = (f"sweep {report.name}: {len(report.rows)} trials, "
+                 f"{len(report.rows) - len(report.failed())} ok, {len(report.failed())} failed")
     grid = Table(title=title, title_justify="left")
     for index, header in enumerate(headers):
-        grid.add_column(header, justify="left" if index < len(report.axes) or
-                        header == "status" else "right")
+        grid.add_column(header, justify="left" if index < len(report.axes) + report.search
+                        or header == "status" else "right")
     for line in cells:
         grid.add_row(*line)
     console.print(grid)

@@ -64,6 +64,17 @@ def test_the_llama3_70b_example_ranks_the_splits_that_fit(tmp_path: Path,
     prediction = Predictor(load_llm("llama3-70b"), load_platform("dgx-h100"), par).predict()
     assert prediction.iteration_ns == int(best["iteration_ns"])
     assert prediction.memory_gb_per_gpu["total"] == float(best["memory_gb"])
+    # astra-cosim report shows the ranking, best first
+    assert main(["report", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"parallelism search {tmp_path.name}: {len(rows)} trials ok, 0 failed" in out
+    first = next(line for line in out.splitlines() if line.lstrip("│ ").startswith("1 "))
+    cells = [cell.strip() for cell in first.strip("│ ").split("│")]
+    assert cells[:6] == ["1", best["tp"], best["pp"], best["cp"], best["micro_batch"],
+                         best["zero"]]
+    assert cells[-5:] == [f"{float(best['tflops_per_gpu']):.1f}",
+                          f"{100 * float(best['mfu']):.1f}", f"{step_s:.3f}",
+                          f"{float(best['memory_gb']):.1f}", "80"]
 
 
 def test_points_that_cannot_run_are_left_out_with_their_reason(tmp_path: Path) -> None:
