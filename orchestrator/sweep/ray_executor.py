@@ -46,6 +46,7 @@ def import_ray() -> Any:
 
 def run_ray(trials: Sequence[Trial], jobs: int) -> Iterator[dict[str, Any]]:
     ray = import_ray()
+    resources = _resources()        # checked before a Ray instance is started for nothing
     started = False
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS")
@@ -56,7 +57,7 @@ def run_ray(trials: Sequence[Trial], jobs: int) -> Iterator[dict[str, Any]]:
         started = True
     pending: dict[Any, Trial] = {}
     try:
-        task = ray.remote(num_cpus=1, resources=_resources())(run_shipped)
+        task = ray.remote(num_cpus=1, resources=resources)(run_shipped)
         shipments = _ship(ray, trials)
         pending = {task.remote(trial, shipment): trial
                    for trial, shipment in zip(trials, shipments)}
