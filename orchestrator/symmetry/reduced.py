@@ -1,7 +1,9 @@
-"""Running a generation's NPUs reduced to one, and saying in the result what ran.
+"""What the generation runners (experiment/run_v1.py, run_v2.py) need to run reduced.
 
-``engine_parts(group)`` gives the queue, port class and barrier for a full (``group`` None) or
-reduced run; ``summary(...)`` is what ``summary.json`` says under ``"symmetry"``;
+``engine_parts(group)`` gives the event queue, port class and NPU class of a full (``group``
+None) or reduced run; ``reduce_context`` adapts a built system context and port;
+``orbit_document`` gives an orbit-keeping network model its group; ``summary`` is what
+``summary.json`` says under ``"symmetry"``; ``fallback_reason`` words a refusal;
 ``derive_counts`` turns the representative's message counters into the full run's.
 """
 
@@ -18,9 +20,8 @@ from orchestrator.symmetry.mirror_port import MirrorPort
 from orchestrator.symmetry.representative import GuardedEventQueue, InlineBarrier, ReducedNpu
 from orchestrator.system.npu import Npu
 
-MODES = ("auto", "off")
-
-__all__ = ["MODES", "SymmetryBroken", "engine_parts", "summary", "derive_counts"]
+__all__ = ["SymmetryBroken", "derive_counts", "engine_parts", "fallback_reason",
+           "orbit_document", "reduce_context", "summary"]
 
 
 def engine_parts(group: OrbitGroup | None) -> tuple[EventQueue, type[NetworkPort], type[Npu]]:
