@@ -7,7 +7,10 @@ its record, write its file), which is what decides how small a trial may be befo
 not worth parallelising. Each executor runs the whole sweep from an empty folder (no resume);
 wall time is ``run_sweep`` end to end, table writing included. Ray is timed twice: starting
 its local instance inside the sweep (what ``astra-cosim sweep --executor ray`` does on a
-laptop), and with the instance already up (what a sweep against a running cluster pays).
+laptop), with the instance already up (what a sweep against a running cluster pays), and on
+a 2-node cluster of separate processes on this machine (``ray start`` head and worker, one CPU
+each, their own temporary folders: tests/sweep/ray_cluster.py), where every input travels
+through the object store to a node cache (orchestrator/sweep/inputs.py), as on real machines.
 
     python benchmarks/sweep_throughput.py                  # best of 3, appends to results.md
     python benchmarks/sweep_throughput.py --repeats 1 --no-write
@@ -33,6 +36,7 @@ sys.path.insert(0, ROOT)
 
 from orchestrator.sweep.runner import run_sweep  # noqa: E402
 from orchestrator.sweep.spec import load_sweep  # noqa: E402
+from tests.sweep.ray_cluster import RAY_ENV, local_cluster  # noqa: E402
 
 SECTION = "## Sweep throughput"
 INPUTS = os.path.join(ROOT, "experiments", "tutorial", "inputs")
@@ -41,7 +45,7 @@ AXES = """axes:
   system.all-reduce-implementation: [ring, direct]
   network.link-bandwidth[0]: [12.5, 25, 50, 100, 200]
 """
-# The same 50 points on the tutorial's 8-NPU ring (ms per trial) and on a 64-NPU ring (~0.4 s).
+# The same 50 points on the tutorial's 8-NPU ring and on a 64-NPU ring (a few ms, ~20 ms).
 SWEEPS = {
     8: f"name: sweep_throughput_8\nbase: {os.path.join(ROOT, 'experiments', 'tutorial')}/ex1.yaml\n"
        + AXES,
@@ -70,6 +74,21 @@ def _time_sweep(path: str, executor: str, jobs: int, repeats: int) -> tuple[floa
     return best, trials
 
 
+def _cluster_rows(workdir: str, sizes: list[int], repeats: int
+                  ) -> dict[int, tuple[str, int, int, float]]:
+    rows = {}
+    os.environ.update(RAY_ENV)
+    with local_cluster():
+        for npus in sizes:
+            path = os.path.join(workdir, f"sweep{npus}.yaml")
+            print(f"{npus} NPUs: running ray on a 2-node cluster ...", file=sys.stderr,
+                  flush=True)
+            _time_sweep(path, "ray", 2, 1)      # warm the worker processes and node caches
+            wall_s, trials = _time_sweep(path, "ray", 2, repeats)
+            rows[npus] = ("ray, 2-node cluster (head + worker, 1 CPU each)", 2, trials, wall_s)
+    return rows
+
+
 def _commit() -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
@@ -91,7 +110,7 @@ def _section(rows: list[tuple[int, str, int, int, float]], repeats: int,
         "`python benchmarks/sweep_throughput.py`: one 50-trial sweep (comm_scale 1..256 x "
         "ring/direct all-reduce x link bandwidth 12.5..200 GB/s) on the tutorial's 8-NPU ring "
         "(a few ms of simulation per trial: the numbers are the executors' cost per trial) "
-        "and on a 64-NPU ring (about 0.4 s per trial), run from an empty output folder "
+        "and on a 64-NPU ring (a trial takes the one-process row's wall time / 50), run from an empty output folder "
         "by each executor; wall time is `run_sweep` end to end (expansion, trials, trial "
         "files, CSV/Parquet/plot).", "",
         "| ring | executor | jobs | trials | wall s (best) | trials/min |",
@@ -141,9 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         notes.append("Ray rows skipped: ray is not installed (pip install 'astra-cosim[ray]').")
     with tempfile.TemporaryDirectory(prefix="astra-cosim-sweep-bench-") as workdir:
         for npus in args.npus:
+            with open(os.path.join(workdir, f"sweep{npus}.yaml"), "w", encoding="utf-8") as out:
+                out.write(SWEEPS[npus])
+        # The cluster first: connecting to it after this process has started and shut down a
+        # local Ray instance failed with "the object's owner has exited" (Ray 2.60).
+        cluster_rows = _cluster_rows(workdir, args.npus, args.repeats) if ray else {}
+        for npus in args.npus:
             path = os.path.join(workdir, f"sweep{npus}.yaml")
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(SWEEPS[npus])
             run_sweep(load_sweep(path), os.path.join(workdir, "warm"), jobs=1, progress=None,
                       max_trials=1)       # warm-up: imports, caches
             for name, executor, jobs in (("local, one process", "local", 1),
@@ -171,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
                 ray.shutdown()
             notes.append(f"{npus} NPUs: starting the local Ray instance (`ray.init`) took "
                          f"{init_s:.1f} s.")
+            rows.append((npus, *cluster_rows[npus]))
     if ray is not None:
         notes.append(f"Ray {ray.__version__}.")
     section = _section(rows, args.repeats, notes)

@@ -1,10 +1,6 @@
 #!/bin/sh
-# `pip install` for image builds. A build behind a TLS-intercepting proxy passes the proxy's CA
-# bundle as the BuildKit secret `ca_bundle` (docker/build.sh: PIP_CA_BUNDLE=FILE); it is
-# mounted only for the RUN that uses it and never lands in a layer. Without it pip keeps its
-# own certificate store.
+# `pip install` for image builds. pip trusts its own certificate store, or the CA bundle the
+# base image names in PIP_CERT (docker/build-local-base.sh, and build.sh's PIP_CA_BUNDLE, set
+# it for a TLS-intercepting proxy).
 set -eu
-if [ -s /run/secrets/ca_bundle ]; then
-    export PIP_CERT=/run/secrets/ca_bundle
-fi
 exec pip install "$@"

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml
-
 
 class DuplicateKey(ValueError):
     def __init__(self, key: object, line: int | None, first_line: int | None = None) -> None:
@@ -22,28 +20,43 @@ class DuplicateKey(ValueError):
         super().__init__(f"key {key!r} is given twice{again}; expected each key once")
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader whose mappings refuse a key they already hold."""
+def _strict_loader() -> type:
+    """SafeLoader whose mappings refuse a key they already hold (built on first use: YAML is
+    imported only when a YAML file is read)."""
+    import yaml
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            line = key_node.start_mark.line + 1
-            try:
-                if key in seen:
-                    raise DuplicateKey(key, line, seen[key])
-            except TypeError:          # an unhashable key: PyYAML itself reports it
-                break
-            seen[key] = line
-        return super().construct_mapping(node, deep=deep)
+    class StrictLoader(yaml.SafeLoader):
+        construct_mapping = _construct_mapping
+
+    return StrictLoader
+
+
+def _construct_mapping(self: Any, node: Any, deep: bool = False) -> dict:
+    import yaml
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = self.construct_object(key_node, deep=deep)
+        line = key_node.start_mark.line + 1
+        try:
+            if key in seen:
+                raise DuplicateKey(key, line, seen[key])
+        except TypeError:          # an unhashable key: PyYAML itself reports it
+            break
+        seen[key] = line
+    return yaml.SafeLoader.construct_mapping(self, node, deep=deep)
+
+
+_LOADER: list[type] = []
 
 
 def load_yaml(stream: Any) -> Any:
     """``yaml.safe_load`` that raises ``DuplicateKey`` for a key given twice."""
-    return yaml.load(stream, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    import yaml
+    if not _LOADER:
+        _LOADER.append(_strict_loader())
+    return yaml.load(stream, Loader=_LOADER[0])  # noqa: S506 - a SafeLoader subclass
 
 
 def _pairs_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -58,13 +58,15 @@ def test_every_case_folder_is_complete() -> None:
 
 
 @pytest.mark.skipif(not CASES, reason=_MISSING)
+@pytest.mark.parametrize("symmetry", ["auto", "off"])
 @pytest.mark.parametrize("case_id", CASES)
-def test_case_exact(case_id: str, tmp_path, monkeypatch, capsys) -> None:
+def test_case_exact(case_id: str, symmetry: str, tmp_path, monkeypatch, capsys) -> None:
+    """Each case with the symmetry reduction (the default) and with every NPU simulated."""
     case_dir = os.path.join(REFERENCE_CASES, case_id)
     with open(os.path.join(case_dir, "case.json"), encoding="utf-8") as handle:
         case = json.load(handle)
     monkeypatch.chdir(case_dir)
-    code = main(_argv(case, str(tmp_path)))
+    code = main(_argv(case, str(tmp_path)) + ["--symmetry", symmetry])
     assert code == 0, f"{case_id}: CLI exited {code}: {capsys.readouterr().err.strip()}"
     with open(tmp_path / "summary.json", encoding="utf-8") as handle:
         summary = json.load(handle)
@@ -79,3 +81,7 @@ def test_case_exact(case_id: str, tmp_path, monkeypatch, capsys) -> None:
         assert summary["compute_ns"] == expected["compute_ns"]
     if "exposed_comm_ns" in expected:
         assert summary["exposed_comm_ns"] == expected["exposed_comm_ns"]
+    assert summary["symmetry"]["npus_simulated"] == \
+        (1 if summary["symmetry"]["reduced"] else len(summary["finish_ns"]))
+    if symmetry == "off":
+        assert summary["symmetry"]["reduced"] is False

@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 
 from orchestrator.documents import DuplicateKey, load_yaml
 from orchestrator.errors import InputError, expected_one_of
@@ -44,6 +43,7 @@ class NetworkConfigV2:
 
 def read_v2_network_doc(path: str) -> Any:
     """The network YAML as a document (what a remote adapter is configured with)."""
+    import yaml        # not at module level: 1.0 runs read JSON networks only
     try:
         with open(path, encoding="utf-8") as handle:
             return load_yaml(handle)

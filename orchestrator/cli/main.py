@@ -30,6 +30,7 @@ COMMANDS = {
     "report": "report_cmd",
     "predict": "predict_cmd",
     "list": "list_cmd",
+    "collective": "collective_cmd",
 }
 
 

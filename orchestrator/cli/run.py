@@ -35,7 +35,6 @@ from orchestrator.output.instruments import (TRACE_ALL_NPUS_UP_TO, Instruments,
 from orchestrator.output.statistics import write_statistics
 from orchestrator.output.trace_events import write_trace
 from orchestrator.units import ns_to_us_text
-from orchestrator.workload import chakra
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -58,15 +57,23 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--compute-config", default=None, metavar="FILE",
                         help="the compute adapter's settings (YAML/JSON mapping); roofline "
                              "defaults to the system file's peak-perf and local-mem-bw")
-    parser.add_argument("--num-passes", type=int, default=None)
-    parser.add_argument("--comm-scale", type=float, default=None)
-    parser.add_argument("--compute-scale", type=float, default=None)
-    parser.add_argument("--injection-scale", type=float, default=None)
+    parser.add_argument("--num-passes", type=int, default=None, metavar="N",
+                        help="training iterations of a 1.0 workload (upstream's "
+                             "--num-passes; default 1, or the experiment's)")
+    parser.add_argument("--comm-scale", type=float, default=None, metavar="X",
+                        help="multiply every collective size by X (upstream's --comm-scale; "
+                             "1.0 rounds as float32 and truncates; default 1)")
+    parser.add_argument("--compute-scale", type=float, default=None, metavar="X",
+                        help="multiply every compute time of a 1.0 workload by X (upstream's "
+                             "--compute-scale; default 1)")
+    parser.add_argument("--injection-scale", type=float, default=None, metavar="X",
+                        help="multiply the system file's endpoint-delay (each message's injection "
+                             "cost) by X (upstream's --injection-scale; default 1)")
     parser.add_argument("--num-queues-per-dim", type=int, default=None, metavar="N",
                         help="queues per dimension (ASTRA-sim 1.0 inputs; default 1): phases "
                              "take a dimension's queues in turn, the second half anticlockwise, "
                              "each running ceil(active-chunks / N) chunks")
-    parser.add_argument("--comm-group", default=None,
+    parser.add_argument("--comm-group", default=None, metavar="FILE",
                         help="communicator groups JSON {name: [npus]} (2.x inputs only)")
     parser.add_argument("--placement", default=None, choices=("inprocess", "process"),
                         help="where the adapters run (default inprocess, or the experiment's "
@@ -92,6 +99,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                              "astra-cosim result (a previous result is always replaced whole)")
     parser.add_argument("--quiet", action="store_true",
                         help="print nothing on success, and show no progress")
+    parser.add_argument("--progress", default=None, choices=("rich", "plain", "off"),
+                        help="progress of runs longer than 2 s on stderr: rich (a live line; "
+                             "the default on a terminal), plain (a line every "
+                             "--progress-interval seconds; the default otherwise) or off")
+    parser.add_argument("--progress-interval", type=float, default=10.0, metavar="S",
+                        help="seconds between plain progress lines (default 10)")
     parser.add_argument("--trace", metavar="FILE", default=None,
                         help="write a Chrome/Perfetto trace-event JSON of the run (open it in "
                              "ui.perfetto.dev or chrome://tracing)")
@@ -164,8 +177,11 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
                          "finite number of seconds > 0")
 
     def where(current: AdapterPlacement, kind: str) -> AdapterPlacement:
+        # the command line wins over the file: --placement drops the file's endpoint
+        # (--adapter KIND=... names another one)
+        endpoint = endpoints.get(kind, None if args.placement else current.endpoint)
         return AdapterPlacement(
-            args.placement or current.placement, endpoints.get(kind, current.endpoint),
+            args.placement or current.placement, endpoint,
             args.adapter_timeout if args.adapter_timeout is not None else current.timeout_s,
             args.transport or current.transport, args.adapter_key or current.key_file)
 
@@ -199,8 +215,13 @@ def run_command(args: argparse.Namespace) -> int:
         raise InputError("--trace-npus selects the NPUs of a trace; add --trace FILE")
     if args.trace_npus:
         parse_npu_selection(args.trace_npus)          # bad lists fail before the run
+    if args.progress_interval <= 0:
+        raise InputError("--progress-interval must be > 0")
+    style = "off" if args.quiet else args.progress or (
+        "rich" if sys.stderr.isatty() else "plain")
     instruments = Instruments(trace=bool(args.trace), trace_npus=args.trace_npus,
-                              progress=not args.quiet and sys.stderr.isatty())
+                              progress=style != "off", progress_style=style,
+                              progress_interval_s=args.progress_interval)
     # the output paths are checked (and staged) before the run, whose result they must hold
     out = StagedFolder(out_dir, args.overwrite, keep=_inputs(experiment) + (os.getcwd(),))
     trace_file: StagedFile | None = None
@@ -231,8 +252,10 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"trace of NPU(s) {_npu_list(instruments.recorder.npus)} in {args.trace} "
                   f"({size / 1e6:.1f} MB)")
     if not args.quiet:
-        print(f"{'run':<24} {'total (us)':>14} {'compute (us)':>14} {'exposed comm (us)':>18}")
-        print(f"{result.name:<24} {ns_to_us_text(result.total_ns):>14} "
+        width = max(24, len(result.name))      # a long name widens the column, not the row
+        print(f"{'run':<{width}} {'total (us)':>14} {'compute (us)':>14} "
+              f"{'exposed comm (us)':>18}")
+        print(f"{result.name:<{width}} {ns_to_us_text(result.total_ns):>14} "
               f"{ns_to_us_text(result.compute_ns):>14} "
               f"{ns_to_us_text(result.exposed_comm_ns):>18}")
         print(f"results in {out_dir}/")
@@ -244,8 +267,10 @@ def run_command(args: argparse.Namespace) -> int:
 def _inputs(experiment: Experiment) -> tuple[str, ...]:
     """The files a run reads, which its result folder must not hold (a 2.x workload is a
     prefix: its files are ``<prefix>.<npu>.et``)."""
-    workload = experiment.workload if os.path.exists(experiment.workload) else \
-        chakra.trace_path(experiment.workload, 0)
+    workload = experiment.workload
+    if not os.path.exists(workload):
+        from orchestrator.workload.chakra import trace_path   # protobuf: only for 2.x inputs
+        workload = trace_path(workload, 0)
     paths = [workload, experiment.system, experiment.network, experiment.source,
              experiment.comm_group]
     return tuple(path for path in paths if isinstance(path, str))

@@ -5,7 +5,9 @@
 
 Writes ``OUT/trials/<key>.json`` per trial (its summary figures, or its error), then
 ``OUT/results.csv``, ``OUT/results.parquet`` (with pandas and pyarrow) and ``OUT/total_ns.png``
-(with matplotlib). A rerun skips trials that have a file. A trial that fails is recorded and
+(with matplotlib); a parallelism search (``predict:`` in place of ``base:``) writes
+``OUT/results.csv`` and ``OUT/ranking.csv`` and prints its best configurations. A rerun skips
+trials that have a file. A trial that fails is recorded and
 the sweep goes on; the exit status says how it ended: 0 when every trial run has a result, 1
 (with a line saying how many) when any trial failed, 2 when the sweep file or the executor
 fails, 143 when the sweep was terminated (SIGTERM: its workers are stopped, the trials
@@ -75,6 +77,10 @@ def sweep_command(args: argparse.Namespace) -> int:
         print(f"{report.missing} trial(s) not run yet: run the same command again to resume")
     for path in report.outputs:
         print(f"  {path}")
+    if report.best:
+        print("best configurations (by predicted TFLOP/s per GPU):")
+        for line in report.best:
+            print(f"  {line}")
     if report.failed:
         print(f"astra-cosim: error: {report.failed} of {report.trials} trials failed (their "
               f"errors are in {os.path.join(out_dir, 'results.csv')}; --retry-failed runs them "

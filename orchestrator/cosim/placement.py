@@ -18,6 +18,7 @@ from adapters.registry import PURE_NETWORK_MODELS, build_compute, build_network
 from orchestrator.cosim import keys
 from orchestrator.cosim.inprocess import AdapterError, InProcessClient, InProcessComputeClient
 from orchestrator.cosim.compute_port import ComputePort
+from orchestrator.cosim.endpoints import check_resolvable
 from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError
@@ -50,7 +51,9 @@ def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacem
                          f"{', '.join(TRANSPORTS)}")
     process = None
     endpoint = where.endpoint
-    if endpoint is None:
+    if endpoint is not None:
+        check_resolvable(endpoint, kind)
+    else:
         endpoint, process = spawn_adapter(kind, where.timeout_s, where.transport, model)
     # a spawned child listens on loopback for this engine alone: it needs no key
     key_file = keys.key_file(where.key_file) if process is None else None

@@ -34,24 +34,9 @@ from adapters.registry import MODELS_BY_KIND, PURE_NETWORK_MODELS, build
 from orchestrator.cosim import codec
 from orchestrator.cosim import cosim_pb2 as pb
 from orchestrator.errors import AstraCosimError, InputError
+from orchestrator.processes import alive as _alive
 
 MAX_SESSIONS = 16
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs; a zombie (killed, not yet reaped) counts as gone. Re-parenting
-    gives a killed engine away too, but only if the server started before the engine died."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True                   # no procfs: kill(pid, 0) is all there is
 
 
 @dataclass(slots=True)

@@ -260,7 +260,8 @@ class _Build:
         stats = adapter_stats(network)
         if group is not None:
             finish_ns = finish_ns * npus_count
-            stats["network"] = derive_counts(stats["network"], network, npus_count)
+            stats["network"] = derive_counts(stats["network"], network, npus_count,
+                                             boost_mode=system.boost_mode == 1)
         return RunResult(
             name=experiment.name,
             input_format="v1",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from orchestrator.errors import InputError, SimulationError
+from orchestrator.experiment.generations import check_generations
 from orchestrator.experiment.model import Experiment
 from orchestrator.limits import INT64_MAX, TIME_LIMIT_NS, time_overflow_message
 from orchestrator.output.instruments import Instruments
@@ -34,7 +35,9 @@ def input_format(workload: str) -> str:
 
 def simulate(experiment: Experiment, instruments: Instruments | None = None) -> RunResult:
     """Run it; ``instruments`` (statistics, trace, progress) records into itself."""
-    if input_format(experiment.workload) == "v1":
+    generation = input_format(experiment.workload)
+    check_generations(generation, experiment)       # a 1.0 system file for 2.x traces, ...
+    if generation == "v1":
         from orchestrator.experiment.run_v1 import simulate_v1
         result = simulate_v1(experiment, instruments)
     else:

@@ -21,6 +21,9 @@ from orchestrator.units import gb_per_s_to_bytes_per_ns
 # A network model's stats() carries per-link byte counters under keys "link_bytes/<link>"
 # (a flat map, as the protocol's Goodbye carries it, in every placement).
 LINK_BYTES_PREFIX = "link_bytes/"
+# ... and a model that measures each link's busy time (ns-3) its share of the run under
+# "link_utilisation/<link>"; the analytical models leave it to bytes / (bandwidth x time).
+LINK_UTILISATION_PREFIX = "link_utilisation/"
 TRACE_ALL_NPUS_UP_TO = 16
 
 
@@ -31,6 +34,8 @@ class Instruments:
     trace: bool = False
     trace_npus: str = ""          # --trace-npus text; "" = every NPU up to 16, else NPU 0
     progress: bool = False
+    progress_style: str = "rich"                  # rich (a terminal) or plain (logs)
+    progress_interval_s: float = 10.0             # between plain lines
     link_gb_per_s: Sequence[float] = ()           # per dimension, for link utilisation
     recorder: Recorder = field(default_factory=Recorder)
 
@@ -95,7 +100,8 @@ def observe(instruments: Instruments | None, clock: Any, network: Any,
     display = None
     if instruments.progress:
         from orchestrator.output.progress import ProgressDisplay
-        display = ProgressDisplay(clock, drivers)
+        display = ProgressDisplay(clock, drivers, instruments.progress_style,
+                                  instruments.progress_interval_s)
         display.start()
     try:
         yield
@@ -118,6 +124,9 @@ def _read_links(instruments: Instruments, network: Any) -> None:
     links = {key[len(LINK_BYTES_PREFIX):]: int(value) for key, value in stats.items()
              if key.startswith(LINK_BYTES_PREFIX)}
     recorder.links = links
+    recorder.link_utilisation = {key[len(LINK_UTILISATION_PREFIX):]: float(value)
+                                 for key, value in stats.items()
+                                 if key.startswith(LINK_UTILISATION_PREFIX)}
     for name in links:
         dim = _link_dimension(name)
         if dim is not None and dim < len(instruments.link_gb_per_s):

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from orchestrator.system.streams import DataSet, Stream
 
 
+# appended to the label of a forward collective that activation checkpointing reruns in the
+# backward pass (HYBRID_TRANSFORMER_FWD_IN_BCKWD), so the two are told apart
+RECOMPUTED = " (recomputed)"
+
+
 @dataclass(slots=True, frozen=True)
 class ComputeSpan:
     npu: int
@@ -105,6 +110,7 @@ class Recorder:
         self.npus: set[int] = set()
         self.links: dict[str, int] = {}                  # link name -> bytes carried
         self.link_bytes_per_ns: dict[str, float] = {}    # where the bandwidth is known
+        self.link_utilisation: dict[str, float] = {}     # where the model measures it (ns-3)
         self.network_stats: dict[str, float] = {}
 
     def replicate(self, source: int, npus: list[int]) -> None:

@@ -93,12 +93,27 @@ def _us(time_ns: int) -> str:
     return f"{time_ns / 1000:,.3f}"
 
 
+# Wide enough for any table: off a terminal (a log, a pipe, CI) nothing may be cut or wrapped
+# ("1,056,539.6…" in a log is useless); tables still take only the width they need.
+UNBOUNDED_WIDTH = 10_000
+
+
+def _console():
+    """Rich's console on a terminal (fits its width); unbounded when stdout is not a TTY."""
+    from rich.console import Console
+
+    console = Console()
+    if console.is_terminal:
+        return console
+    return Console(width=UNBOUNDED_WIDTH)
+
+
 def print_report(report: RunReport) -> None:
     """Rich tables on the terminal: totals, top layers by exposed comm, utilisation."""
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = _console()
     summary = report.summary
     totals = Table(title=f"{report.name} ({summary.get('format', '?')})", title_justify="left")
     for column in ("total (µs)", "compute (µs)", "exposed comm (µs)", "exposed share",

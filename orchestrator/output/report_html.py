@@ -72,7 +72,9 @@ def _figures(report: RunReport) -> list[tuple[str, str]]:
                       label=kind)
             left = [a + b for a, b in zip(left, values)]
         axis.set_xlabel("exposed communication, µs")
-        axis.legend(frameon=False)
+        # above the plot, never over the bars (the longest bar reaches the right edge)
+        axis.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3,
+                    borderaxespad=0.2)
         figures.append((f"Top {TOP} layers by exposed communication", _png(figure)))
     if report.utilisation:
         figure, axis = plt.subplots(figsize=(8, 2.8))

@@ -35,6 +35,7 @@ import threading
 from collections.abc import Iterator
 
 from orchestrator.errors import InputError
+from orchestrator.processes import alive as _alive
 
 MANIFEST = ".astra-cosim-result"        # the files of the run that wrote this folder
 _STAGING = re.compile(r"^\..*\.astra-cosim-(?:tmp|old)-(\d+)-[^.]+$")
@@ -42,16 +43,6 @@ _STAGING = re.compile(r"^\..*\.astra-cosim-(?:tmp|old)-(\d+)-[^.]+$")
 _KNOWN_FILES = frozenset({"summary.json", "tutorial_result.csv", "EndToEnd.csv",
                           "collectives.csv", "layers.csv", "dimension_utilisation.csv",
                           "links.csv"})
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def remove_stale(parent: str) -> None:

@@ -14,8 +14,9 @@
   time the same way.
 * ``dimension_utilisation.csv``: in ``BINS`` equal slices of the run, the share of each slice
   during which NPU 0 had at least one chunk active on that dimension.
-* ``links.csv``: bytes per network link and utilisation (bytes / (bandwidth x total time)),
-  when the network model reports links.
+* ``links.csv``: bytes per network link and utilisation, when the network model reports
+  links: the model's own measure where it has one (ns-3: the link's busy time over the
+  simulated time), else bytes / (bandwidth x total time).
 
 All counts are integers in ns and bytes; floats appear only for rates and shares.
 """
@@ -28,7 +29,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from orchestrator.output.recorder import CollectiveRecord, Recorder
+from orchestrator.output.recorder import RECOMPUTED, CollectiveRecord, Recorder
 from orchestrator.output.results import RunResult
 
 COLLECTIVES = "collectives.csv"
@@ -165,7 +166,8 @@ def _write_layers(result: RunResult, recorder: Recorder, out_dir: str) -> str:
     by_label: dict[str, list[CollectiveRecord]] = {}
     for record in recorder.collectives:
         if record.npu == REPORTING_NPU:
-            by_label.setdefault(record.label, []).append(record)
+            # a recomputed forward counts in its layer's fwd phase, as its time does
+            by_label.setdefault(record.label.removesuffix(RECOMPUTED), []).append(record)
     path = os.path.join(out_dir, LAYERS)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -207,7 +209,9 @@ def _write_links(result: RunResult, recorder: Recorder, out_dir: str) -> str:
         writer.writerow(["link", "bytes", "utilisation"])
         # busiest first; ties by name (a map through the protocol has no order of its own)
         for name, carried in sorted(recorder.links.items(), key=lambda item: (-item[1], item[0])):
+            share = recorder.link_utilisation.get(name)
             rate = recorder.link_bytes_per_ns.get(name)
-            share = carried / (rate * result.total_ns) if rate and result.total_ns else None
+            if share is None and rate and result.total_ns:
+                share = carried / (rate * result.total_ns)
             writer.writerow([name, carried, "" if share is None else f"{share:.4f}"])
     return path

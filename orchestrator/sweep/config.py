@@ -6,8 +6,10 @@ by path is read here, with the project's own readers, into the mapping its keys 
 (1.0 ``key: value`` system -> mapping of strings; 1.0 network JSON, 2.x network YAML and 2.x
 system JSON -> their documents). So an axis can edit any key of any of them
 (``network.link-bandwidth[1]``), and the document stored with a trial's result says exactly
-what ran. Only the workload (and a 2.x communicator-group file) stay paths: traces are large,
-and they are named by content in the key instead.
+what ran; a compute config given by path is read into its mapping too. Only the workload (and
+a 2.x communicator-group file, and files named by network options) stay paths: traces are
+large, and they are named by content in the key instead (``inputs.py`` ships them to machines
+that lack them).
 
 The key is the sha256 of the canonical JSON (sorted keys, no spaces) of that document without
 what cannot change a result: the trial's name, the network's placement (results are identical
@@ -32,10 +34,11 @@ from adapters.analytical.config_v1 import read_v1_network_doc
 from adapters.analytical.config_v2 import read_v2_network_doc
 from orchestrator import __version__
 from orchestrator.errors import InputError
-from orchestrator.experiment.load import experiment_from_mapping, validate_options
+from orchestrator.experiment.load import experiment_from_mapping, read_mapping, validate_options
 from orchestrator.experiment.runner import input_format
 from orchestrator.experiment.system_file import read_v1_system_items
 from orchestrator.experiment.system_json import read_v2_system_doc
+from orchestrator.sweep import generated
 from orchestrator.sweep.keypath import KeyPathError, Segment, parse_key_path, set_path
 
 # Keys of the experiment's network mapping that are not network-model keys.
@@ -57,15 +60,34 @@ def base_document(raw: Any, origin_dir: str, where: str) -> dict[str, Any]:
 
     It is checked first exactly as ``astra-cosim run`` would check it, so a sweep over a broken
     base stops at once instead of recording the same error for every trial."""
-    experiment_from_mapping(raw, where, origin_dir)
+    workload = raw.get("workload") if isinstance(raw, dict) else None
+    if isinstance(workload, dict):      # generated where the trial runs (generated.py)
+        workload = generated.check(workload, origin_dir, where)
+        # the rest is checked as run would; the generator's file does not exist yet
+        experiment_from_mapping({**raw, "workload": "generated.txt"}, where, origin_dir)
+    else:
+        experiment_from_mapping(raw, where, origin_dir)
     doc = {key: copy.deepcopy(value) for key, value in raw.items()
            if key not in ("name", "description")}
+    if isinstance(workload, dict):
+        doc["workload"] = workload
     network = doc["network"]
     if not (isinstance(network, dict) and "config" in network):
         network = {"backend": "analytical", "config": network}
     doc["network"] = network
     for segments in _FILE_PATHS:
         _absolute(doc, segments, origin_dir)
+    compute = doc.get("compute")
+    if isinstance(compute, dict) and isinstance(compute.get("config"), str):
+        # read here, like the system: it travels inside the trial to any machine
+        compute["config"] = read_mapping(os.path.join(origin_dir, compute["config"]),
+                                         "compute.config")
+    network = doc["network"]
+    if isinstance(network.get("options"), dict):      # ns-3's topology_file and the like
+        network["options"] = {
+            key: os.path.normpath(os.path.join(origin_dir, value))
+            if key.endswith("_file") and isinstance(value, str) else value
+            for key, value in network["options"].items()}
     doc["options"] = dict(doc.get("options") or {})
     return doc
 
@@ -102,11 +124,15 @@ def resolve_point(base: dict[str, Any], point: dict[str, Any], sweep_dir: str, w
                 added.append(text)
         except KeyPathError as exc:
             raise InputError(f"axes: {text}: {exc}", where) from None
+    if isinstance(doc["workload"], dict):
+        doc["workload"] = generated.check(doc["workload"], sweep_dir, where)
     _materialise(doc, "system", where)
     _materialise(doc, "network", where)
     _normalise(doc)
     key = trial_key(doc, digests if digests is not None else {})
-    config = {"workload": _relative(doc["workload"], sweep_dir)}
+    workload = doc["workload"]
+    config = {"workload": workload if isinstance(workload, dict)
+              else _relative(workload, sweep_dir)}
     config.update((k, v) for k, v in doc.items() if k not in ("workload", "comm_group"))
     if doc.get("comm_group") is not None:
         config["comm_group"] = _relative(doc["comm_group"], sweep_dir)
@@ -119,8 +145,10 @@ def trial_key(doc: dict[str, Any], digests: dict[str, str]) -> str:
              if key not in ("name", "description", "workload", "comm_group")}
     keyed["network"] = {key: value for key, value in doc["network"].items()
                         if key not in _PLACEMENT_KEYS}
+    spec = generated.generator_of(doc["workload"])
     keyed["inputs"] = {
-        "workload": _digest(doc["workload"], digests, workload=True),
+        "workload": ("generated:" + generated.digest(spec)) if spec is not None
+        else _digest(doc["workload"], digests, workload=True),
         "comm_group": (_digest(doc["comm_group"], digests, workload=False)
                        if doc.get("comm_group") else None),
     }
@@ -152,7 +180,7 @@ def _materialise(doc: dict[str, Any], section: str, where: str) -> None:
     path = holder.get(key)
     if not isinstance(path, str):
         return
-    v1 = input_format(doc["workload"]) == "v1"
+    v1 = _v1(doc)
     if section == "system":
         if v1:
             holder[key] = {k: v for k, v, _line in read_v1_system_items(path)}
@@ -169,7 +197,7 @@ def _normalise(doc: dict[str, Any]) -> None:
     """One spelling per meaning, so equal configs get equal keys: 1.0 system values are the
     strings the file would hold (``10`` and ``"10"`` are one value there), options are the
     validated numbers (``comm_scale: 2`` is 2.0)."""
-    if isinstance(doc.get("system"), dict) and input_format(doc["workload"]) == "v1":
+    if isinstance(doc.get("system"), dict) and _v1(doc):
         doc["system"] = {k: (str(v) if isinstance(v, (str, int, float)) else v)
                          for k, v in doc["system"].items()}
     try:
@@ -177,6 +205,12 @@ def _normalise(doc: dict[str, Any]) -> None:
     except InputError:
         return          # left as written: the trial records the error when it runs
     doc["options"] = {name: getattr(options, name) for name in options.__dataclass_fields__}
+
+
+def _v1(doc: dict[str, Any]) -> bool:
+    """Whether the workload is a 1.0 one (a generated workload is)."""
+    return generated.generator_of(doc["workload"]) is not None or \
+        input_format(doc["workload"]) == "v1"
 
 
 def _relative(path: str, start: str) -> str:

@@ -36,6 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from orchestrator.errors import AstraCosimError
+from orchestrator.processes import alive as _driver_alive
 from orchestrator.sweep.trial import Trial, run_trial
 
 
@@ -54,16 +55,6 @@ _idle.set()
 _stopping = threading.Event()   # set in a worker once it was told to stop
 _scratch: str | None = None     # the driver's multiprocessing folder (pymp-*)
 _driver = 0
-
-
-def _driver_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _exit_now() -> None:

@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.sweep import table
+from orchestrator.sweep import parallelism, table
 from orchestrator.sweep.config import resolve_point
 from orchestrator.sweep.local import run_local
 from orchestrator.sweep.spec import SweepSpec, expand_points
-from orchestrator.sweep.store import TrialStore
+from orchestrator.sweep.store import PREDICT_FIGURES, TrialStore
 from orchestrator.sweep.trial import STATUS_OK, Trial
 
 Executor = Callable[[Sequence[Trial], int], Iterator[dict[str, Any]]]
@@ -43,10 +43,13 @@ class SweepReport:
     missing: int = 0                 # still without a result (--max-trials, interrupted)
     notes: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    best: list[str] = field(default_factory=list)   # a parallelism search's best trials
 
 
 def make_trials(spec: SweepSpec) -> tuple[list[Trial], list[str]]:
     """The sweep's distinct trials in table order, and notes (added keys, duplicates)."""
+    if spec.kind == parallelism.KIND:
+        return _search_trials(spec)
     trials: list[Trial] = []
     seen: set[str] = set()
     added: dict[str, None] = {}
@@ -71,10 +74,38 @@ def make_trials(spec: SweepSpec) -> tuple[list[Trial], list[str]]:
     return trials, notes
 
 
+def _search_trials(spec: SweepSpec) -> tuple[list[Trial], list[str]]:
+    """A parallelism search's trials: only the points that can run (parallelism.py)."""
+    trials: list[Trial] = []
+    seen: set[str] = set()
+    pruned: dict[str, tuple[int, dict[str, Any]]] = {}
+    for point in expand_points(spec):
+        job = parallelism.point_job(spec.base, point)
+        why = "tp x pp x cp does not divide gpus" if job is None else \
+            parallelism.feasibility(job)
+        if why is not None:
+            count, example = pruned.get(why, (0, point))
+            pruned[why] = (count + 1, example)
+            continue
+        key = parallelism.trial_key(job)
+        if key in seen:
+            continue
+        seen.add(key)
+        trials.append(Trial(key, point, {"name": f"{spec.name}-{key[:12]}", "predict": job},
+                            spec.base_dir, spec.source))
+    notes = [f"{count} point(s) left out: {why} (e.g. "
+             + " ".join(f"{path}={value}" for path, value in example.items()) + ")"
+             for why, (count, example) in pruned.items()]
+    return trials, notes
+
+
 def _progress_line(done: int, total: int, record: dict[str, Any]) -> str:
     axes = "  ".join(f"{path}={value}" for path, value in record["axes"].items())
     width = len(str(total))
-    if record["status"] == STATUS_OK:
+    if record["status"] == STATUS_OK and "tflops_per_gpu" in record["summary"]:
+        outcome = (f"ok     {record['summary']['tflops_per_gpu']:.1f} TFLOP/s per GPU, "
+                   f"{record['summary']['memory_gb']:.1f} GB")
+    elif record["status"] == STATUS_OK:
         outcome = f"ok     total_ns={record['summary']['total_ns']}"
     else:
         outcome = f"error  {record['error'].splitlines()[0]}"
@@ -114,9 +145,40 @@ def run_sweep(spec: SweepSpec, out_dir: str, *, executor: str = "local", jobs: i
     report.missing = sum(record is None for record in records)
     report.failed = sum(record is not None and record.get("status") != STATUS_OK
                         for record in records)
+    if spec.kind == parallelism.KIND:
+        report.outputs, report.best = write_search_tables(spec, out_dir, trials, records)
+        return report
     report.outputs, table_notes = write_tables(spec, out_dir, trials, records)
     report.notes.extend(table_notes)
     return report
+
+
+def write_search_tables(spec: SweepSpec, out_dir: str, trials: Sequence[Trial],
+                        records: Sequence[dict[str, Any] | None]) -> tuple[list[str], list[str]]:
+    """A parallelism search's table in sweep order, its ranking, and the best trials."""
+    axis_paths = [axis.path for axis in spec.axes]
+    shown = [*axis_paths, *(key for key in ("tp", "pp", "dp", "cp", "ep", "micro_batch", "zero")
+                            if key not in axis_paths)]
+    rows = []
+    for trial, record in zip(trials, records):
+        if record is None:
+            continue
+        summary = record.get("summary") or {}
+        row = {key: trial.config["predict"].get(key, 1 if key in ("tp", "pp", "cp", "ep",
+                                                                   "micro_batch") else 0)
+               for key in shown}
+        row.update((name, summary.get(name)) for name in PREDICT_FIGURES)
+        row.update(status=record.get("status"), error=record.get("error"), trial=record["key"])
+        rows.append(row)
+    columns = [*shown, *PREDICT_FIGURES, "status", "error", "trial"]
+    os.makedirs(out_dir, exist_ok=True)
+    csv_path = os.path.join(out_dir, table.CSV_NAME)
+    ranking_path = os.path.join(out_dir, parallelism.RANKING_NAME)
+    table.write_csv(rows, columns, csv_path)
+    ranked = parallelism.ranked(rows)
+    table.write_csv([{"rank": place, **row} for place, row in enumerate(ranked, 1)],
+                    ["rank", *columns], ranking_path)
+    return [csv_path, ranking_path], parallelism.best_lines(rows)
 
 
 def write_tables(spec: SweepSpec, out_dir: str, trials: Sequence[Trial],

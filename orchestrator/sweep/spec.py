@@ -11,6 +11,9 @@ axes:                              # key path -> the values it takes, in order
 # mode: random also takes  samples: K  and  seed: S  (default 0)
 ```
 
+With ``predict:`` (the options of ``astra-cosim predict``) in place of ``base:``, the sweep is a
+parallelism search (``parallelism.py``): its axes name predict's options (``tp``, ``zero``...).
+
 A point is one value per axis. ``grid`` is the cartesian product, the first axis varying
 slowest (so the table reads like nested loops); ``zip`` advances all axes together and needs
 them of one length; ``random`` draws ``samples`` distinct points of the grid with
@@ -33,9 +36,10 @@ from orchestrator.errors import InputError, expected_one_of
 from orchestrator.experiment.load import read_yaml
 from orchestrator.sweep.config import base_document
 from orchestrator.sweep.keypath import KeyPathError, Segment, parse_key_path
+from orchestrator.sweep.parallelism import JOB_KEYS, check_job
 
 MODES = ("grid", "zip", "random")
-_TOP_KEYS = ("name", "description", "base", "mode", "axes", "samples", "seed")
+_TOP_KEYS = ("name", "description", "base", "predict", "mode", "axes", "samples", "seed")
 # What an axis may change: the experiment's keys that describe the run (name does not).
 AXIS_ROOTS = ("workload", "system", "network", "options", "comm_group")
 
@@ -57,6 +61,7 @@ class SweepSpec:
     mode: str = "grid"
     samples: int | None = None
     seed: int = 0
+    kind: str = "experiment"           # or "predict": a parallelism search (parallelism.py)
 
 
 def _whole(doc: dict[str, Any], key: str, path: str, minimum: int) -> int | None:
@@ -68,7 +73,8 @@ def _whole(doc: dict[str, Any], key: str, path: str, minimum: int) -> int | None
     return value
 
 
-def _axes(doc: dict[str, Any], path: str) -> tuple[Axis, ...]:
+def _axes(doc: dict[str, Any], path: str,
+          roots: tuple[str, ...] = AXIS_ROOTS) -> tuple[Axis, ...]:
     raw = doc.get("axes")
     if not isinstance(raw, dict) or not raw:
         raise InputError(f"axes: found {raw!r}; expected a mapping of key paths to lists of "
@@ -79,9 +85,9 @@ def _axes(doc: dict[str, Any], path: str) -> tuple[Axis, ...]:
             segments = parse_key_path(key)
         except KeyPathError as exc:
             raise InputError(f"axes: {exc}", path) from None
-        if segments[0] not in AXIS_ROOTS:
-            raise InputError(f"axes: {key}: " + expected_one_of(segments[0], AXIS_ROOTS)
-                             + " as the first key", path)
+        if segments[0] not in roots or (roots is not AXIS_ROOTS and len(segments) > 1):
+            raise InputError(f"axes: {key}: " + expected_one_of(key, roots)
+                             + (" as the first key" if roots is AXIS_ROOTS else ""), path)
         if not isinstance(values, list) or not values:
             raise InputError(f"axes: {key}: found {values!r}; expected a non-empty list of "
                              "values", path)
@@ -100,7 +106,15 @@ def load_sweep(path: str) -> SweepSpec:
         raise InputError("unknown key: " + expected_one_of(sorted(unknown)[0], _TOP_KEYS), path)
     base_dir = os.path.dirname(os.path.abspath(path))
     base = doc.get("base")
-    if isinstance(base, str) and base:
+    kind = "experiment"
+    if "predict" in doc:
+        if base is not None:
+            raise InputError("give base (an experiment sweep) or predict (a parallelism "
+                             "search), not both", path)
+        kind = "predict"
+        axes = _axes(doc, path, JOB_KEYS)
+        base_doc = check_job(doc["predict"], [axis.path for axis in axes], base_dir, path)
+    elif isinstance(base, str) and base:
         base_path = os.path.normpath(os.path.join(base_dir, base))
         raw = read_yaml(base_path, "base experiment")
         base_doc = base_document(raw, os.path.dirname(base_path), base_path)
@@ -112,7 +126,8 @@ def load_sweep(path: str) -> SweepSpec:
     mode = doc.get("mode", "grid")
     if mode not in MODES:
         raise InputError("mode: " + expected_one_of(mode, MODES), path)
-    axes = _axes(doc, path)
+    if kind == "experiment":
+        axes = _axes(doc, path)
     samples = _whole(doc, "samples", path, 1)
     seed = _whole(doc, "seed", path, 0)
     if mode != "random" and (samples is not None or seed is not None):
@@ -132,7 +147,7 @@ def load_sweep(path: str) -> SweepSpec:
                              "these axes has that many points)", path)
     name = str(doc.get("name") or os.path.splitext(os.path.basename(path))[0])
     return SweepSpec(name=name, source=path, base_dir=base_dir, base=base_doc, axes=axes,
-                     mode=mode, samples=samples, seed=seed or 0)
+                     mode=mode, samples=samples, seed=seed or 0, kind=kind)
 
 
 def expand_points(spec: SweepSpec) -> list[dict[str, Any]]:

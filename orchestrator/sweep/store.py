@@ -20,6 +20,9 @@ TRIALS_DIR = "trials"
 STATUSES = ("ok", "error")
 FIGURES = ("total_ns", "min_finish_ns", "compute_ns", "exposed_comm_ns", "payload_bytes",
            "events_processed")    # the summary's whole-number figures the table shows
+# ... and those of a parallelism search's trial (parallelism.py)
+PREDICT_FIGURES = ("iteration_ns", "tflops_per_gpu", "mfu", "memory_gb", "hbm_gb",
+                   "micro_batches")
 
 
 def problem(record: Any, key: str) -> str | None:
@@ -39,6 +42,16 @@ def problem(record: Any, key: str) -> str | None:
     summary = record.get("summary")
     if not isinstance(summary, dict) or not summary:
         return "status is ok but the summary is missing or empty"
+    config = record.get("config")
+    if isinstance(config, dict) and "predict" in config:       # a parallelism search
+        for name in PREDICT_FIGURES:
+            value = summary.get(name)
+            whole = name in ("iteration_ns", "micro_batches")
+            if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) \
+                    or value < 0:
+                return f"summary.{name} is {value!r}; expected a {'whole ' if whole else ''}" \
+                       "number >= 0"
+        return None
     for name in FIGURES:
         value = summary.get(name)
         if name == "total_ns" and value is None:

@@ -20,7 +20,10 @@ from typing import Any
 
 from orchestrator.sweep.store import FIGURES
 
-TAIL_COLUMNS = (*FIGURES, "status", "error", "trial")
+# read in µs, as upstream prints times; busbw (GB/s, nccl-tests') where a trial is one
+# collective micro-benchmark (output/collective_figures.py), else blank
+DERIVED = ("total_us", "compute_us", "exposed_comm_us", "busbw_GBps")
+TAIL_COLUMNS = (*FIGURES, *DERIVED, "status", "error", "trial")
 CSV_NAME = "results.csv"
 PARQUET_NAME = "results.parquet"
 PLOT_NAME = "total_ns.png"
@@ -38,6 +41,7 @@ def table_rows(axis_paths: Sequence[str], entries: Sequence[tuple[dict[str, Any]
         summary = summary if isinstance(summary, dict) else {}
         row = {path: axes.get(path) for path in axis_paths}
         row.update((name, _figure(summary.get(name))) for name in FIGURES)
+        row.update(_derived(row, record.get("collective")))
         row.update(status=record.get("status"), error=record.get("error"), trial=record["key"])
         rows.append(row)
     return rows
@@ -47,6 +51,17 @@ def _figure(value: Any) -> int | None:
     """A figure as a whole number, or None (an empty cell) for anything else: the store
     refuses such files, but a table must never fail on one value."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _derived(figures: dict[str, Any], collective: Any) -> dict[str, Any]:
+    """The µs columns (exact: ns / 1000 has at most three decimals) and busbw, from the row's
+    checked figures and the trial's collective figures (a number, or an empty cell)."""
+    row = {f"{name}_us": figures[f"{name}_ns"] / 1000 if figures.get(f"{name}_ns") is not None
+           else None for name in ("total", "compute", "exposed_comm")}
+    busbw = collective.get("busbw_GBps") if isinstance(collective, dict) else None
+    row["busbw_GBps"] = busbw if isinstance(busbw, (int, float)) and \
+        not isinstance(busbw, bool) else None
+    return row
 
 
 def _cell(value: Any) -> Any:

@@ -35,7 +35,11 @@ def run_trial(trial: Trial) -> dict[str, Any]:
     # Imported here so that a worker pays for the engine only once it runs something.
     from orchestrator.experiment.load import experiment_from_mapping
     from orchestrator.experiment.runner import simulate
+    from orchestrator.output.collective_figures import micro_benchmark_figures
     from orchestrator.output.files import summary_dict
+    from orchestrator.output.instruments import Instruments
+    from orchestrator.sweep.generated import generated_path, generator_of
+    from orchestrator.sweep.parallelism import run_prediction
 
     record: dict[str, Any] = {"key": trial.key, "axes": trial.axes, "status": STATUS_OK,
                               "error": None, "summary": None, "warnings": []}
@@ -43,8 +47,17 @@ def run_trial(trial: Trial) -> dict[str, Any]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            experiment = experiment_from_mapping(trial.config, trial.source, trial.base_dir)
-            record["summary"] = summary_dict(simulate(experiment))
+            if "predict" in trial.config:           # a parallelism search (parallelism.py)
+                record["summary"] = run_prediction(trial.config["predict"])
+            else:
+                config = trial.config
+                spec = generator_of(config["workload"])
+                if spec is not None:        # generated here, once per machine
+                    config = {**config, "workload": generated_path(spec)}
+                experiment = experiment_from_mapping(config, trial.source, trial.base_dir)
+                instruments = Instruments()           # NPU 0's collectives, for busbw
+                record["summary"] = summary_dict(simulate(experiment, instruments))
+                record["collective"] = micro_benchmark_figures(instruments.recorder)
         except AstraCosimError as exc:
             record.update(status=STATUS_ERROR, error=str(exc))
         except Exception as exc:        # noqa: BLE001 - a bug in one trial must not end a sweep

@@ -87,21 +87,34 @@ class OrderGuard:
                 self._broken(now, "its workload")
 
     def settle(self) -> None:
-        """End of a nanosecond: in a queue two actors changed, the chunks left waiting and the
-        ones started now must be interchangeable (then which of them runs is immaterial)."""
+        """End of a nanosecond: check each queue two actors changed (``_queue_settles``)."""
         for resource, actors in self._touched.items():
-            if len(actors) < 2 or resource == WORKLOAD:
-                continue
-            entries = self.queues.queues[resource]
-            waiting = [stream for stream in entries if not stream.initialized]
-            if not waiting:
-                continue
-            started = [stream for stream in entries
-                       if stream.initialized and stream.started_ns == self._time]
-            if len({stream_actor(stream) for stream in waiting + started}) > 1:
+            if len(actors) > 1 and resource != WORKLOAD and not self._queue_settles(resource):
                 self._broken(self._time, f"dimension queue {resource}")
         self._touched = {}
         self._stamps = {}
+
+    def _queue_settles(self, queue: int) -> bool:
+        """Would every order of this nanosecond's insertions and removals have left the queue
+        running the same chunks? Yes when none is left waiting (all run); when the chunks left
+        waiting and those started now are interchangeable; or when the chunks that entered
+        now are interchangeable among themselves and none outranks a chunk that was already
+        waiting (the queue orders by priority, then arrival, so an early removal and a late
+        insertion start the same chunks as the reverse)."""
+        now = self._time
+        entries = self.queues.queues[queue]
+        waiting = [stream for stream in entries if not stream.initialized]
+        if not waiting:
+            return True
+        started = [stream for stream in entries
+                   if stream.initialized and stream.started_ns == now]
+        if len({stream_actor(stream) for stream in waiting + started}) == 1:
+            return True
+        entered = [stream for stream in waiting + started if stream.queued_ns == now]
+        earlier = [stream for stream in waiting + started if stream.queued_ns < now]
+        if len({stream_actor(stream) for stream in entered}) > 1:
+            return False
+        return all(new.priority <= old.priority for new in entered for old in earlier)
 
     def _broken(self, now: int, what: str) -> None:
         raise SymmetryBroken(f"at {now} ns two activities of NPU 0 change {what}, in an order "
@@ -109,7 +122,10 @@ class OrderGuard:
 
 
 def stream_actor(stream: Any) -> tuple:
-    """Interchangeable chunks (one collective, same phase, same size) are one actor."""
+    """Interchangeable chunks (one collective, same phase in the same queue, same size, the same
+    phases ahead) are one actor."""
     phase = stream.phases[stream.phase_index] if stream.phase_index >= 0 else None
-    return (id(stream.dataset), stream.phase_index,
-            phase.size_bytes if phase is not None else -1, len(stream.phases))
+    return (id(stream.dataset), stream.phase_index, stream.queue,
+            phase.size_bytes if phase is not None else -1,
+            tuple((later.dim, later.queue, later.size_bytes)
+                  for later in stream.phases[stream.phase_index + 1:]))

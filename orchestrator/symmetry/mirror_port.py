@@ -52,6 +52,9 @@ class MirrorPort(NetworkPort):
         super().__init__(clock, client, lookahead_ns, npus_count, semantics,
                          decides_at_injection)
         self.own_messages = 0
+        # per logical dimension of the destination: messages and bytes (1.0's boost mode runs
+        # a dimension's phases only on the NPUs of NPU 0's axis, so counts scale per dimension)
+        self.own_by_dim: dict[int, list[int]] = {}
         self._own: dict[int, tuple[Handler | None, Any, int]] = {}
         self._mirrors: dict[int, tuple[_Mirror, int]] = {}
         self._first_arrival: dict[int, int] = {}
@@ -59,6 +62,13 @@ class MirrorPort(NetworkPort):
         self._early_m: dict[tuple[int, int, int, int], deque[tuple[Handler, Any]]] = {}
 
     # -- sending ----------------------------------------------------------------------------
+    def _dimension(self, npu: int) -> int:
+        """The lowest dimension in which ``npu`` differs from NPU 0 (-1 for NPU 0 itself)."""
+        for dim, (size, stride) in enumerate(zip(self.group.sizes, self.group.strides)):
+            if (npu // stride) % size:
+                return dim
+        return -1
+
     def _inject(self, src: int, dst: int, size_bytes: int, now: int) -> int:
         op = self._next_op
         self._next_op = op + 1
@@ -74,6 +84,9 @@ class MirrorPort(NetworkPort):
         self.bytes_sent[REPRESENTATIVE] += size_bytes
         self.own_messages += 1
         self.messages += 1
+        counts = self.own_by_dim.setdefault(self._dimension(dst), [0, 0])
+        counts[0] += 1
+        counts[1] += size_bytes
         mirror = _Mirror(now)
         own_op = self._inject(src, dst, size_bytes, now)
         if dst == REPRESENTATIVE:            # a message to itself is its own mirror

@@ -1,7 +1,9 @@
-"""Running a generation's NPUs reduced to one, and saying in the result what ran.
+"""What the generation runners (experiment/run_v1.py, run_v2.py) need to run reduced.
 
-``engine_parts(group)`` gives the queue, port class and barrier for a full (``group`` None) or
-reduced run; ``summary(...)`` is what ``summary.json`` says under ``"symmetry"``;
+``engine_parts(group)`` gives the event queue, port class and NPU class of a full (``group``
+None) or reduced run; ``reduce_context`` adapts a built system context and port;
+``orbit_document`` gives an orbit-keeping network model its group; ``summary`` is what
+``summary.json`` says under ``"symmetry"``; ``fallback_reason`` words a refusal;
 ``derive_counts`` turns the representative's message counters into the full run's.
 """
 
@@ -18,9 +20,8 @@ from orchestrator.symmetry.mirror_port import MirrorPort
 from orchestrator.symmetry.representative import GuardedEventQueue, InlineBarrier, ReducedNpu
 from orchestrator.system.npu import Npu
 
-MODES = ("auto", "off")
-
-__all__ = ["MODES", "SymmetryBroken", "engine_parts", "summary", "derive_counts"]
+__all__ = ["SymmetryBroken", "derive_counts", "engine_parts", "fallback_reason",
+           "orbit_document", "reduce_context", "summary"]
 
 
 def engine_parts(group: OrbitGroup | None) -> tuple[EventQueue, type[NetworkPort], type[Npu]]:
@@ -60,12 +61,19 @@ def summary(group: OrbitGroup | None, reason: str, npus_count: int) -> dict[str,
     return {"reduced": True, "npus_simulated": 1, "orbits": 1, "group": group.describe()}
 
 
-def derive_counts(stats: dict[str, Any], port: MirrorPort, npus_count: int) -> dict[str, Any]:
+def derive_counts(stats: dict[str, Any], port: MirrorPort, npus_count: int,
+                  boost_mode: bool = False) -> dict[str, Any]:
     """The network model's message and byte counters as the full run would report them: every
-    NPU sends what NPU 0 sends (the model saw NPU 0's messages and their mirrors)."""
+    NPU sends what NPU 0 sends (the model saw NPU 0's messages, and their mirrors) — under
+    1.0's boost mode only the NPUs on NPU 0's axis of a dimension run its phases."""
     derived = dict(stats)
+    messages = sent = 0
+    for dim, (count, size) in port.own_by_dim.items():
+        copies = port.group.sizes[dim] if boost_mode and dim >= 0 else npus_count
+        messages += count * copies
+        sent += size * copies
     if "messages" in derived:
-        derived["messages"] = port.own_messages * npus_count
+        derived["messages"] = messages
     if "bytes" in derived:
-        derived["bytes"] = port.bytes_sent[0] * npus_count
+        derived["bytes"] = sent
     return derived

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 
-from orchestrator.output.recorder import Recorder
+from orchestrator.output.recorder import RECOMPUTED, Recorder
 from orchestrator.output.results import LayerStats
 from orchestrator.system.npu import Npu
 from orchestrator.system.streams import DataSet
@@ -66,6 +66,7 @@ class WorkloadDriver:
         self._resume_after_delay = self.resume_after_delay
         self._after_update = self.after_update
         self.recorder: Recorder | None = None      # statistics / trace hook, per layer step
+        self._recomputed: set[int] = set()          # ids of forward collectives rerun (labels)
 
     # -- stepping ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -113,6 +114,9 @@ class WorkloadDriver:
                 self._issue(step.layer, step.kind, step.policy, blocking=False)
             elif kind_of is IssueBlocking:
                 if self._issue(step.layer, step.kind, step.policy, blocking=True):
+                    if step.recompute and self.recorder is not None:
+                        self._recomputed.add(
+                            id(self.layers[step.layer.index].datasets[step.kind][-1]))
                     self._pending = Wait(step.layer, step.kind)
                     return
             elif kind_of is Wait:
@@ -145,7 +149,11 @@ class WorkloadDriver:
         runtime, kind = dataset.context
         if self.recorder is not None:
             name = runtime.layer.name
-            self.recorder.collective_done(self.npu.id, dataset, f"{name}.{kind}", name)
+            label = f"{name}.{kind}"
+            if id(dataset) in self._recomputed:
+                self._recomputed.discard(id(dataset))
+                label += RECOMPUTED
+            self.recorder.collective_done(self.npu.id, dataset, label, name)
         self.npu.register_event(runtime.update_delay, self._after_update, dataset)
 
     def after_update(self, dataset: DataSet) -> None:

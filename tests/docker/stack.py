@@ -22,8 +22,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 BASE_LABEL = "org.astra-cosim.base-image"
-# the non-root user of the images (docker/base/Dockerfile)
+# the non-root user of the images (docker/Dockerfile, stage base)
 IMAGE_UID = 10001
+# the images' tag (build.sh and docker-compose.yml read IMAGE_TAG too): a tag of its own keeps
+# a test run off images that another checkout builds on the same Docker daemon
+IMAGE_TAG = os.environ.get("IMAGE_TAG", "latest")
+
+
+def image(role: str) -> str:
+    return f"astra-cosim/{role}:{IMAGE_TAG}"
 # summary.json keys under cosim.<kind> and adapter_stats.<kind> that depend on the transport
 # or the machine, not on the simulation; besides these, every key ending in _s (wall seconds)
 _TRANSPORT_KEYS = ("endpoint", "protocol_bytes")
@@ -50,7 +57,7 @@ def docker_missing() -> str | None:
         return "no Docker daemon answers (start dockerd; .ci/steps/40-docker.sh does)"
     if compose_command() is None:
         return "neither `docker compose` nor docker-compose is installed"
-    if _quiet(["docker", "image", "inspect", "astra-cosim/base:latest"]).returncode != 0:
+    if _quiet(["docker", "image", "inspect", image("base")]).returncode != 0:
         return "the astra-cosim images were never built here (docker/build.sh; in CI, " \
                ".ci/steps/40-docker.sh)"
     return None
@@ -85,10 +92,10 @@ def roles_to_build() -> list[str]:
 
 def rebuild_images(roles: list[str]) -> None:
     """docker/build.sh on the base the images were built on; fails the test if it fails."""
-    label = _quiet(["docker", "image", "inspect", "astra-cosim/base:latest", "--format",
+    label = _quiet(["docker", "image", "inspect", image("base"), "--format",
                     f'{{{{index .Config.Labels "{BASE_LABEL}"}}}}'])
     base = label.stdout.strip()
-    assert label.returncode == 0 and base, f"astra-cosim/base:latest has no {BASE_LABEL} label"
+    assert label.returncode == 0 and base, f"{image('base')} has no {BASE_LABEL} label"
     env = os.environ | {"BASE_IMAGE": base}
     build = subprocess.run([str(ROOT / "docker" / "build.sh"), *roles], env=env,
                            capture_output=True, text=True, timeout=3600)
@@ -96,15 +103,11 @@ def rebuild_images(roles: list[str]) -> None:
                                   f"{build.stdout[-3000:]}\n{build.stderr[-3000:]}"
 
 
-def writable_results(path: Path) -> dict[str, str]:
-    """Create ``path`` for the engine container to write into; returns the user ids to run
-    it as: ours, or the image's user when we are root (the containers never run as root)."""
+def results_folder(path: Path) -> dict[str, str]:
+    """Create ``path`` for the stack's results. No ASTRA_UID/ASTRA_GID: the engine container
+    gives the results to the owner of the mounted experiments, as after a plain clone."""
     path.mkdir(parents=True, exist_ok=True)
-    uid, gid = os.getuid(), os.getgid()
-    if uid == 0:
-        uid = gid = IMAGE_UID
-        os.chown(path, uid, gid)
-    return {"ASTRA_UID": str(uid), "ASTRA_GID": str(gid)}
+    return {}
 
 
 class Stack:
@@ -117,7 +120,7 @@ class Stack:
         self.project = f"astra-cosim-test-{uuid.uuid4().hex[:10]}"
         self.results = workdir / "results"
         self.base = [*command, "-f", str(COMPOSE_FILE), "-p", self.project]
-        self.env = os.environ | writable_results(self.results) | {
+        self.env = os.environ | results_folder(self.results) | {
             "EXPERIMENT": experiment,
             "COMPOSE_PROFILES": ",".join(profiles),
             "ASTRA_RESULTS": str(self.results),

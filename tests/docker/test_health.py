@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker.stack import Stack, adapter_missing
+from tests.docker.stack import Stack, adapter_missing, image
 
 # compose service, adapter packages needed
 SERVICES = [("analytical", ()), ("ns3", ("adapters.ns3",)), ("scalesim", ("adapters.scalesim",))]
@@ -43,7 +43,7 @@ def test_healthcheck_fails_while_no_adapter_answers(images: list[str], role: str
         pytest.skip(f"adapters.{role} does not exist yet, so its image is not built")
     name = f"astra-cosim-test-health-{uuid.uuid4().hex[:10]}"
     start = subprocess.run(["docker", "run", "-d", "--name", name, "--health-interval", "1s",
-                            "--entrypoint", "sleep", f"astra-cosim/{role}:latest", "120"],
+                            "--entrypoint", "sleep", image(role), "120"],
                            capture_output=True, text=True, timeout=60)
     assert start.returncode == 0, start.stderr
     try:

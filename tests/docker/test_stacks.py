@@ -46,6 +46,10 @@ def test_stack_equals_process_placement(images: list[str], tmp_path: Path, exper
         assert up.returncode == 0, f"compose up failed:\n{up.stdout[-4000:]}\n{up.stderr[-4000:]}"
         assert stack.inspect("engine", "{{.State.ExitCode}}") == "0"
     inside = stack.results / doc["name"]
+    # handed to the owner of the checkout's experiments (who cloned it), root or not
+    owner = (ROOT / "experiments").stat()
+    for path in [inside, *inside.iterdir()]:
+        assert (path.stat().st_uid, path.stat().st_gid) == (owner.st_uid, owner.st_gid), path
 
     copy = outside_copy(ROOT / "experiments" / f"{experiment}.yaml", tmp_path / "outside")
     outside = tmp_path / "outside-results"

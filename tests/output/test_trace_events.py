@@ -98,7 +98,8 @@ def test_gpt3_tutorial_case_traces_selected_npus(tmp_path):
          "--network", os.path.join(GPT3, "tpu.json"), "--out", str(tmp_path), "--trace", trace,
          "--trace-npus", "0,1,16"], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    assert done.stderr == ""                      # not a terminal: no progress display
+    # not a terminal: at most plain progress lines (every 10 s), nothing else
+    assert all(line.startswith("astra-cosim: progress: ") for line in done.stderr.splitlines())
     with open(os.path.join(tmp_path, "summary.json"), encoding="utf-8") as handle:
         assert json.load(handle)["total_ns"] == 1655238425
     with open(trace, encoding="utf-8") as handle:

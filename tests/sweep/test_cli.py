@@ -69,3 +69,15 @@ def test_ray_missing_says_how_to_install_it(tmp_path: Path, capsys: pytest.Captu
     sweep = write_sweep(tmp_path, "axes:\n  options.comm_scale: [1]\n")
     assert main(["sweep", sweep, "--executor", "ray", "--out", str(tmp_path / "out")]) == 2
     assert "pip install 'astra-cosim[ray]'" in capsys.readouterr().err
+
+
+def test_bad_ray_resources_are_one_error_before_ray_starts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ray = pytest.importorskip("ray", reason="ray is not installed (the [ray] extra)")
+    monkeypatch.setenv("ASTRA_COSIM_RAY_RESOURCES", "sim=1")
+    sweep = write_sweep(tmp_path, "axes:\n  options.comm_scale: [1]\n")
+    assert main(["sweep", sweep, "--executor", "ray", "--out", str(tmp_path / "out")]) == 2
+    assert ("$ASTRA_COSIM_RAY_RESOURCES: found 'sim=1'; expected a JSON mapping of resource "
+            "names to amounts > 0") in capsys.readouterr().err
+    assert not ray.is_initialized()

@@ -130,3 +130,19 @@ def test_a_whole_network_as_an_axis_value(tmp_path: Path) -> None:
     trials = _trials(tmp_path, f"axes:\n  network: [switch8.json, {json.dumps(inline)}]\n")
     assert trials[0].config["network"]["config"]["topologies-per-dim"] == ["Switch"]
     assert trials[1].config["network"] == {"backend": "analytical", "config": inline}
+
+
+def test_a_compute_config_file_travels_inside_the_trial(tmp_path: Path) -> None:
+    base_dir = tmp_path / "exp"
+    base_dir.mkdir()
+    (base_dir / "compute.yaml").write_text("peak_tflops: 10\nlocal_mem_bw_gb_per_s: 100\n",
+                                           encoding="utf-8")
+    (base_dir / "exp.yaml").write_text(
+        f"workload: {TUTORIAL}/inputs/allreduce_1MiB.txt\n"
+        f"system: {TUTORIAL}/inputs/sys_ring.txt\nnetwork: {TUTORIAL}/inputs/ring8.json\n"
+        "compute: {backend: roofline, config: compute.yaml}\n", encoding="utf-8")
+    # the sweep file is elsewhere: the compute file is found next to the base experiment
+    trials = _trials(tmp_path, "axes:\n  options.comm_scale: [1, 2]\n",
+                     base=str(base_dir / "exp.yaml"))
+    assert trials[0].config["compute"] == {"backend": "roofline", "config": {
+        "peak_tflops": 10, "local_mem_bw_gb_per_s": 100}}

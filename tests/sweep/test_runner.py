@@ -45,10 +45,10 @@ def test_an_unexpected_exception_is_recorded_with_its_type(tmp_path: Path,
     import orchestrator.experiment.runner as experiment_runner
     real = experiment_runner.simulate
 
-    def flaky(experiment):
+    def flaky(experiment, *instruments):
         if experiment.options.comm_scale == 2.0:
             raise ZeroDivisionError("boom")
-        return real(experiment)
+        return real(experiment, *instruments)
 
     monkeypatch.setattr(experiment_runner, "simulate", flaky)
     report = _sweep(write_sweep(tmp_path, "axes:\n  options.comm_scale: [1, 2, 4]\n"),

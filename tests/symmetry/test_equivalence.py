@@ -125,8 +125,14 @@ def test_v1_reduced_equals_full(tmp_path, data) -> None:
         "link-bandwidth": [draw(st.sampled_from((25, 50, 100))) for _ in dims],
     }
     system = _system(draw, "_".join(name for _, _, name in dims), v2=False)
+    # 1.0's other scheduling keys (Themis itself is never reduced: its shared scheduler)
+    system["intra-dimension-scheduling"] = draw(st.sampled_from(
+        ("FIFO", "smallestFirst", "lessRemainingPhaseFirst", "RG")))
+    system["inter-dimension-scheduling"] = draw(st.sampled_from(("ascending", "roundRobin")))
+    system["boost-mode"] = draw(st.sampled_from((0, 1)))
     experiment = Experiment(name="sym", workload=str(path), system=system, network=network,
-                            options=RunOptions(num_passes=draw(st.integers(1, 2))))
+                            options=RunOptions(num_passes=draw(st.integers(1, 2)),
+                                               num_queues_per_dim=draw(st.sampled_from((1, 2)))))
     try:
         full, reduced = _both(experiment)
     except InputError as exc:           # e.g. a collective smaller than its splits

@@ -9,7 +9,8 @@ reads like the prose of the reference semantics and never touches the event queu
 * ``Tick()``: the 1-cycle event every 1.0 state transition goes through;
 * ``Issue(layer, kind, policy)``: start the layer's ``kind`` collective (``"fwd"``, ``"ig"``,
   ``"wg"``) without waiting; ``policy`` is ``"NONE"``, ``"FIFO"``, ``"LIFO"`` or ``"HIGHEST"``;
-* ``IssueBlocking(layer, kind, policy)``: start it and wait until it has finished;
+* ``IssueBlocking(layer, kind, policy, recompute=False)``: start it and wait until it has
+  finished (``recompute``: a forward rerun in the backward pass, labelled apart);
 * ``Wait(layer, kind)``: wait until that collective (if outstanding) has finished.
 
 ``run`` walks its passes with ``for _ in self.passes(num_passes)`` so progress can be shown.
@@ -72,6 +73,7 @@ class IssueBlocking:
     layer: Layer
     kind: str
     policy: str
+    recompute: bool = False      # a forward collective rerun in the backward pass (statistics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +86,14 @@ Step = Compute | Tick | Issue | IssueBlocking | Wait
 TICK = Tick()
 
 
-def blocking_forward(layer: Layer) -> Iterator[Step]:
+def blocking_forward(layer: Layer, recompute: bool = False) -> Iterator[Step]:
     """The forward step of every model-parallel loop: wait for the layer's weight-gradient
-    collective of the previous pass, compute, run the forward collective to completion."""
+    collective of the previous pass, compute, run the forward collective to completion.
+    ``recompute`` marks the forward of activation checkpointing, rerun in the backward pass,
+    so that its collective is told from the first one in the statistics."""
     yield Wait(layer, "wg")
     yield Compute(layer, "fwd")
-    yield IssueBlocking(layer, "fwd", "NONE")
+    yield IssueBlocking(layer, "fwd", "NONE", recompute)
     yield TICK
 
 

@@ -145,7 +145,7 @@ class HybridTransformerFwdInBckwd(HybridTransformer):
         yield TICK
         index = start
         while True:
-            yield from blocking_forward(self.layers[index])
+            yield from blocking_forward(self.layers[index], recompute=True)
             index += 1
             if index in self.header["checkpoint_initiates"]:
                 break

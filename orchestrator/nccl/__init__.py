@@ -1,0 +1,1 @@
+"""nccl-tests mode: one collective timed over a range of sizes (``astra-cosim collective``)."""
