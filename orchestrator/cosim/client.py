@@ -26,6 +26,7 @@ from orchestrator.errors import AstraCosimError
 
 
 START_UP_S = 600.0       # longest wait for a spawned adapter to load its backend
+CHECK_EVERY_S = 0.1      # how often a run with no rounds looks whether its adapter lives
 
 
 def _free_tcp_port() -> int:
@@ -82,6 +83,7 @@ class ZmqClient:
         # why a run that went well to the end still failed: the adapter was lost before its
         # goodbye (its counters are missing); set by close(), raised by the run
         self.failure: str | None = None
+        self._next_check = 0.0
 
     # -- transport --------------------------------------------------------------------------
     def _request(self, body: str, message) -> object:
@@ -135,7 +137,12 @@ class ZmqClient:
 
     def check(self) -> None:
         """Between rounds: raise if the adapter is gone (a pure network may go the rest of a
-        run without a round, so its death would otherwise wait for the goodbye)."""
+        run without a round, so its death would otherwise wait for the goodbye). Looks at
+        most every CHECK_EVERY_S: the engine calls it at every horizon it passes."""
+        now = time.monotonic()
+        if now < self._next_check:
+            return
+        self._next_check = now + CHECK_EVERY_S
         if self.process is not None and self.process.poll() is not None:
             self._usable = False
             raise AdapterError(self._died(f"exited with status {self.process.returncode}"))
