@@ -134,9 +134,18 @@ def render_html(report: RunReport) -> str:
         sections.append(f"<h2>Longest {TOP} collectives (NPU 0)</h2>" + _table(
             ["collective", "kind", "MiB", "NPUs", "algorithms", "time (µs)", "busbw (GB/s)"],
             rows))
-    name = html.escape(report.name)
+    intro = (f"From <code>{html.escape(report.folder)}</code>. Bus bandwidth follows "
+             "nccl-tests: all-reduce\nalgbw&times;2(n&minus;1)/n; all-gather, reduce-scatter "
+             "and all-to-all algbw&times;(n&minus;1)/n.")
+    return page(f"astra-cosim report: {report.name}", intro, sections)
+
+
+def page(title: str, intro: str, sections: list[str]) -> str:
+    """A self-contained HTML page (run and sweep reports share it): ``title`` is text,
+    ``intro`` and ``sections`` are HTML."""
+    name = html.escape(title)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>astra-cosim report: {name}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{name}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }}
 table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; }}
@@ -144,9 +153,8 @@ th, td {{ border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }}
 th {{ background: #f3f3f3; }}
 img {{ max-width: 100%; }}
 </style></head>
-<body><h1>astra-cosim report: {name}</h1>
-<p>From <code>{html.escape(report.folder)}</code>. Bus bandwidth follows nccl-tests: all-reduce
-algbw&times;2(n&minus;1)/n; all-gather, reduce-scatter and all-to-all algbw&times;(n&minus;1)/n.</p>
+<body><h1>{name}</h1>
+<p>{intro}</p>
 {"".join(sections)}
 {_SCRIPT}</body></html>
 """

@@ -175,7 +175,7 @@ def _busbw_png(report: SweepReport) -> str | None:
 
 
 def render_sweep_html(report: SweepReport) -> str:
-    from orchestrator.output.report_html import _SCRIPT, _table
+    from orchestrator.output.report_html import _table, page
 
     headers, cells = table(report)
     sections = [_table(headers, cells)]
@@ -192,21 +192,9 @@ def render_sweep_html(report: SweepReport) -> str:
     for row in report.failed():
         sections.append(f"<p>failed: {html.escape(', '.join(f'{a}={row[a]}' for a in report.axes))}"
                         f": {html.escape(row.get('error', ''))}</p>")
-    name = html.escape(report.name)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>astra-cosim sweep: {name}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }}
-table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; }}
-th, td {{ border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }}
-th {{ background: #f3f3f3; }}
-img {{ max-width: 100%; }}
-</style></head>
-<body><h1>astra-cosim sweep: {name}</h1>
-<p>From <code>{html.escape(report.folder)}</code>: {len(report.rows)} trials.</p>
-{"".join(sections)}
-{_SCRIPT}</body></html>
-"""
+    return page(f"astra-cosim sweep: {report.name}",
+                f"From <code>{html.escape(report.folder)}</code>: {len(report.rows)} trials.",
+                sections)
 
 
 def write_sweep_html(report: SweepReport, path: str) -> None:
