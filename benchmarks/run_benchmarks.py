@@ -489,7 +489,7 @@ def _echo_round_trip(size: int, count: int = 1000, batches: int = 5) -> float:
     wall times it is compared with."""
     import zmq
 
-    from orchestrator.cosim.client import _free_tcp_port
+    from orchestrator.cosim.spawn import _free_tcp_port
 
     endpoint = f"tcp://127.0.0.1:{_free_tcp_port()}"
     server = subprocess.Popen([sys.executable, "-c", _ECHO_SERVER, endpoint],
@@ -574,7 +574,7 @@ def _breakdown(stats: pstats.Stats, side: str) -> dict[str, float]:
 def _profile_cosim(row: Row, directory: str, top: int = 0) -> dict[str, Any]:
     """One process-placement run with the engine under cProfile here and the adapter server
     under cProfile in its own process (reached by endpoint, as ``--adapter network=...``)."""
-    from orchestrator.cosim.client import _free_tcp_port
+    from orchestrator.cosim.spawn import _free_tcp_port
 
     endpoint = f"tcp://127.0.0.1:{_free_tcp_port()}"
     adapter_profile = os.path.join(directory, "adapter.prof")

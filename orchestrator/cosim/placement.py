@@ -42,7 +42,8 @@ class AdapterPlacement:
 def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacement,
              clock_now) -> tuple[ZmqClient, Any]:
     """A handshaken client for an adapter out of process, and its Configured answer."""
-    from orchestrator.cosim.client import ZmqClient, spawn_adapter   # ZeroMQ, protobuf: lazily
+    from orchestrator.cosim.client import ZmqClient   # ZeroMQ, protobuf: lazily
+    from orchestrator.cosim.spawn import spawn_adapter
     if where.endpoint is None and where.placement not in PLACEMENTS:
         raise InputError(f"--placement: found {where.placement!r}; expected one of "
                          f"{', '.join(PLACEMENTS)}")

@@ -37,6 +37,7 @@ from orchestrator.errors import AstraCosimError, InputError
 from orchestrator.processes import alive as _alive
 
 MAX_SESSIONS = 16
+FLUSH_S = 2.0            # longest wait, on the way out, for the last reply to leave
 
 
 @dataclass(slots=True)
@@ -197,7 +198,10 @@ def _split(frames: list[bytes]) -> tuple[list[bytes], bytes | None]:
 
 def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *,
           one_engine: bool = False, key_file: str | None = None,
-          max_sessions: int = MAX_SESSIONS, scratch: str | None = None) -> int:
+          max_sessions: int = MAX_SESSIONS, scratch: str | None = None,
+          ready_fd: int | None = None) -> int:
+    """Serve until told to stop; ``ready_fd`` (a pipe the spawning engine waits on) gets one
+    byte once the socket is bound, and is closed."""
     import zmq
 
     if kind not in MODELS_BY_KIND:
@@ -233,6 +237,9 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
             sock.bind(bind)
         except zmq.ZMQError as exc:
             raise InputError(f"--bind {bind}: {exc}") from None
+        if ready_fd is not None:
+            os.write(ready_fd, b"1")
+            os.close(ready_fd)
         while True:
             if sock.poll(500):
                 route, request = _split(sock.recv_multipart())
@@ -248,8 +255,11 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
             else:
                 server.expire(time.monotonic())
     finally:
-        sock.close(linger=0)
+        # the last reply (a goodbye) may still be queued: a peer that is gone drops it at
+        # once, a live one gets it before the context ends (a forked server exits right after)
+        sock.close(linger=int(FLUSH_S * 1000))
         if authenticator is not None:
             authenticator.stop()
+        context.term()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
