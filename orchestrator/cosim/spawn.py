@@ -17,6 +17,7 @@ connects once, at the right moment, instead of retrying against a port nobody ha
 
 from __future__ import annotations
 
+import gc
 import os
 import select
 import signal
@@ -96,6 +97,9 @@ def _run_forked(argv: list[str], title: str, workdir: str, ready_fd: int) -> Non
     the engine's code; ``os._exit`` skips the engine's exit handlers."""
     status = 1
     try:
+        # the engine's objects are never freed here: keep the collector off them, so that it
+        # neither spends time on them nor copies their pages by touching them
+        gc.freeze()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)     # the engine's run unwinds on it
         signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.setprofile(None)
