@@ -112,7 +112,7 @@ def _run_forked(argv: list[str], title: str, workdir: str, ready_fd: int) -> Non
         import setproctitle
         setproctitle.setproctitle(title)
         from orchestrator.cli.main import main
-        status = main(argv)
+        status = main(argv, _PARSER[0])
     except SystemExit as exc:          # the server's SIGTERM handler exits this way
         status = exc.code if isinstance(exc.code, int) else 1
     except BaseException:              # noqa: BLE001 - reported, then the child ends
@@ -125,16 +125,21 @@ def _run_forked(argv: list[str], title: str, workdir: str, ready_fd: int) -> Non
             os._exit(status)
 
 
+_PARSER: list = []      # the CLI's parser of ``adapter``, built once per engine process
+
+
 def _prepare_fork(kind: str, model: str | None) -> None:
-    """Import what the child runs while still one process, so the child starts with it (and
-    every later child too): the server, the CLI that starts it and, when it is the project's
-    own Python, the model."""
+    """Import and build what the child runs while still one process, so the child starts
+    with it (and every later child too): the server, the CLI's parser that starts it and,
+    when it is the project's own Python, the model."""
     import setproctitle  # noqa: F401
     import zmq  # noqa: F401
 
-    import orchestrator.cli.adapter  # noqa: F401
-    import orchestrator.cli.main  # noqa: F401
     from adapters.registry import MODELS_BY_KIND, OWN_MODELS, import_model
+    from orchestrator.cli.main import build_parser
+
+    if not _PARSER:
+        _PARSER.append(build_parser(["adapter"]))
 
     if model in OWN_MODELS and model in MODELS_BY_KIND.get(kind, {}):
         import_model(kind, model)
