@@ -9,7 +9,6 @@ results do not depend on placement.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
