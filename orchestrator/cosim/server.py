@@ -238,8 +238,12 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
         except zmq.ZMQError as exc:
             raise InputError(f"--bind {bind}: {exc}") from None
         if ready_fd is not None:
-            os.write(ready_fd, b"1")
-            os.close(ready_fd)
+            try:
+                os.write(ready_fd, b"1")
+            except BrokenPipeError:      # the engine waiting for it is gone already
+                return 1
+            finally:
+                os.close(ready_fd)
         while True:
             if sock.poll(500):
                 route, request = _split(sock.recv_multipart())
