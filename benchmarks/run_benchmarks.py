@@ -682,7 +682,8 @@ def _cosim_report(timings: list[CosimTiming], repeats: int, filter_text: str | N
         f"Sum over {len(timings)} row(s): {total_in:.2f} s in-process, {total_child:.2f} s in "
         f"process placement ({total_child / total_in if total_in else float('nan'):.2f}x), "
         f"{total_ipc:.2f} s over ipc ({total_ipc / total_in if total_in else float('nan'):.2f}x). "
-        f"Adapter start-up (spawn, imports, handshake, shutdown; best of several): "
+        "Adapter start-up (spawn — a fork of this single-threaded engine, "
+        "orchestrator/cosim/spawn.py — handshake, shutdown; best of several): "
         f"{startup_s:.3f} s per run."
         + (f" A bare ZeroMQ REQ/REP round trip on loopback with {echo[0]:,}-byte messages, "
            f"Python at both ends, takes {echo[1] * 1e6:.0f} µs (best batch)." if echo else "")
