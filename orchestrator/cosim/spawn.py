@@ -7,9 +7,9 @@ starts with everything the engine has imported and runs the very command line an
 would run (``orchestrator.cli.main.main``), labelled with it (setproctitle) so that process
 listings and the fault tests find it as before. It is still a process of its own, with its own
 socket, ZeroMQ context and model, reached over the same protocol; only the interpreter start-up
-is gone. An engine with other threads (a sweep worker, a progress line) execs a new interpreter
-instead, because a fork copies only the forking thread and any lock another thread held (the
-standard streams' included) would stay locked in the child.
+is gone. An engine with other threads (a sweep worker, a program embedding the engine) execs a
+new interpreter instead, because a fork copies only the forking thread and any lock another
+thread held (the standard streams' included) would stay locked in the child.
 
 Either way the child reports on a pipe when it is listening (``--ready-fd``), so the engine
 connects once, at the right moment, instead of retrying against a port nobody has bound yet.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -176,7 +177,13 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
         os.close(write_end)
         write_end = -1
         process.workdir = workdir     # removed by stop_process
-        _await_listening(read_end, process)
+        try:
+            _await_listening(read_end, process)
+        except BaseException:         # e.g. Ctrl-C while the child loads its backend
+            process.kill()
+            process.wait()
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
     finally:
         os.close(read_end)
         if write_end >= 0:
