@@ -232,6 +232,9 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
     # gives it away
     watch_ppid = parent_pid is not None and os.getppid() == parent_pid
     last_request = time.monotonic()
+    # one poller for the whole loop: Socket.poll builds a Poller at every call
+    poller = zmq.Poller()
+    poller.register(sock, zmq.POLLIN)
     try:
         try:
             sock.bind(bind)
@@ -245,7 +248,7 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
             finally:
                 os.close(ready_fd)
         while True:
-            if sock.poll(500):
+            if poller.poll(500):
                 route, request = _split(sock.recv_multipart())
                 sock.send_multipart([*route, server.handle(request)])
                 last_request = time.monotonic()
