@@ -114,9 +114,11 @@ def check_ranges(workload: TextWorkload, options: RunOptions) -> None:
                 check_bytes(scaled, what, path, layer.line)
 
 
-def _layer_runtimes(workload: TextWorkload, compute_scale: float, comm_scale: float
-                    ) -> list[LayerRuntime]:
-    runtimes = []
+def _layer_costs(workload: TextWorkload, compute_scale: float, comm_scale: float
+                 ) -> list[tuple[dict[str, int], dict[str, tuple[str, int]]]]:
+    """Per layer, its scaled compute cycles and collectives: the same on every NPU, so
+    worked out once and shared (read-only) by every NPU's ``LayerRuntime``."""
+    costs = []
     for layer in workload.layers:
         compute = {"fwd": scale_float32(layer.fwd_compute_cycles, compute_scale),
                    "ig": scale_float32(layer.ig_compute_cycles, compute_scale),
@@ -124,8 +126,8 @@ def _layer_runtimes(workload: TextWorkload, compute_scale: float, comm_scale: fl
         comm = {kind: (spec.kind, scale_float32(spec.size_bytes, comm_scale))
                 for kind, spec in (("fwd", layer.fwd_comm), ("ig", layer.ig_comm),
                                    ("wg", layer.wg_comm))}
-        runtimes.append(LayerRuntime(layer, compute, comm, LayerStats(layer.name)))
-    return runtimes
+        costs.append((compute, comm))
+    return costs
 
 
 def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) -> RunResult:
@@ -248,10 +250,12 @@ class _Build:
         if group is not None:
             reduce_context(context, network, group, self.network_model)
         drivers = []
+        costs = _layer_costs(workload, options.compute_scale, options.comm_scale)
         for npu_id in range(1 if group is not None else npus_count):
             npu = npu_class(npu_id, context, clock, network)
             loop = workload.loop_cls(workload.layers, workload.header, self.dims)
-            runtimes = _layer_runtimes(workload, options.compute_scale, options.comm_scale)
+            runtimes = [LayerRuntime(layer, compute, comm, LayerStats(layer.name))
+                        for layer, (compute, comm) in zip(workload.layers, costs)]
             drivers.append(WorkloadDriver(npu, loop, runtimes, options.num_passes))
         with observe(instruments, clock, network, drivers, npus_count):
             finish_ns = run_to_end(clock, network, drivers, context, _waiting_on,
