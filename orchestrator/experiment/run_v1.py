@@ -8,11 +8,11 @@ collective that can never complete is reported, never a silent result) -> ``RunR
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 from orchestrator.errors import InputError
+from orchestrator.experiment.implementations import implementations
 from orchestrator.experiment.model import Experiment, RunOptions
 from orchestrator.limits import INT64_MAX, check_bytes, check_time
 from adapters.analytical.config_v1 import NetworkConfig, parse_v1_network, read_v1_network_doc
@@ -20,7 +20,7 @@ from orchestrator.cosim.placement import open_network
 from orchestrator.experiment.execution import (adapter_stats, cosim_metrics,
                                                network_adapter, run_to_end)
 from orchestrator.experiment.system_file import (
-    COLLECTIVE_KEYS, SystemConfig, load_v1_system, system_from_mapping)
+    SystemConfig, load_v1_system, system_from_mapping)
 from orchestrator.output.instruments import Instruments, observe
 from orchestrator.output.results import LayerStats, RunResult
 from orchestrator.symmetry.eligibility import orbit_group
@@ -39,9 +39,6 @@ from orchestrator.units import scale_float32
 from orchestrator.workload.driver import LayerRuntime, WorkloadDriver
 from orchestrator.workload.text_format import TextWorkload, load_text_workload
 
-_KIND_OF_KEY = {name: key for key, name in COLLECTIVE_KEYS.items()}
-_COLLECTIVE_OF_FIELD = {"all_reduce": "ALLREDUCE", "all_gather": "ALLGATHER",
-                        "reduce_scatter": "REDUCESCATTER", "all_to_all": "ALLTOALL"}
 
 
 def _system(spec: str | dict[str, Any], source: str) -> SystemConfig:
@@ -54,34 +51,6 @@ def _network(spec: str | dict[str, Any], source: str) -> tuple[NetworkConfig, di
         doc = read_v1_network_doc(spec)
         return parse_v1_network(doc, spec), doc
     return parse_v1_network(spec, source), spec
-
-
-def implementations(system: SystemConfig, logical_dims: list[int], split_at: int | None
-                    ) -> dict[str, tuple[str, ...]]:
-    """Per collective, the algorithm of every logical dimension (a split dimension's entry is
-    used for both of its halves, as 1.0's ``break_dimension`` does)."""
-    result = {}
-    for field_name, collective in _COLLECTIVE_OF_FIELD.items():
-        names = getattr(system, field_name)
-        key = _KIND_OF_KEY[field_name]
-        line = system.line_of(key)
-        if split_at is not None:
-            if split_at >= len(names):
-                raise InputError(f"{key} names {len(names)} dimension(s) but model parallelism "
-                                 f"splits dimension {split_at}", system.path, line)
-            names = names[:split_at + 1] + names[split_at:]
-        if not any(name.startswith("one") for name in names):
-            if len(names) > len(logical_dims):
-                raise InputError(f"{key} names {len(names)} algorithms but the topology has "
-                                 f"{len(logical_dims)} dimension(s) {logical_dims}",
-                                 system.path, line)
-            if len(names) < len(logical_dims):
-                warnings.warn(f"{system.path}: {key} names {len(names)} "
-                              f"algorithm(s) for {len(logical_dims)} dimensions; as in ASTRA-sim "
-                              "1.0 the dimensions without one are not used by that collective",
-                              stacklevel=2)
-        result[collective] = names
-    return result
 
 
 def _scaled(value: int, scale: float, what: str, path: str, line: int) -> int:
