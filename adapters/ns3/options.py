@@ -47,6 +47,7 @@ class Ns3Options:
     roce_mtu_bytes: int = 4096           # payload per packet (RoCE's path MTU)
     roce_ack_interval: int = 16          # an ACK per this many packets (and the last)
     roce_rto_ns: int = 1_000_000         # go-back-N timeout; PFC makes losses impossible
+    roce_nack_interval_ns: int = 20_000  # a gap still open this long after its NACK: again
     pfc: bool = True                     # IEEE 802.1Qbb lossless class for data and control
     buffer_bytes_per_port: int = 1 << 20  # a node's shared buffer is this times its ports
     dcqcn: bool = True
@@ -59,8 +60,8 @@ class Ns3Options:
     dcqcn_rate_timer_ns: int = 55_000
     dcqcn_byte_counter_bytes: int = 10_000_000
     dcqcn_fast_recovery_steps: int = 5
-    dcqcn_rai_mbps: float = 40.0
-    dcqcn_rhai_mbps: float = 400.0
+    dcqcn_rai_mbps: float = 0.0          # 0: the paper's 40 Mb/s per 40 Gb/s of line rate
+    dcqcn_rhai_mbps: float = 0.0         # 0: ten times the additive step
     dcqcn_min_rate_mbps: float = 100.0
 
     @property
@@ -74,6 +75,7 @@ _INTEGER_BOUNDS = {"mtu_bytes": (576, 65535), "segment_bytes": (0, 65535),
                    "initial_cwnd_segments": (1, 1 << 16),
                    "flow_timeout_ns": (1, 1 << 62), "roce_mtu_bytes": (256, 4096),
                    "roce_ack_interval": (1, 1 << 16), "roce_rto_ns": (1000, 10**12),
+                   "roce_nack_interval_ns": (1, 10**12),
                    "buffer_bytes_per_port": (1 << 12, 1 << 34),
                    "ecn_kmin_bytes": (0, 1 << 34), "ecn_kmax_bytes": (1, 1 << 34),
                    "cnp_interval_ns": (0, 10**12), "dcqcn_alpha_timer_ns": (1000, 10**12),

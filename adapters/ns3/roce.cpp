@@ -108,6 +108,7 @@ struct Config
     uint32_t mtu = 4096;            // payload bytes per data packet
     uint32_t ackInterval = 16;      // an ACK per this many in-order packets (and the last)
     int64_t rtoNs = 1000000;        // go-back-N retransmission timeout
+    int64_t nackIntervalNs = 20000; // a gap still open this long after its NACK: NACK again
     bool pfc = true;
     uint64_t bufferPerPort = 1 << 20;
     bool dcqcn = true;
@@ -120,8 +121,8 @@ struct Config
     int64_t rateTimerNs = 55000;
     uint64_t byteCounter = 10 * 1000 * 1000;
     uint32_t fastRecoverySteps = 5;
-    double raiBps = 40e6;
-    double rhaiBps = 400e6;
+    double raiBps = 0;              // 0: the paper's 40 Mb/s per 40 Gb/s of line rate
+    double rhaiBps = 0;             // 0: ten times the additive step
     double minRateBps = 100e6;
 };
 
@@ -192,6 +193,8 @@ struct Qp
     double rate = 0;          // current rate RC, bits/s
     double target = 0;        // target rate RT
     double lineRate = 0;
+    double rai = 0;           // additive and hyper increase steps, bits/s
+    double rhai = 0;
     double alpha = 1.0;
     bool cut = false;         // DCQCN timers run once the rate was cut
     bool cnpThisPeriod = false;
@@ -202,6 +205,7 @@ struct Qp
     uint32_t rcvNext = 0;
     uint32_t lastAcked = 0;
     bool nackSent = false;
+    int64_t lastNackNs = 0;
     int64_t lastCnpNs = -1;
     uint64_t delivered = 0;
     bool complete = false;
@@ -534,6 +538,8 @@ class RoceFabric
         qp->port = port;
         qp->lineRate = n.ports[port].rate.GetBitRate();
         qp->rate = qp->target = qp->lineRate;
+        qp->rai = m_config.raiBps > 0 ? m_config.raiBps : 40e6 * qp->lineRate / 40e9;
+        qp->rhai = m_config.rhaiBps > 0 ? m_config.rhaiBps : 10 * qp->rai;
         qp->nextSendNs = Simulator::Now().GetNanoSeconds();
         qp->progressNs = Simulator::Now().GetNanoSeconds();
         n.ports[port].qps.push_back(qp);
@@ -951,9 +957,11 @@ class RoceFabric
         }
         if (h.psn != qp.rcvNext)
         {
-            if (h.psn > qp.rcvNext && !qp.nackSent)
+            if (h.psn > qp.rcvNext &&
+                (!qp.nackSent || now - qp.lastNackNs >= m_config.nackIntervalNs))
             {
                 qp.nackSent = true;
+                qp.lastNackNs = now;
                 SendControl(nodeIndex, kNack, qp.src, qp.id, qp.rcvNext);
             }
             else if (h.psn < qp.rcvNext && h.psn + 1 == qp.packets)
@@ -1138,11 +1146,11 @@ class RoceFabric
         uint32_t high = std::max(qp.timeStage, qp.byteStage);
         if (low > f)
         {
-            qp.target += (low - f) * m_config.rhaiBps;
+            qp.target += (low - f) * qp.rhai;
         }
         else if (high > f)
         {
-            qp.target += m_config.raiBps;
+            qp.target += qp.rai;
         }
         qp.target = std::min(qp.target, qp.lineRate);
         qp.rate = std::min(qp.lineRate, (qp.target + qp.rate) / 2);

@@ -21,6 +21,7 @@ def configure(settings: Any, options: Ns3Options) -> None:
     settings.mtu = options.roce_mtu_bytes
     settings.ackInterval = options.roce_ack_interval
     settings.rtoNs = options.roce_rto_ns
+    settings.nackIntervalNs = options.roce_nack_interval_ns
     settings.pfc = options.pfc
     settings.bufferPerPort = options.buffer_bytes_per_port
     settings.dcqcn = options.dcqcn
