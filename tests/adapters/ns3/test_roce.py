@@ -209,7 +209,8 @@ def test_vgg16_over_roce_writes_fabric_counters_into_links_csv_and_the_report(tm
                     "--quiet"], check=True, cwd=tmp_path, timeout=600)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     analytical = simulate(dataclasses.replace(load_experiment(str(yaml)),
-                                              network_backend="analytical"))
+                                              network_backend="analytical",
+                                              network_options={}))
     assert abs(summary["total_ns"] / analytical.total_ns - 1) <= 0.10
     assert summary["adapter_stats"]["network"]["transport_roce"] == 1
     with open(out / "links.csv", newline="", encoding="utf-8") as handle:
