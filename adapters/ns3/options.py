@@ -86,6 +86,13 @@ _FLOAT_BOUNDS = {"ecn_pmax": (0.0, 1.0), "dcqcn_g": (0.0, 1.0),
                  "dcqcn_rai_mbps": (0.0, 1e7), "dcqcn_rhai_mbps": (0.0, 1e7),
                  "dcqcn_min_rate_mbps": (0.001, 1e7)}
 _BOOLEANS = ("pfc", "dcqcn")
+_TCP_ONLY = ("tcp_variant", "mtu_bytes", "segment_bytes", "tcp_buffer_bytes",
+             "switch_queue_packets", "host_queue_packets", "min_rto_ns", "initial_cwnd_segments")
+# an option of the other transport would be silently unused: an error instead
+_TRANSPORT_OF = {**{key: "tcp" for key in _TCP_ONLY},
+                 **{field.name: "roce" for field in fields(Ns3Options)
+                    if field.name.startswith(("roce_", "ecn_", "cnp_", "dcqcn"))
+                    or field.name in ("pfc", "buffer_bytes_per_port")}}
 
 
 def parse_options(raw: Any, source: str) -> Ns3Options:
@@ -128,6 +135,11 @@ def parse_options(raw: Any, source: str) -> Ns3Options:
             raise InputError("network.options.tcp_variant: " +
                              expected_one_of(value, TCP_VARIANTS), source)
         values[key] = value
+    for key in values:
+        owner = _TRANSPORT_OF.get(key)
+        if owner is not None and owner != values.get("transport", "tcp"):
+            raise InputError(f"network.options.{key} applies to transport {owner}, not "
+                             f"{values.get('transport', 'tcp')}", source)
     options = Ns3Options(**values)
     if options.segment_size > options.mtu_bytes - 80:
         raise InputError(f"network.options.segment_bytes: {options.segment_size} does not fit "

@@ -365,8 +365,6 @@ class RoceFabric
         return port.queueIntegral +
                double(port.queueBytes) * (Simulator::Now().GetNanoSeconds() - port.queueSinceNs);
     }
-    uint64_t LinkXoffBytes(uint32_t link) const { return PortOf(link).xoff; }
-    uint64_t LinkHeadroomBytes(uint32_t link) const { return PortOf(link).headroom; }
 
     uint64_t Drops() const { return m_drops; }
     uint64_t Retransmissions() const { return m_retransmitted; }
