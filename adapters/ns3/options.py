@@ -50,6 +50,7 @@ class Ns3Options:
     roce_nack_interval_ns: int = 20_000  # a gap still open this long after its NACK: again
     pfc: bool = True                     # IEEE 802.1Qbb lossless class for data and control
     buffer_bytes_per_port: int = 1 << 20  # a node's shared buffer is this times its ports
+    pfc_dynamic_alpha: float = 0.0       # > 0: XOFF = alpha x free shared buffer; 0: static
     dcqcn: bool = True
     ecn_kmin_bytes: int = 5 * 1024       # DCQCN paper: Kmin 5 KB, Kmax 200 KB, Pmax 1%
     ecn_kmax_bytes: int = 200 * 1024
@@ -82,7 +83,7 @@ _INTEGER_BOUNDS = {"mtu_bytes": (576, 65535), "segment_bytes": (0, 65535),
                    "dcqcn_rate_timer_ns": (1000, 10**12),
                    "dcqcn_byte_counter_bytes": (1 << 10, 1 << 40),
                    "dcqcn_fast_recovery_steps": (0, 1000)}
-_FLOAT_BOUNDS = {"ecn_pmax": (0.0, 1.0), "dcqcn_g": (0.0, 1.0),
+_FLOAT_BOUNDS = {"pfc_dynamic_alpha": (0.0, 64.0), "ecn_pmax": (0.0, 1.0), "dcqcn_g": (0.0, 1.0),
                  "dcqcn_rai_mbps": (0.0, 1e7), "dcqcn_rhai_mbps": (0.0, 1e7),
                  "dcqcn_min_rate_mbps": (0.001, 1e7)}
 _BOOLEANS = ("pfc", "dcqcn")
@@ -92,7 +93,7 @@ _TCP_ONLY = ("tcp_variant", "mtu_bytes", "segment_bytes", "tcp_buffer_bytes",
 _TRANSPORT_OF = {**{key: "tcp" for key in _TCP_ONLY},
                  **{field.name: "roce" for field in fields(Ns3Options)
                     if field.name.startswith(("roce_", "ecn_", "cnp_", "dcqcn"))
-                    or field.name in ("pfc", "buffer_bytes_per_port")}}
+                    or field.name.startswith("pfc") or field.name == "buffer_bytes_per_port"}}
 
 
 def parse_options(raw: Any, source: str) -> Ns3Options:

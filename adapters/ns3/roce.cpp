@@ -111,6 +111,7 @@ struct Config
     int64_t nackIntervalNs = 20000; // a gap still open this long after its NACK: NACK again
     bool pfc = true;
     uint64_t bufferPerPort = 1 << 20;
+    double pfcAlpha = 0;            // > 0: dynamic XOFF, alpha x the free shared buffer
     bool dcqcn = true;
     uint64_t kmin = 5 * 1024;
     uint64_t kmax = 200 * 1024;
@@ -221,6 +222,7 @@ struct NodeState
     std::vector<Port> ports;
     std::vector<std::vector<uint16_t>> routes;      // per destination host: egress ports
     uint64_t buffer = 0;
+    uint64_t shared = 0;         // the buffer less every port's headroom
     uint64_t buffered = 0;
     uint64_t rng = 0;
 };
@@ -473,6 +475,9 @@ class RoceFabric
     // wire (one link delay) -- two bandwidth-delay products and a few frames. The rest of the
     // node's buffer is shared out equally as XOFF thresholds, so ingress bytes never exceed
     // xoff + headroom per port and class, whose sum is the buffer: no drop by construction.
+    // With pfcAlpha, XOFF is instead alpha times the shared buffer still free (dynamic
+    // thresholds): ingress queue i pauses by q_i <= alpha (S - sum q), so the queues' sum stays
+    // below S = buffer - all headroom, and each gets at most its headroom more.
     std::string SizeBuffer(uint32_t index)
     {
         NodeState& n = m_nodes[index];
@@ -495,6 +500,7 @@ class RoceFabric
                  << (least + n.ports.size() - 1) / n.ports.size();
             return text.str();
         }
+        n.shared = n.buffer > reserved ? n.buffer - reserved : 0;
         for (Port& port : n.ports)
         {
             if (m_config.pfc)
@@ -714,7 +720,7 @@ class RoceFabric
             Port& in = n.ports[item.ingress];
             in.ingressBytes[cls] -= item.bytes;
             n.buffered -= item.bytes;
-            if (m_config.pfc && in.pausingPeer[cls] && in.ingressBytes[cls] <= in.xon)
+            if (m_config.pfc && in.pausingPeer[cls] && in.ingressBytes[cls] <= Xon(n, in))
             {
                 SendPause(nodeIndex, item.ingress, cls, false);
             }
@@ -860,7 +866,10 @@ class RoceFabric
         Port& in = n.ports[ingress];
         if (m_config.pfc)
         {
-            if (in.ingressBytes[cls] + bytes > in.xoff + in.headroom)
+            bool overflow = m_config.pfcAlpha > 0
+                                ? n.buffered + bytes > n.buffer
+                                : in.ingressBytes[cls] + bytes > in.xoff + in.headroom;
+            if (overflow)
             {
                 // cannot happen when pauses are honoured: a bug, never a silent loss
                 ++out.drops;
@@ -888,10 +897,31 @@ class RoceFabric
         in.ingressBytes[cls] += bytes;
         n.buffered += bytes;
         Enqueue(nodeIndex, egress, cls, Queued{packet, int32_t(ingress), bytes});
-        if (m_config.pfc && !in.pausingPeer[cls] && in.ingressBytes[cls] > in.xoff)
+        if (m_config.pfc && !in.pausingPeer[cls] && in.ingressBytes[cls] > Xoff(n, in))
         {
             SendPause(nodeIndex, ingress, cls, true);
         }
+    }
+
+    uint64_t Xoff(const NodeState& n, const Port& in) const
+    {
+        if (m_config.pfcAlpha <= 0)
+        {
+            return in.xoff;
+        }
+        uint64_t free = n.shared - std::min(n.buffered, n.shared);
+        return uint64_t(m_config.pfcAlpha * double(free));
+    }
+
+    uint64_t Xon(const NodeState& n, const Port& in) const
+    {
+        if (m_config.pfcAlpha <= 0)
+        {
+            return in.xon;
+        }
+        uint64_t xoff = Xoff(n, in);
+        uint64_t hysteresis = 2 * FrameBytes(kHeaderBytes + m_config.mtu);
+        return xoff - std::min(xoff, hysteresis);
     }
 
     // RED on the egress queue as the packet joins it (DCQCN's switch, the CP)

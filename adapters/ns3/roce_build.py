@@ -24,6 +24,7 @@ def configure(settings: Any, options: Ns3Options) -> None:
     settings.nackIntervalNs = options.roce_nack_interval_ns
     settings.pfc = options.pfc
     settings.bufferPerPort = options.buffer_bytes_per_port
+    settings.pfcAlpha = options.pfc_dynamic_alpha
     settings.dcqcn = options.dcqcn
     settings.kmin = options.ecn_kmin_bytes
     settings.kmax = options.ecn_kmax_bytes

@@ -51,10 +51,12 @@ def _incast(**options):
     return model, arrivals
 
 
-def test_incast_with_pfc_loses_nothing_and_keeps_the_bottleneck_busy():
+@pytest.mark.parametrize("alpha", [0.0, 0.125, 1.0])
+def test_incast_with_pfc_loses_nothing_and_keeps_the_bottleneck_busy(alpha):
     """16 NPUs send 1 MiB each to NPU 0 through one switch: the switch pauses the senders
-    instead of dropping, and the port to NPU 0 never idles."""
-    model, arrivals = _incast(dcqcn=False)
+    instead of dropping, and the port to NPU 0 never idles; with static XOFF thresholds (alpha
+    0) and with dynamic ones."""
+    model, arrivals = _incast(dcqcn=False, pfc_dynamic_alpha=alpha)
     assert sorted(arrivals) == list(range(1, 17))
     stats = model.stats()
     assert stats["drops"] == 0 and stats["retransmissions"] == 0 and stats["timeouts"] == 0
