@@ -186,6 +186,8 @@ struct Qp
     uint32_t sndNext = 0;
     uint32_t sndUna = 0;
     double nextSendNs = 0;    // the rate limiter's earliest start of the next packet
+    double lastSendNs = 0;    // start of the last packet sent, and its frame bytes
+    uint32_t lastFrame = 0;
     int64_t progressNs = 0;
     uint64_t rateEpoch = 0;   // bumps at each cut: older rate timers lapse
     bool timerArmed = false;
@@ -676,10 +678,11 @@ class RoceFabric
             Ptr<Packet> packet = DataPacket(*qp, psn);
             // the rate limiter: the next packet may start once this one's bytes at the
             // allowed rate have passed (at line rate the port itself is the limit)
+            qp->lastSendNs = std::max(qp->nextSendNs, double(now));
+            qp->lastFrame = FrameBytes(packet->GetSize());
             if (qp->rate < qp->lineRate)
             {
-                qp->nextSendNs = std::max(qp->nextSendNs, double(now)) +
-                                 FrameBytes(packet->GetSize()) * 8.0 / qp->rate * 1e9;
+                qp->nextSendNs = qp->lastSendNs + qp->lastFrame * 8.0 / qp->rate * 1e9;
             }
             OnSent(*qp, packet->GetSize());
             if (!qp->timerArmed)
@@ -1182,6 +1185,14 @@ class RoceFabric
         }
         qp.target = std::min(qp.target, qp.lineRate);
         qp.rate = std::min(qp.lineRate, (qp.target + qp.rate) / 2);
+        // a packet waiting for the old, lower rate may go sooner at the new one
+        int64_t now = Simulator::Now().GetNanoSeconds();
+        if (qp.nextSendNs > now)
+        {
+            qp.nextSendNs = std::max(double(now),
+                                     qp.lastSendNs + qp.lastFrame * 8.0 / qp.rate * 1e9);
+            Kick(m_hostNode[qp.src], qp.port);
+        }
     }
 
     Config m_config;
