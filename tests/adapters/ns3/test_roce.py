@@ -245,3 +245,18 @@ def test_clos_all_to_all_with_and_without_dcqcn_and_pfc():
     assert dcqcn["total_ns"] <= 1.05 * pfc_only["total_ns"]
     assert lossy["drops"] > 0 and lossy["retransmissions"] >= lossy["drops"]
     assert lossy["total_ns"] > 2 * dcqcn["total_ns"] and lossy["pauses_sent"] == 0
+
+
+def test_two_dimensions(tmp_path):
+    """A 4 x 4 Ring x Switch (50 and 25 GB/s, 500 and 700 ns), as the TCP path's test: routes
+    cross both dimensions (ring NPUs relay with the same buffers and PFC as switches);
+    measured 260 636 against the unaware 258 452 ns."""
+    prefix = write_micro(tmp_path, 16, CT.ALL_REDUCE, 8 * MIB)
+    net = net_doc(["Ring", "Switch"], [4, 4], [50.0, 25.0], [500.0, 700.0])
+    sys_doc = system(["ring", "halvingDoubling"])
+    unaware = run(prefix, sys_doc, net, "analytical").total_ns
+    roce = simulate(Experiment(name="two_dimensions", workload=prefix, system=sys_doc,
+                               network=net, network_backend="ns3",
+                               network_options={"transport": "roce"}))
+    assert abs(roce.total_ns / unaware - 1) <= 0.15, (roce.total_ns, unaware)
+    assert roce.adapter_stats["network"]["links_used"] == 64
