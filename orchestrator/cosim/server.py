@@ -38,6 +38,11 @@ from orchestrator.processes import alive as _alive
 
 MAX_SESSIONS = 16
 FLUSH_S = 2.0            # longest wait, on the way out, for the last reply to leave
+# A served adapter stopped by SIGTERM closes its socket first and exits this long after:
+# its engines see the connection close at once and end with an error naming this adapter,
+# before an orchestrator that reacts to the container's exit (``docker compose up
+# --abort-on-container-exit``) stops them too and their last word is lost.
+STOP_GRACE_S = 1.0
 
 
 @dataclass(slots=True)
@@ -261,6 +266,11 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
                 return 1
             else:
                 server.expire(time.monotonic())
+    except SystemExit:                       # SIGTERM
+        sock.close(linger=0)
+        if parent_pid is None:               # a spawned child's engine already knows
+            time.sleep(STOP_GRACE_S)
+        raise
     finally:
         # the last reply (a goodbye) may still be queued: a peer that is gone drops it at
         # once, a live one gets it before the context ends (a forked server exits right after)
