@@ -37,6 +37,13 @@ MODELS_BY_KIND = {"network": NETWORK_MODELS, "compute": COMPUTE_MODELS}
 PURE_NETWORK_MODELS = frozenset({"analytical-v1", "analytical-v2"})
 
 
+# Models that are plain Python of this project (no backend library, no threads): cheap to
+# import into the engine before it forks an adapter child (orchestrator/cosim/spawn.py), which
+# then starts with its model loaded. ns-3 and SCALE-Sim load in the child alone.
+OWN_MODELS = frozenset({"analytical-v1", "analytical-v2", "analytical-v2-aware", "roofline",
+                        "gpu-roofline"})
+
+
 def _builder(kind: str, name: str, source: str):
     table = MODELS_BY_KIND[kind]
     target = table.get(name)
@@ -54,6 +61,11 @@ def preload(kind: str, name: str) -> None:
     hook = getattr(importlib.import_module(module), "preload", None)
     if hook is not None:
         hook()
+
+
+def import_model(kind: str, name: str) -> None:
+    """Import a model's module (no ``preload()`` hook)."""
+    _builder(kind, name, "--preload")
 
 
 def _document(config: dict[str, Any] | str) -> dict[str, Any]:

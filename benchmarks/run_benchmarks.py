@@ -489,7 +489,7 @@ def _echo_round_trip(size: int, count: int = 1000, batches: int = 5) -> float:
     wall times it is compared with."""
     import zmq
 
-    from orchestrator.cosim.client import _free_tcp_port
+    from orchestrator.cosim.spawn import _free_tcp_port
 
     endpoint = f"tcp://127.0.0.1:{_free_tcp_port()}"
     server = subprocess.Popen([sys.executable, "-c", _ECHO_SERVER, endpoint],
@@ -574,7 +574,7 @@ def _breakdown(stats: pstats.Stats, side: str) -> dict[str, float]:
 def _profile_cosim(row: Row, directory: str, top: int = 0) -> dict[str, Any]:
     """One process-placement run with the engine under cProfile here and the adapter server
     under cProfile in its own process (reached by endpoint, as ``--adapter network=...``)."""
-    from orchestrator.cosim.client import _free_tcp_port
+    from orchestrator.cosim.spawn import _free_tcp_port
 
     endpoint = f"tcp://127.0.0.1:{_free_tcp_port()}"
     adapter_profile = os.path.join(directory, "adapter.prof")
@@ -682,7 +682,8 @@ def _cosim_report(timings: list[CosimTiming], repeats: int, filter_text: str | N
         f"Sum over {len(timings)} row(s): {total_in:.2f} s in-process, {total_child:.2f} s in "
         f"process placement ({total_child / total_in if total_in else float('nan'):.2f}x), "
         f"{total_ipc:.2f} s over ipc ({total_ipc / total_in if total_in else float('nan'):.2f}x). "
-        f"Adapter start-up (spawn, imports, handshake, shutdown; best of several): "
+        "Adapter start-up (spawn — a fork of this single-threaded engine, "
+        "orchestrator/cosim/spawn.py — handshake, shutdown; best of several): "
         f"{startup_s:.3f} s per run."
         + (f" A bare ZeroMQ REQ/REP round trip on loopback with {echo[0]:,}-byte messages, "
            f"Python at both ends, takes {echo[1] * 1e6:.0f} µs (best batch)." if echo else "")

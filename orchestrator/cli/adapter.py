@@ -51,6 +51,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     serve_parser.add_argument("--idle-timeout", type=float, default=600.0,
                               help="exit after this many seconds without a request; a session "
                                    "silent this long is closed")
+    serve_parser.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     serve_parser.set_defaults(handler=serve_command)
     ping_parser = verbs.add_parser("ping", help="check that an adapter server answers")
     ping_parser.add_argument("endpoint", help="e.g. tcp://localhost:5555")
@@ -85,7 +86,7 @@ def serve_command(args: argparse.Namespace) -> int:
         preload(args.kind, args.preload)
     return serve(args.kind, args.bind, args.parent_pid, args.idle_timeout,
                  one_engine=args.one_engine, key_file=key_file, max_sessions=args.max_sessions,
-                 scratch=args.scratch)
+                 scratch=args.scratch, ready_fd=args.ready_fd)
 
 
 def ping_command(args: argparse.Namespace) -> int:

@@ -64,9 +64,10 @@ def _terminate(signum: int, frame: object) -> None:
     raise Terminated()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """``parser``: one build_parser made earlier for the same subcommand (a forked adapter
+    child gets its engine's, orchestrator/cosim/spawn.py)."""
+    args = (parser or build_parser(argv)).parse_args(argv)
     previous = None
     # only `run` unwinds on SIGTERM: its workers (adapter children) are processes of their
     # own, whereas forked sweep workers would inherit the handler

@@ -9,37 +9,27 @@ results do not depend on placement.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
-import tempfile
 import time
 
 from adapters.base import ComputeModel, ComputeRequest, NetworkModel
 from orchestrator.cosim import codec, keys
+from orchestrator.cosim.spawn import START_UP_S, ForkedAdapter
 # the in-process clients live apart so that an in-process run never imports ZeroMQ or protobuf
 from orchestrator.cosim.inprocess import (AdapterError, InProcessClient,  # noqa: F401
                                           InProcessComputeClient)
 from orchestrator.errors import AstraCosimError
 
 
-START_UP_S = 600.0       # longest wait for a spawned adapter to load its backend
 CHECK_EVERY_S = 0.1      # how often a run with no rounds looks whether its adapter lives
-
-
-def _free_tcp_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ZmqClient:
     """The engine's end of one adapter connection (REQ socket, one request in flight)."""
 
     def __init__(self, endpoint: str, name: str, timeout_s: float,
-                 process: subprocess.Popen | None = None, clock_now=lambda: 0,
+                 process: subprocess.Popen | ForkedAdapter | None = None, clock_now=lambda: 0,
                  key_file: str | None = None) -> None:
         import zmq
         import zmq.utils.monitor
@@ -265,7 +255,7 @@ def ping(endpoint: str, timeout_s: float, key_file: str | None = None
         client.close()
 
 
-def stop_process(process: subprocess.Popen, asked: bool = True) -> None:
+def stop_process(process: subprocess.Popen | ForkedAdapter, asked: bool = True) -> None:
     """Shutdown escalation: wait for an adapter that was asked to stop, terminate, then kill.
     Its scratch working directory goes with it."""
     try:
@@ -282,23 +272,3 @@ def stop_process(process: subprocess.Popen, asked: bool = True) -> None:
     workdir = getattr(process, "workdir", None)
     if workdir:
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
-                  preload: str | None = None) -> tuple[str, subprocess.Popen]:
-    """Start ``astra-cosim adapter serve KIND`` as a child on a loopback port (or a Unix
-    socket in its scratch folder); it exits when this process does (parent watch). With
-    ``preload`` the child loads that model's backend before it listens (ns-3 takes seconds),
-    and the handshake waits for it as long as the child lives."""
-    workdir = tempfile.mkdtemp(prefix="astra-cosim-adapter-")
-    endpoint = (f"ipc://{workdir}/adapter.sock" if transport == "ipc"
-                else f"tcp://127.0.0.1:{_free_tcp_port()}")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "adapter", "serve", kind, "--bind", endpoint,
-         "--one-engine", "--scratch", workdir, "--parent-pid", str(os.getpid()),
-         "--idle-timeout", str(max(timeout_s * 4, 60)),
-         *(("--preload", preload) if preload else ())],
-        cwd=workdir, stdin=subprocess.DEVNULL,
-        env={name: value for name, value in os.environ.items() if name != keys.ENV_KEY})
-    process.workdir = workdir     # removed by stop_process
-    return endpoint, process

@@ -42,8 +42,9 @@ def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacem
     """A handshaken client for an adapter out of process, and its Configured answer."""
     # ZeroMQ, protobuf, sockets and key files only for a run that has an adapter out of process
     from orchestrator.cosim import keys
-    from orchestrator.cosim.client import ZmqClient, spawn_adapter
+    from orchestrator.cosim.client import ZmqClient
     from orchestrator.cosim.endpoints import check_resolvable
+    from orchestrator.cosim.spawn import spawn_adapter
     if where.endpoint is None and where.placement not in PLACEMENTS:
         raise InputError(f"--placement: found {where.placement!r}; expected one of "
                          f"{', '.join(PLACEMENTS)}")

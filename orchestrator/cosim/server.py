@@ -37,6 +37,7 @@ from orchestrator.errors import AstraCosimError, InputError
 from orchestrator.processes import alive as _alive
 
 MAX_SESSIONS = 16
+FLUSH_S = 2.0            # longest wait, on the way out, for the last reply to leave
 # A served adapter stopped by SIGTERM closes its socket first and exits this long after:
 # its engines see the connection close at once and end with an error naming this adapter,
 # before an orchestrator that reacts to the container's exit (``docker compose up
@@ -202,7 +203,10 @@ def _split(frames: list[bytes]) -> tuple[list[bytes], bytes | None]:
 
 def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *,
           one_engine: bool = False, key_file: str | None = None,
-          max_sessions: int = MAX_SESSIONS, scratch: str | None = None) -> int:
+          max_sessions: int = MAX_SESSIONS, scratch: str | None = None,
+          ready_fd: int | None = None) -> int:
+    """Serve until told to stop; ``ready_fd`` (a pipe the spawning engine waits on) gets one
+    byte once the socket is bound, and is closed."""
     import zmq
 
     if kind not in MODELS_BY_KIND:
@@ -233,13 +237,23 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
     # gives it away
     watch_ppid = parent_pid is not None and os.getppid() == parent_pid
     last_request = time.monotonic()
+    # one poller for the whole loop: Socket.poll builds a Poller at every call
+    poller = zmq.Poller()
+    poller.register(sock, zmq.POLLIN)
     try:
         try:
             sock.bind(bind)
         except zmq.ZMQError as exc:
             raise InputError(f"--bind {bind}: {exc}") from None
+        if ready_fd is not None:
+            try:
+                os.write(ready_fd, b"1")
+            except BrokenPipeError:      # the engine waiting for it is gone already
+                return 1
+            finally:
+                os.close(ready_fd)
         while True:
-            if sock.poll(500):
+            if poller.poll(500):
                 route, request = _split(sock.recv_multipart())
                 sock.send_multipart([*route, server.handle(request)])
                 last_request = time.monotonic()
@@ -258,8 +272,11 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
             time.sleep(STOP_GRACE_S)
         raise
     finally:
-        sock.close(linger=0)
+        # the last reply (a goodbye) may still be queued: a peer that is gone drops it at
+        # once, a live one gets it before the context ends (a forked server exits right after)
+        sock.close(linger=int(FLUSH_S * 1000))
         if authenticator is not None:
             authenticator.stop()
+        context.term()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

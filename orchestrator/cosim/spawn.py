@@ -1,0 +1,204 @@
+"""Starting the adapter child of ``--placement process``: ``astra-cosim adapter serve KIND``.
+
+A fresh interpreter pays its own start-up and imports (ZeroMQ, protobuf, the models): about
+0.1 s per run on a 2-CPU machine, more than a symmetry-reduced simulation takes. So when the
+engine is a single thread (the CLI's ``run``, a benchmark, a test) the child is *forked*: it
+starts with everything the engine has imported and runs the very command line an exec'd child
+would run (``orchestrator.cli.main.main``), labelled with it (setproctitle) so that process
+listings and the fault tests find it as before. It is still a process of its own, with its own
+socket, ZeroMQ context and model, reached over the same protocol; only the interpreter start-up
+is gone. An engine with other threads (a sweep worker, a program embedding the engine) execs a
+new interpreter instead, because a fork copies only the forking thread and any lock another
+thread held (the standard streams' included) would stay locked in the child.
+
+Either way the child reports on a pipe when it is listening (``--ready-fd``), so the engine
+connects once, at the right moment, instead of retrying against a port nobody has bound yet.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from orchestrator.cosim import keys
+
+START_UP_S = 600.0       # longest wait for a spawned adapter to load its backend and listen
+
+
+def _free_tcp_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ForkedAdapter:
+    """A forked adapter child, with the part of ``subprocess.Popen``'s interface the engine
+    uses to watch and stop it (poll, wait, terminate, kill, returncode)."""
+
+    def __init__(self, pid: int, args: list[str]) -> None:
+        self.pid = pid
+        self.args = args
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == self.pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if timeout is None:
+            if self.returncode is None:
+                _, status = os.waitpid(self.pid, 0)
+                self.returncode = os.waitstatus_to_exitcode(status)
+            return self.returncode
+        deadline = time.monotonic() + timeout
+        delay = 0.0005
+        while self.poll() is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise subprocess.TimeoutExpired(self.args, timeout)
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.05)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _command(kind: str, endpoint: str, workdir: str, timeout_s: float, preload: str | None,
+             ready_fd: int) -> list[str]:
+    """The ``adapter serve`` arguments of a spawned child (after ``-m orchestrator``)."""
+    return ["adapter", "serve", kind, "--bind", endpoint, "--one-engine", "--scratch",
+            workdir, "--parent-pid", str(os.getpid()),
+            "--idle-timeout", str(max(timeout_s * 4, 60)), "--ready-fd", str(ready_fd),
+            *(("--preload", preload) if preload else ())]
+
+
+def _run_forked(argv: list[str], title: str, workdir: str, ready_fd: int) -> None:
+    """The forked child: become ``adapter serve`` as an exec'd child would be (its folder, no
+    standard input, no engine key, no profiler the engine ran under) and never return into
+    the engine's code; ``os._exit`` skips the engine's exit handlers."""
+    status = 1
+    try:
+        # the engine's objects are never freed here: keep the collector off them, so that it
+        # neither spends time on them nor copies their pages by touching them
+        gc.freeze()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)     # the engine's run unwinds on it
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        sys.setprofile(None)
+        sys.settrace(None)
+        os.chdir(workdir)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.environ.pop(keys.ENV_KEY, None)
+        import setproctitle
+        setproctitle.setproctitle(title)
+        from orchestrator.cli.main import main
+        status = main(argv, _PARSER[0])
+    except SystemExit as exc:          # the server's SIGTERM handler exits this way
+        status = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:              # noqa: BLE001 - reported, then the child ends
+        import traceback
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stderr.flush()
+        finally:
+            os._exit(status)
+
+
+_PARSER: list = []      # the CLI's parser of ``adapter``, built once per engine process
+
+
+def _prepare_fork(kind: str, model: str | None) -> None:
+    """Import and build what the child runs while still one process, so the child starts
+    with it (and every later child too): the server, the CLI's parser that starts it and,
+    when it is the project's own Python, the model."""
+    import setproctitle  # noqa: F401
+    import zmq  # noqa: F401
+
+    from adapters.registry import MODELS_BY_KIND, OWN_MODELS, import_model
+    from orchestrator.cli.main import build_parser
+
+    if not _PARSER:
+        _PARSER.append(build_parser(["adapter"]))
+
+    if model in OWN_MODELS and model in MODELS_BY_KIND.get(kind, {}):
+        import_model(kind, model)
+
+
+def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
+                  preload: str | None = None
+                  ) -> tuple[str, subprocess.Popen | ForkedAdapter]:
+    """Start ``astra-cosim adapter serve KIND`` as a child on a loopback port (or a Unix
+    socket in its scratch folder) and return once it listens (or has died: the handshake
+    then reports it). It exits when this process does (parent watch). With ``preload`` the
+    child loads that model's backend (ns-3 takes seconds) before it listens."""
+    workdir = tempfile.mkdtemp(prefix="astra-cosim-adapter-")
+    endpoint = (f"ipc://{workdir}/adapter.sock" if transport == "ipc"
+                else f"tcp://127.0.0.1:{_free_tcp_port()}")
+    read_end, write_end = os.pipe()
+    try:
+        argv = _command(kind, endpoint, workdir, timeout_s, preload, write_end)
+        args = [sys.executable, "-m", "orchestrator", *argv]
+        if hasattr(os, "fork") and threading.active_count() == 1:
+            _prepare_fork(kind, preload)
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read_end)
+                _run_forked(argv, " ".join(args), workdir, write_end)
+            process: subprocess.Popen | ForkedAdapter = ForkedAdapter(pid, args)
+        else:
+            process = subprocess.Popen(
+                args, cwd=workdir, stdin=subprocess.DEVNULL, pass_fds=(write_end,),
+                env={name: value for name, value in os.environ.items()
+                     if name != keys.ENV_KEY})
+        os.close(write_end)
+        write_end = -1
+        process.workdir = workdir     # removed by stop_process
+        try:
+            _await_listening(read_end, process)
+        except BaseException:         # e.g. Ctrl-C while the child loads its backend
+            process.kill()
+            process.wait()
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
+    return endpoint, process
+
+
+def _await_listening(read_end: int, process) -> None:
+    """Wait until the child says it listens, closes the pipe (it died) or has taken
+    START_UP_S: the handshake that follows then reports what happened."""
+    deadline = time.monotonic() + START_UP_S
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([read_end], [], [], 0.5)
+        if ready:
+            os.read(read_end, 1)      # b"1": listening; b"": the child is gone
+            return
+        if process.poll() is not None:
+            return
