@@ -192,7 +192,10 @@ class GarnetNetworkModel(NetworkModel):
         return line.strip()
 
     def _fail(self, what: str) -> None:
-        code = self._process.poll()
+        try:            # gem5 closing its pipe is usually gem5 exiting: give it a moment
+            code = self._process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            code = None
         try:
             with open(self._log_path, encoding="utf-8", errors="replace") as log:
                 tail = " ".join(log.read()[-_LOG_TAIL:].split())

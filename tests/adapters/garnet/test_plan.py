@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.garnet.locate import BUILD_COMMAND, Gem5Unavailable, find_gem5
-from adapters.garnet.model import build_plan
-from orchestrator.errors import InputError
+from adapters.garnet.model import build_garnet, build_plan
+from orchestrator.errors import InputError, SimulationError
 from tests.workload.traces import network
 
 
@@ -88,3 +88,15 @@ def test_a_missing_build_names_the_build_command(tmp_path):
         find_gem5(str(tmp_path / "gem5.opt"))
     message = str(raised.value)
     assert BUILD_COMMAND in message and "\n" not in message
+
+
+def test_a_gem5_that_fails_is_one_line_quoting_its_log(tmp_path):
+    fake = tmp_path / "gem5.opt"
+    fake.write_text("#!/bin/sh\necho 'fatal: no CosimInjector in this build'\nexit 3\n")
+    fake.chmod(0o755)
+    doc = {"format": "v2", "network": network("Ring", 4), "options": {"gem5": str(fake)}}
+    with pytest.raises(SimulationError) as raised:
+        build_garnet(doc, "net.yml")
+    message = str(raised.value)
+    assert "exit status 3" in message and "no CosimInjector in this build" in message
+    assert "\n" not in message
