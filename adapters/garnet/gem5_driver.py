@@ -47,6 +47,10 @@ def build(config):
         ni_flit_size=width, vcs_per_vnet=config["vcs_per_vnet"],
         buffers_per_data_vc=config["buffers_per_vc"], buffers_per_ctrl_vc=1,
         routing_algorithm=0, control_msg_size=width, data_msg_size=config["packet_bytes"],
+        # Garnet panics when an interface finds no free VC for this many cycles in a row,
+        # which a long contended message can do legitimately; the adapter's own watchdog
+        # (message_timeout_ns) bounds a real deadlock instead
+        garnet_deadlock_threshold=(1 << 31) - 1,      # an int in Garnet
         routers=[], ext_links=[], int_links=[], netifs=[])
     ruby.network = network
     interfaces = config["interfaces"]
