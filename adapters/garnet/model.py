@@ -102,6 +102,10 @@ class GarnetNetworkModel(NetworkModel):
         self.rounds = 0
         self.advance_s = 0.0
 
+    @property
+    def gem5_pid(self) -> int:
+        return self._process.pid
+
     # -- the adapter spec -------------------------------------------------------------------
     @property
     def lookahead_ns(self) -> int:
@@ -138,10 +142,8 @@ class GarnetNetworkModel(NetworkModel):
         watchdog = oldest + self.options.message_timeout_ns
         limit = min(grant_ns, watchdog)
         lines, self._lines = self._lines, []
-        self._to.write(f"R {(limit + self._lead) * TICKS_PER_NS} {self._lead * TICKS_PER_NS} "
-                       f"{len(lines)}\n")
-        self._to.writelines(lines)
-        self._send()
+        self._send(f"R {(limit + self._lead) * TICKS_PER_NS} {self._lead * TICKS_PER_NS} "
+                   f"{len(lines)}\n" + "".join(lines))
         head = self._read_line().split()
         if not head or head[0] != "A":
             self._fail(f"gem5 answered a round with {' '.join(head)!r}")
@@ -182,11 +184,12 @@ class GarnetNetworkModel(NetworkModel):
             self._finalizer()
 
     # -- the pipe to gem5 -------------------------------------------------------------------
-    def _send(self) -> None:
+    def _send(self, text: str) -> None:
         try:
+            self._to.write(text)
             self._to.flush()
         except OSError:
-            self._fail("gem5 closed its end of the pipe")
+            self._fail("gem5 exited")
 
     def _read_line(self) -> str:
         line = self._from.readline()

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +27,7 @@ import pytest
 from adapters.base import NEVER
 from adapters.garnet.model import build_garnet
 from orchestrator.experiment.load import load_experiment
+from orchestrator.errors import SimulationError
 from orchestrator.experiment.runner import simulate
 from tests.adapters.garnet.conftest import requires_gem5
 from tests.workload.traces import CT, network, run, system, write_micro
@@ -119,3 +122,14 @@ def test_process_placement_gives_the_in_process_result(tmp_path):
     assert process["cosim"]["network"]["rounds"] == inprocess.cosim["network"]["rounds"]
     assert process["adapter_stats"]["network"]["flits"] == \
         inprocess.adapter_stats["network"]["flits"] > 0
+
+
+def test_gem5_dying_mid_run_is_one_line():
+    model = build_garnet({"format": "v2", "network": network("Switch", 4), "options": {}}, "t")
+    model.inject(0, 0, 1, MIB, 0)
+    os.kill(model.gem5_pid, signal.SIGKILL)
+    with pytest.raises(SimulationError) as raised:
+        model.advance(NEVER)
+    message = str(raised.value)
+    assert "gem5 exited (exit status -9)" in message and "\n" not in message
+    model.close()
