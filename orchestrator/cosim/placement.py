@@ -15,10 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.base import ComputeModel, ComputeRequest
 from adapters.registry import PURE_NETWORK_MODELS, build_compute, build_network
-from orchestrator.cosim import keys
 from orchestrator.cosim.inprocess import AdapterError, InProcessClient, InProcessComputeClient
 from orchestrator.cosim.compute_port import ComputePort
-from orchestrator.cosim.endpoints import check_resolvable
 from orchestrator.cosim.port import NetworkPort
 from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError
@@ -42,7 +40,10 @@ class AdapterPlacement:
 def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacement,
              clock_now) -> tuple[ZmqClient, Any]:
     """A handshaken client for an adapter out of process, and its Configured answer."""
-    from orchestrator.cosim.client import ZmqClient, spawn_adapter   # ZeroMQ, protobuf: lazily
+    # ZeroMQ, protobuf, sockets and key files only for a run that has an adapter out of process
+    from orchestrator.cosim import keys
+    from orchestrator.cosim.client import ZmqClient, spawn_adapter
+    from orchestrator.cosim.endpoints import check_resolvable
     if where.endpoint is None and where.placement not in PLACEMENTS:
         raise InputError(f"--placement: found {where.placement!r}; expected one of "
                          f"{', '.join(PLACEMENTS)}")

@@ -8,11 +8,11 @@ collective that can never complete is reported, never a silent result) -> ``RunR
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 from orchestrator.errors import InputError
+from orchestrator.experiment.implementations import implementations
 from orchestrator.experiment.model import Experiment, RunOptions
 from orchestrator.limits import INT64_MAX, check_bytes, check_time
 from adapters.analytical.config_v1 import NetworkConfig, parse_v1_network, read_v1_network_doc
@@ -20,7 +20,7 @@ from orchestrator.cosim.placement import open_network
 from orchestrator.experiment.execution import (adapter_stats, cosim_metrics,
                                                network_adapter, run_to_end)
 from orchestrator.experiment.system_file import (
-    COLLECTIVE_KEYS, SystemConfig, load_v1_system, system_from_mapping)
+    SystemConfig, load_v1_system, system_from_mapping)
 from orchestrator.output.instruments import Instruments, observe
 from orchestrator.output.results import LayerStats, RunResult
 from orchestrator.symmetry.eligibility import orbit_group
@@ -39,9 +39,6 @@ from orchestrator.units import scale_float32
 from orchestrator.workload.driver import LayerRuntime, WorkloadDriver
 from orchestrator.workload.text_format import TextWorkload, load_text_workload
 
-_KIND_OF_KEY = {name: key for key, name in COLLECTIVE_KEYS.items()}
-_COLLECTIVE_OF_FIELD = {"all_reduce": "ALLREDUCE", "all_gather": "ALLGATHER",
-                        "reduce_scatter": "REDUCESCATTER", "all_to_all": "ALLTOALL"}
 
 
 def _system(spec: str | dict[str, Any], source: str) -> SystemConfig:
@@ -54,34 +51,6 @@ def _network(spec: str | dict[str, Any], source: str) -> tuple[NetworkConfig, di
         doc = read_v1_network_doc(spec)
         return parse_v1_network(doc, spec), doc
     return parse_v1_network(spec, source), spec
-
-
-def implementations(system: SystemConfig, logical_dims: list[int], split_at: int | None
-                    ) -> dict[str, tuple[str, ...]]:
-    """Per collective, the algorithm of every logical dimension (a split dimension's entry is
-    used for both of its halves, as 1.0's ``break_dimension`` does)."""
-    result = {}
-    for field_name, collective in _COLLECTIVE_OF_FIELD.items():
-        names = getattr(system, field_name)
-        key = _KIND_OF_KEY[field_name]
-        line = system.line_of(key)
-        if split_at is not None:
-            if split_at >= len(names):
-                raise InputError(f"{key} names {len(names)} dimension(s) but model parallelism "
-                                 f"splits dimension {split_at}", system.path, line)
-            names = names[:split_at + 1] + names[split_at:]
-        if not any(name.startswith("one") for name in names):
-            if len(names) > len(logical_dims):
-                raise InputError(f"{key} names {len(names)} algorithms but the topology has "
-                                 f"{len(logical_dims)} dimension(s) {logical_dims}",
-                                 system.path, line)
-            if len(names) < len(logical_dims):
-                warnings.warn(f"{system.path}: {key} names {len(names)} "
-                              f"algorithm(s) for {len(logical_dims)} dimensions; as in ASTRA-sim "
-                              "1.0 the dimensions without one are not used by that collective",
-                              stacklevel=2)
-        result[collective] = names
-    return result
 
 
 def _scaled(value: int, scale: float, what: str, path: str, line: int) -> int:
@@ -114,9 +83,11 @@ def check_ranges(workload: TextWorkload, options: RunOptions) -> None:
                 check_bytes(scaled, what, path, layer.line)
 
 
-def _layer_runtimes(workload: TextWorkload, compute_scale: float, comm_scale: float
-                    ) -> list[LayerRuntime]:
-    runtimes = []
+def _layer_costs(workload: TextWorkload, compute_scale: float, comm_scale: float
+                 ) -> list[tuple[dict[str, int], dict[str, tuple[str, int]]]]:
+    """Per layer, its scaled compute cycles and collectives: the same on every NPU, so
+    worked out once and shared (read-only) by every NPU's ``LayerRuntime``."""
+    costs = []
     for layer in workload.layers:
         compute = {"fwd": scale_float32(layer.fwd_compute_cycles, compute_scale),
                    "ig": scale_float32(layer.ig_compute_cycles, compute_scale),
@@ -124,8 +95,8 @@ def _layer_runtimes(workload: TextWorkload, compute_scale: float, comm_scale: fl
         comm = {kind: (spec.kind, scale_float32(spec.size_bytes, comm_scale))
                 for kind, spec in (("fwd", layer.fwd_comm), ("ig", layer.ig_comm),
                                    ("wg", layer.wg_comm))}
-        runtimes.append(LayerRuntime(layer, compute, comm, LayerStats(layer.name)))
-    return runtimes
+        costs.append((compute, comm))
+    return costs
 
 
 def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) -> RunResult:
@@ -248,10 +219,12 @@ class _Build:
         if group is not None:
             reduce_context(context, network, group, self.network_model)
         drivers = []
+        costs = _layer_costs(workload, options.compute_scale, options.comm_scale)
         for npu_id in range(1 if group is not None else npus_count):
             npu = npu_class(npu_id, context, clock, network)
             loop = workload.loop_cls(workload.layers, workload.header, self.dims)
-            runtimes = _layer_runtimes(workload, options.compute_scale, options.comm_scale)
+            runtimes = [LayerRuntime(layer, compute, comm, LayerStats(layer.name))
+                        for layer, (compute, comm) in zip(workload.layers, costs)]
             drivers.append(WorkloadDriver(npu, loop, runtimes, options.num_passes))
         with observe(instruments, clock, network, drivers, npus_count):
             finish_ns = run_to_end(clock, network, drivers, context, _waiting_on,

@@ -20,7 +20,7 @@ from orchestrator.errors import InputError, SimulationError
 from orchestrator.experiment.execution import (adapter_stats, cosim_metrics,
                                                network_adapter, run_to_end)
 from orchestrator.experiment.model import ComputeChoice, Experiment
-from orchestrator.experiment.run_v1 import implementations
+from orchestrator.experiment.implementations import implementations
 from orchestrator.experiment.system_json import load_v2_system, parse_v2_system
 from orchestrator.output.instruments import Instruments, observe
 from orchestrator.output.results import RunResult

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from orchestrator.engine.collector import quiet_collector
 from orchestrator.errors import InputError, SimulationError
 from orchestrator.experiment.generations import check_generations
 from orchestrator.experiment.model import Experiment
@@ -37,12 +38,13 @@ def simulate(experiment: Experiment, instruments: Instruments | None = None) -> 
     """Run it; ``instruments`` (statistics, trace, progress) records into itself."""
     generation = input_format(experiment.workload)
     check_generations(generation, experiment)       # a 1.0 system file for 2.x traces, ...
-    if generation == "v1":
-        from orchestrator.experiment.run_v1 import simulate_v1
-        result = simulate_v1(experiment, instruments)
-    else:
-        from orchestrator.experiment.run_v2 import simulate_v2
-        result = simulate_v2(experiment, instruments)
+    with quiet_collector():
+        if generation == "v1":
+            from orchestrator.experiment.run_v1 import simulate_v1
+            result = simulate_v1(experiment, instruments)
+        else:
+            from orchestrator.experiment.run_v2 import simulate_v2
+            result = simulate_v2(experiment, instruments)
     return check_result(result)
 
 

@@ -88,11 +88,14 @@ class OrderGuard:
 
     def settle(self) -> None:
         """End of a nanosecond: check each queue two actors changed (``_queue_settles``)."""
-        for resource, actors in self._touched.items():
-            if len(actors) > 1 and resource != WORKLOAD and not self._queue_settles(resource):
-                self._broken(self._time, f"dimension queue {resource}")
-        self._touched = {}
-        self._stamps = {}
+        if self._touched:
+            for resource, actors in self._touched.items():
+                if len(actors) > 1 and resource != WORKLOAD and \
+                        not self._queue_settles(resource):
+                    self._broken(self._time, f"dimension queue {resource}")
+            self._touched = {}
+        if self._stamps:
+            self._stamps = {}
 
     def _queue_settles(self, queue: int) -> bool:
         """Would every order of this nanosecond's insertions and removals have left the queue
@@ -123,9 +126,16 @@ class OrderGuard:
 
 def stream_actor(stream: Any) -> tuple:
     """Interchangeable chunks (one collective, same phase in the same queue, same size, the same
-    phases ahead) are one actor."""
-    phase = stream.phases[stream.phase_index] if stream.phase_index >= 0 else None
-    return (id(stream.dataset), stream.phase_index, stream.queue,
-            phase.size_bytes if phase is not None else -1,
-            tuple((later.dim, later.queue, later.size_bytes)
-                  for later in stream.phases[stream.phase_index + 1:]))
+    phases ahead) are one actor. Asked for every callback of a chunk; computed once per phase
+    and queue of the chunk (a phase's shape does not change while the chunk is in it)."""
+    index = stream.phase_index
+    memo = stream.actor_memo
+    if memo is not None and memo[0] == index and memo[1] == stream.queue:
+        return memo[2]
+    phase = stream.phases[index] if index >= 0 else None
+    actor = (id(stream.dataset), index, stream.queue,
+             phase.size_bytes if phase is not None else -1,
+             tuple((later.dim, later.queue, later.size_bytes)
+                   for later in stream.phases[index + 1:]))
+    stream.actor_memo = (index, stream.queue, actor)
+    return actor

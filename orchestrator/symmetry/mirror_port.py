@@ -55,6 +55,7 @@ class MirrorPort(NetworkPort):
         # per logical dimension of the destination: messages and bytes (1.0's boost mode runs
         # a dimension's phases only on the NPUs of NPU 0's axis, so counts scale per dimension)
         self.own_by_dim: dict[int, list[int]] = {}
+        self._peers: dict[int, tuple[list[int], int]] = {}
         self._own: dict[int, tuple[Handler | None, Any, int]] = {}
         self._mirrors: dict[int, tuple[_Mirror, int]] = {}
         self._first_arrival: dict[int, int] = {}
@@ -68,6 +69,15 @@ class MirrorPort(NetworkPort):
             if (npu // stride) % size:
                 return dim
         return -1
+
+    def _peer(self, dst: int) -> tuple[list[int], int]:
+        """Per destination, once: its dimension's message counts and the NPU whose mirror
+        reaches NPU 0 (the relabelled sender)."""
+        peer = self._peers.get(dst)
+        if peer is None:
+            counts = self.own_by_dim.setdefault(self._dimension(dst), [0, 0])
+            peer = self._peers[dst] = (counts, self.group.inverse(dst))
+        return peer
 
     def _inject(self, src: int, dst: int, size_bytes: int, now: int) -> int:
         op = self._next_op
@@ -84,17 +94,16 @@ class MirrorPort(NetworkPort):
         self.bytes_sent[REPRESENTATIVE] += size_bytes
         self.own_messages += 1
         self.messages += 1
-        counts = self.own_by_dim.setdefault(self._dimension(dst), [0, 0])
+        counts, sender = self._peer(dst)
         counts[0] += 1
         counts[1] += size_bytes
         mirror = _Mirror(now)
         own_op = self._inject(src, dst, size_bytes, now)
         if dst == REPRESENTATIVE:            # a message to itself is its own mirror
-            sender, mirror_op = REPRESENTATIVE, own_op
+            mirror_op = own_op
         elif self.own_only:                  # the mirror arrives when the own message does
-            sender, mirror_op = self.group.inverse(dst), own_op
+            mirror_op = own_op
         else:
-            sender = self.group.inverse(dst)
             mirror_op = self._inject(sender, REPRESENTATIVE, size_bytes, now)
         self._own[own_op] = (handler, arg, mirror_op)
         self._mirrors[mirror_op] = (mirror, own_op)

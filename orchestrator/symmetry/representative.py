@@ -37,33 +37,32 @@ def natural_actor(handler: Callable[[Any], None], arg: Any) -> object:
 
 
 class GuardedEventQueue(EventQueue):
-    """``EventQueue`` whose events run under their actor."""
+    """``EventQueue`` whose events run under their actor: each is filed as ``_run_under``
+    with ``(actor, handler, arg)`` (a tuple per event is cheaper than a closure)."""
 
-    __slots__ = ("guard",)
+    __slots__ = ("guard", "_run")
 
     def __init__(self) -> None:
         super().__init__()
         self.guard = OrderGuard(self)
+        self._run = self._run_under
 
-    def _under(self, delay_ns: int, handler: Callable[[Any], None], arg: Any
-               ) -> Callable[[Any], None]:
+    def _run_under(self, event: tuple[object, Callable[[Any], None], Any]) -> None:
+        actor, handler, arg = event
         guard = self.guard
-        actor = guard.actor if delay_ns == 0 else natural_actor(handler, arg)
-
-        def run(value: Any) -> None:
-            guard.actor = actor
-            if actor == WORKLOAD:
-                guard.touch(WORKLOAD)
-            handler(value)
-
-        return run
+        guard.actor = actor
+        if actor == WORKLOAD:
+            guard.touch(WORKLOAD)
+        handler(arg)
 
     def schedule(self, delay_ns: int, handler: Callable[[Any], None], arg: Any = None) -> None:
-        super().schedule(delay_ns, self._under(delay_ns, handler, arg), arg)
+        actor = self.guard.actor if delay_ns == 0 else natural_actor(handler, arg)
+        EventQueue.schedule(self, delay_ns, self._run, (actor, handler, arg))
 
     def schedule_at(self, time_ns: int, seq: int, handler: Callable[[Any], None],
                     arg: Any = None) -> None:
-        super().schedule_at(time_ns, seq, self._under(time_ns - self.now_ns, handler, arg), arg)
+        actor = self.guard.actor if time_ns == self.now_ns else natural_actor(handler, arg)
+        EventQueue.schedule_at(self, time_ns, seq, self._run, (actor, handler, arg))
 
 
 class ReducedNpu(Npu):

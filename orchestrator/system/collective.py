@@ -43,6 +43,8 @@ class CollectivePlanner:
         self.gather_anticlockwise = gather_anticlockwise
         self._classes = {kind: [algorithms.get(p.algorithm) for p in kind_plans]
                          for kind, kind_plans in plans.items()}
+        # phases() arguments -> the fields of the phases planned for them
+        self._recipes: dict[tuple, list[tuple]] = {}
 
     def check(self, kind: str, involved: Sequence[bool]) -> None:
         """Fail early, naming the system key, when an algorithm cannot run this collective."""
@@ -73,7 +75,28 @@ class CollectivePlanner:
         """The chunk's phases. ``order`` (inter-dimension scheduling, default ascending; all-
         gather reversed) is the order the chunk visits the dimensions in;
         ``split_all_reduce_fully`` is Themis's localBWAware all-reduce: reduce-scatter on every
-        dimension, then all-gather back, with no all-reduce phase in between."""
+        dimension, then all-gather back, with no all-reduce phase in between.
+
+        Every NPU plans the same chunks, so a plan that does not depend on the NPU's tree
+        parity is remembered; each call still gets its own ``Phase`` objects (the scheduler
+        assigns their queues)."""
+        key = (kind, size_bytes, tuple(involved), None if order is None else tuple(order),
+               split_all_reduce_fully)
+        recipe = self._recipes.get(key)
+        if recipe is None:
+            phases = self._plan(kind, size_bytes, involved, tree_parity, order,
+                                split_all_reduce_fully)
+            if not any(phase.algorithm.supports == (ALL_REDUCE,) for phase in phases):
+                self._recipes[key] = [
+                    (phase.kind, phase.dim, phase.queue, phase.algorithm, phase.ring,
+                     phase.size_bytes, phase.window, phase.root_at_max, phase.direction)
+                    for phase in phases]
+            return phases
+        return [Phase(*fields) for fields in recipe]
+
+    def _plan(self, kind: str, size_bytes: int, involved: Sequence[bool],
+              tree_parity: dict[tuple[str, int], int], order: Sequence[int] | None,
+              split_all_reduce_fully: bool) -> list[Phase]:
         if order is None:
             order = range(len(self.plans[kind]))
             if kind == ALL_GATHER:

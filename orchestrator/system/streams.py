@@ -64,6 +64,9 @@ class Stream:
     started_ns: int = 0            # became active in it
     # per finished phase: (dim, queued, started, ended) in ns
     phase_log: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # a reduced run's guard remembers which actor this chunk is in its current phase and
+    # queue (orchestrator/symmetry/guard.py: stream_actor); None elsewhere
+    actor_memo: tuple[int, int, tuple] | None = field(default=None, repr=False, compare=False)
 
     @property
     def phase(self) -> Phase:

@@ -42,9 +42,11 @@ class LayerRuntime:
         self.compute = compute
         self.comm = comm                 # kind -> (collective, scaled bytes)
         self.update_delay = layer.update_delay_cycles
-        self.datasets: dict[str, list[DataSet]] = {kind: [] for kind in KINDS}
-        self.blocking: dict[str, bool] = {kind: False for kind in KINDS}
-        self.started_waiting: dict[str, deque[int]] = {kind: deque() for kind in KINDS}
+        # literals, not comprehensions over KINDS: one LayerRuntime per layer per NPU
+        self.datasets: dict[str, list[DataSet]] = {"fwd": [], "ig": [], "wg": []}
+        self.blocking: dict[str, bool] = {"fwd": False, "ig": False, "wg": False}
+        self.started_waiting: dict[str, deque[int]] = {"fwd": deque(), "ig": deque(),
+                                                        "wg": deque()}
         self.stats = stats
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from orchestrator.symmetry.guard import WORKLOAD, OrderGuard, SymmetryBroken
+from orchestrator.symmetry.guard import WORKLOAD, OrderGuard, SymmetryBroken, stream_actor
 
 
 @dataclass
@@ -34,6 +34,7 @@ class Chunk:
     queue: int = 0
     phase_index: int = 0
     phases: list = field(default_factory=lambda: [Phase(0, 0, 1024)])
+    actor_memo: tuple | None = None
 
 
 @dataclass
@@ -119,3 +120,17 @@ def test_a_receive_and_a_release_of_one_chunk_scheduled_together_are_refused() -
     guard.stamp(2, 80)                              # a message sent at 80: order known
     with pytest.raises(SymmetryBroken, match="one chunk"):
         guard.stamp(2, 90)                          # a message sent at 90, arriving now
+
+
+def test_a_chunks_actor_follows_its_phase_and_queue() -> None:
+    """The actor is remembered per phase and queue: moving on gives a new one, staying gives
+    the remembered one."""
+    dataset = object()
+    chunk = Chunk(dataset, 5, True, 0, phases=[Phase(0, 0, 1024), Phase(1, 1, 512)])
+    first = stream_actor(chunk)
+    assert first == (id(dataset), 0, 0, 1024, ((1, 1, 512),))
+    assert stream_actor(chunk) is first
+    chunk.phase_index, chunk.queue = 1, 1
+    assert stream_actor(chunk) == (id(dataset), 1, 1, 512, ())
+    chunk.queue = 3                                  # same phase, another queue
+    assert stream_actor(chunk) == (id(dataset), 1, 3, 512, ())
