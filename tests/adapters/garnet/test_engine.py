@@ -133,3 +133,24 @@ def test_gem5_dying_mid_run_is_one_line():
     message = str(raised.value)
     assert "gem5 exited (exit status -9)" in message and "\n" not in message
     model.close()
+
+
+def test_a_round_stops_at_the_first_delivery():
+    """The grant contract (adapters/base.py): an unbounded round ends at the first delivery,
+    whose handler may inject at once, and gem5 accepts that injection."""
+    model = build_garnet({"format": "v2", "network": network("Ring", 8), "options": {}}, "t")
+    try:
+        model.inject(0, 0, 1, 64 << 10, 0)
+        model.inject(1, 2, 3, MIB, 0)
+        arrivals = model.advance(NEVER)
+        assert [op for op, _ in arrivals] == [0]
+        first = arrivals[0][1]
+        assert model.next_event_ns() == first
+        model.inject(2, 1, 0, 4096, first)
+        later = []
+        while model.next_event_ns() < NEVER:
+            later += model.advance(NEVER)
+        assert sorted(op for op, _ in later) == [1, 2]
+        assert all(time_ns > first for _, time_ns in later)
+    finally:
+        model.close()
