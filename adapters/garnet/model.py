@@ -35,7 +35,8 @@ from adapters.base import NEVER, NetworkModel
 from adapters.garnet.locate import DRIVER, find_gem5
 from adapters.garnet.options import GarnetOptions, parse_options
 from adapters.garnet.plan import TICKS_PER_NS, GarnetPlan, make_plan
-from adapters.ns3.topology import from_dimensions
+from adapters.ns3.topology import Topology, from_dimensions
+from adapters.ns3.topology_file import load_topology_file
 from orchestrator.errors import InputError, SimulationError
 
 _LOG_TAIL = 600          # characters of gem5's log quoted when it fails
@@ -220,7 +221,16 @@ class GarnetNetworkModel(NetworkModel):
         return (text or "none") + (f" and {more} more" if more > 0 else "")
 
 
-def _topology(doc: dict[str, Any], source: str):
+def _topology(doc: dict[str, Any], options: GarnetOptions, source: str) -> Topology:
+    if options.topology_file is not None:
+        topology = load_topology_file(options.topology_file)
+        if doc.get("network") is not None:
+            parse = parse_v1_network if doc.get("format") == "v1" else parse_v2_network
+            expected = parse(doc["network"], source).npus_count
+            if expected != topology.hosts:
+                raise InputError(f"the topology file has {topology.hosts} NPUs but the "
+                                 f"network config has {expected}", options.topology_file)
+        return topology
     network_format = doc.get("format")
     if network_format == "v1":
         return from_dimensions(parse_v1_network(doc.get("network"), source))
@@ -240,7 +250,7 @@ def build_plan(doc: dict[str, Any], source: str) -> tuple[GarnetPlan, GarnetOpti
         raise InputError(f"garnet configuration: unknown key {unknown[0]!r}; expected format, "
                          "network, options", source)
     options = parse_options(doc.get("options"), source)
-    return make_plan(_topology(doc, source), options), options
+    return make_plan(_topology(doc, options, source), options), options
 
 
 def build_garnet(doc: dict[str, Any], source: str) -> NetworkModel:

@@ -25,6 +25,8 @@ bandwidth.
   the adapter runs gem5 this far ahead of the engine, which it may because no injection can
   reach gem5 sooner (docs/garnet.md).
 * ``message_timeout_ns``: simulated time a message may stay undelivered (a deadlock guard).
+* ``topology_file``: an ASTRA-sim ns-3 topology file (Clos, fat trees; read as the ns-3 adapter
+  reads it) instead of the network config's dimensions; its links must share one rate.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class GarnetOptions:
     injection_latency_ns: int = 1
     message_timeout_ns: int = 1_000_000_000
     gem5: str | None = None              # gem5.opt to run; else $ASTRA_GEM5 or the default
+    topology_file: str | None = None     # an ASTRA-sim ns-3 topology file instead of dimensions
 
 
 _INTEGER_BOUNDS = {"flit_bytes": (1, 1 << 16), "packet_bytes": (1, 1 << 20),
@@ -79,4 +82,7 @@ def parse_options(raw: Any, source: str) -> GarnetOptions:
         elif key == "gem5" and (not isinstance(value, str) or not value):
             raise InputError(f"network.options.gem5: found {value!r}; expected the path of a "
                              "gem5.opt built with the adapter's extras", source)
+        elif key == "topology_file" and (not isinstance(value, str) or not value):
+            raise InputError(f"network.options.topology_file: found {value!r}; expected a "
+                             "file path", source)
     return GarnetOptions(**raw)

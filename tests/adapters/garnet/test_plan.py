@@ -100,3 +100,16 @@ def test_a_gem5_that_fails_is_one_line_quoting_its_log(tmp_path):
     message = str(raised.value)
     assert "exit status 3" in message and "no CosimInjector in this build" in message
     assert "\n" not in message
+
+
+def test_a_topology_file_gives_the_fabric(tmp_path):
+    """Four NPUs under two leaf switches and a spine (ASTRA-sim's ns-3 format)."""
+    path = tmp_path / "clos.txt"
+    path.write_text("7 3 6\n4 5 6\n0 4 400Gbps 500ns 0\n1 4 400Gbps 500ns 0\n"
+                    "2 5 400Gbps 500ns 0\n3 5 400Gbps 500ns 0\n4 6 400Gbps 500ns 0\n"
+                    "5 6 400Gbps 500ns 0\n")
+    plan = _plan("Ring", 4, options={"topology_file": str(path)})
+    assert (plan.npus, plan.routers, len(plan.interfaces)) == (4, 7, 4)
+    assert plan.bytes_per_ns == pytest.approx(50.0, rel=1e-3)         # 400 Gb/s
+    with pytest.raises(InputError, match="4 NPUs but the network config has 8"):
+        _plan("Ring", 8, options={"topology_file": str(path)})
