@@ -137,9 +137,10 @@ def make_plan(topology: Topology, options: GarnetOptions) -> GarnetPlan:
         ports.append(mine)
     buffers = options.buffers_per_vc
     if buffers == 0:
-        # flits on the wire both ways (data out, credits back) plus a router pipeline at
-        # each end, shared by the VCs; never below Garnet's own default of 4
-        round_trip = 2 * (longest + router_latency + 1) + 2
+        # flits on the wire both ways (data out, credits back) plus the router pipeline and
+        # link traversal at each end, with a few cycles to spare, shared by the VCs; never
+        # below Garnet's own default of 4
+        round_trip = 2 * (longest + router_latency + 2) + 4
         buffers = max(4, math.ceil(round_trip / options.vcs_per_vnet))
     block = 64
     while block < options.packet_bytes:

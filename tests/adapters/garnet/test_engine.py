@@ -51,7 +51,8 @@ def _micro(tmp_path, topology, collective, size=SIZE):
 
 def test_one_message_is_serialisation_plus_latency():
     """1 MiB from NPU 0 to 1 on a 50 GB/s, 500 ns ring: 256 packets of 65 flits at 1.192 ns
-    per flit, the 419-cycle link, and a few cycles of interface links and routers."""
+    per flit, the 419-cycle link, and a few cycles of interface links and routers: the credit
+    buffers keep the link busy, so nothing else adds."""
     model = build_garnet({"format": "v2", "network": network("Ring", 8), "options": {}}, "t")
     try:
         model.inject(7, 0, 1, MIB, 1000)
@@ -60,7 +61,8 @@ def test_one_message_is_serialisation_plus_latency():
         assert [op for op, _ in arrivals] == [7]
         period = model.plan.period_ps / 1000
         floor = 1000 + 1 + (256 * 65 + 419) * period          # injected at 1000, d = 1
-        assert floor <= arrivals[0][1] <= floor + 12 * period, (arrivals, floor)
+        # interface links, two routers and clock-edge alignment: well under 30 cycles
+        assert floor <= arrivals[0][1] <= floor + 30 * period, (arrivals, floor)
         assert model.next_event_ns() == NEVER
         assert model.stats()["flits"] == 256 * 65
     finally:
