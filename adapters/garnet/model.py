@@ -42,11 +42,6 @@ from orchestrator.errors import InputError, SimulationError
 _LOG_TAIL = 600          # characters of gem5's log quoted when it fails
 
 
-def preload() -> None:
-    """An adapter server (``--preload garnet``) refuses to start without a gem5 build."""
-    find_gem5()
-
-
 def _shutdown(process: subprocess.Popen, pipes: list[IO[str]], scratch: str) -> None:
     """Stop gem5 and remove its scratch folder (the model's finaliser)."""
     for pipe in pipes:
