@@ -5,6 +5,11 @@ errors for what the backend cannot model. Runs everywhere (no gem5 needed)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from adapters.garnet.locate import BUILD_COMMAND, Gem5Unavailable, find_gem5
@@ -113,3 +118,15 @@ def test_a_topology_file_gives_the_fabric(tmp_path):
     assert plan.bytes_per_ns == pytest.approx(50.0, rel=1e-3)         # 400 Gb/s
     with pytest.raises(InputError, match="4 NPUs but the network config has 8"):
         _plan("Ring", 8, options={"topology_file": str(path)})
+
+
+def test_the_cli_without_a_build_fails_in_one_line(tmp_path):
+    project = Path(__file__).resolve().parents[3]
+    env = dict(os.environ, ASTRA_GEM5=str(tmp_path / "no-gem5.opt"))
+    done = subprocess.run([sys.executable, "-m", "orchestrator", "run",
+                           str(project / "experiments" / "tutorial" / "ex1.yaml"),
+                           "--network-backend", "garnet", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and BUILD_COMMAND in lines[0] and "no-gem5.opt" in lines[0]
