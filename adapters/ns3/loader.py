@@ -23,6 +23,7 @@ from orchestrator.errors import AstraCosimError
 
 INSTALL_HINT = "pip install astra-cosim[ns3]"
 _TRACKER_SOURCE = Path(__file__).with_name("flow_tracker.cpp")
+_ROCE_SOURCE = Path(__file__).with_name("roce.cpp")
 _HEADERS = ("core-module.h", "network-module.h", "internet-module.h",
             "point-to-point-module.h", "traffic-control-module.h")
 
@@ -92,5 +93,23 @@ def load_ns3() -> SimpleNamespace:
                                       f"{_tail(log, 10)}")
         finally:
             log.unlink()
-    _loaded = SimpleNamespace(ns=ns, cppyy=cppyy, tracker=cppyy.gbl.astra_ns3)
+    _loaded = SimpleNamespace(ns=ns, cppyy=cppyy, tracker=cppyy.gbl.astra_ns3, roce=None)
     return _loaded
+
+
+def load_roce() -> SimpleNamespace:
+    """``load_ns3()`` with the RoCE fabric (``roce.cpp``, namespace astra_roce) compiled too:
+    only runs with ``transport: roce`` pay for its compilation."""
+    loaded = load_ns3()
+    if loaded.roce is None:
+        with _captured_stderr() as log:
+            try:
+                if not loaded.cppyy.cppdef(_ROCE_SOURCE.read_text(encoding="utf-8")):
+                    raise SyntaxError("cppdef failed")
+            except SyntaxError as exc:
+                raise AstraCosimError(f"{_ROCE_SOURCE}: the RoCE fabric did not compile: "
+                                      f"{str(exc).strip()[:2000]} {_tail(log, 10)}") from None
+            finally:
+                log.unlink()
+        loaded.roce = loaded.cppyy.gbl.astra_roce
+    return loaded

@@ -35,8 +35,9 @@ from adapters.analytical.config_v1 import parse_v1_network
 from adapters.analytical.config_v2 import parse_v2_network
 from adapters.base import NEVER, NetworkModel
 from adapters.ns3.build import BuiltNetwork, build_network
-from adapters.ns3.loader import load_ns3
+from adapters.ns3.loader import load_ns3, load_roce
 from adapters.ns3.options import Ns3Options, parse_options
+from adapters.ns3.roce_build import build_roce_network
 from adapters.ns3.topology import Topology, from_dimensions
 from adapters.ns3.topology_file import load_topology_file
 from orchestrator.errors import AstraCosimError, InputError, SimulationError
@@ -58,7 +59,8 @@ class Ns3Network(NetworkModel):
                              "lookahead to synchronise on; give every link a delay of at "
                              "least 1 ns", topology.source)
         started = time.perf_counter()
-        self.ns3 = load_ns3()
+        self.roce = options.transport == "roce"
+        self.ns3 = load_roce() if self.roce else load_ns3()
         self.import_s = time.perf_counter() - started
         if _live is not None:
             _live.retire()
@@ -67,7 +69,11 @@ class Ns3Network(NetworkModel):
         self.topology = topology
         self.options = options
         self._lookahead = lookahead
-        self.net: BuiltNetwork = build_network(self.ns3.ns, self.ns3.tracker, topology, options)
+        if self.roce:
+            self.net: BuiltNetwork = build_roce_network(self.ns3.ns, self.ns3.roce, topology,
+                                                        options)
+        else:
+            self.net = build_network(self.ns3.ns, self.ns3.tracker, topology, options)
         self.build_s = time.perf_counter() - started - self.import_s
         self.tracker = self.net.tracker
         self._simulator = self.ns3.ns.Simulator
@@ -232,13 +238,30 @@ class Ns3Network(NetworkModel):
     # -- counters ---------------------------------------------------------------------------
     def link_stats(self) -> dict[str, dict[str, float]]:
         """Per link direction: bytes carried (headers included), packets, and utilisation
-        (busy time over the simulated time so far)."""
+        (busy time over the simulated time so far); with RoCE also PFC pauses the link's
+        sender sent back over it (its ingress filled) and received (its egress was paused),
+        the time its egress was paused, ECN marks and drops at its egress, and the egress
+        queue's maximum and time-averaged depth in bytes."""
         self._check_live()
         elapsed = max(self._now(), 1)
         tracker = self.tracker
-        return {name: {"bytes": int(tracker.LinkBytes(i)), "packets": int(tracker.LinkPackets(i)),
-                       "utilisation": tracker.LinkBusyNs(i) / elapsed}
-                for i, name in enumerate(self.net.link_names) if tracker.LinkPackets(i)}
+        links = {}
+        for i, name in enumerate(self.net.link_names):
+            if not tracker.LinkPackets(i):
+                continue
+            link = {"bytes": int(tracker.LinkBytes(i)), "packets": int(tracker.LinkPackets(i)),
+                    "utilisation": tracker.LinkBusyNs(i) / elapsed}
+            if self.roce:
+                link.update({
+                    "pauses_sent": int(tracker.LinkPausesSent(i)),
+                    "pauses_received": int(tracker.LinkPausesReceived(i)),
+                    "paused_ns": int(tracker.LinkPausedNs(i)),
+                    "ecn_marks": int(tracker.LinkEcnMarks(i)),
+                    "drops": int(tracker.LinkDrops(i)),
+                    "max_queue_bytes": int(tracker.LinkMaxQueueBytes(i)),
+                    "mean_queue_bytes": round(tracker.LinkQueueByteNs(i) / elapsed, 1)})
+            links[name] = link
+        return links
 
     def stats(self) -> dict[str, float]:
         """Flat numbers, as Goodbye carries them: totals, then ``link_bytes/<a>-><b>`` and
@@ -256,9 +279,22 @@ class Ns3Network(NetworkModel):
             "ns3_run_s": round(self.run_s, 6), "ns3_runs": self.runs,
             "advance_s": round(self.calls_s, 6),
             "ns3_import_s": round(self.import_s, 3), "ns3_build_s": round(self.build_s, 3)}
+        if self.roce:
+            tracker = self.tracker
+            result.update({
+                "transport_roce": 1, "queue_pairs": int(tracker.Connections()),
+                "timeouts": int(tracker.Timeouts()), "nacks": int(tracker.Nacks()),
+                "cnps": int(tracker.Cnps()), "rate_cuts": int(tracker.RateCuts()),
+                **{key: sum(link[key] for link in links.values())
+                   for key in ("pauses_sent", "ecn_marks")},
+                "max_queue_bytes": max((link["max_queue_bytes"] for link in links.values()),
+                                       default=0)})
         for name, link in links.items():
-            result[f"link_bytes/{name}"] = link["bytes"]
-            result[f"link_utilisation/{name}"] = round(link["utilisation"], 6)
+            for key, value in link.items():
+                if key == "packets":
+                    continue
+                result[f"link_{key}/{name}"] = round(value, 6) if key == "utilisation" \
+                    else value
         return result
 
 

@@ -37,6 +37,11 @@ from orchestrator.errors import AstraCosimError, InputError
 from orchestrator.processes import alive as _alive
 
 MAX_SESSIONS = 16
+# A served adapter stopped by SIGTERM closes its socket first and exits this long after:
+# its engines see the connection close at once and end with an error naming this adapter,
+# before an orchestrator that reacts to the container's exit (``docker compose up
+# --abort-on-container-exit``) stops them too and their last word is lost.
+STOP_GRACE_S = 1.0
 
 
 @dataclass(slots=True)
@@ -247,6 +252,11 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
                 return 1
             else:
                 server.expire(time.monotonic())
+    except SystemExit:                       # SIGTERM
+        sock.close(linger=0)
+        if parent_pid is None:               # a spawned child's engine already knows
+            time.sleep(STOP_GRACE_S)
+        raise
     finally:
         sock.close(linger=0)
         if authenticator is not None:

@@ -17,6 +17,10 @@ from orchestrator.output.files import SUMMARY
 from orchestrator.output.statistics import COLLECTIVES, LAYERS, LINKS, UTILISATION
 
 TOP = 10
+# links.csv counters the terminal report shows when a model reports them (ns-3's RoCE fabric),
+# with their column titles
+LINK_COUNTERS = {"pauses_sent": "PFC pauses sent", "pauses_received": "pauses received",
+                 "ecn_marks": "ECN marks", "max_queue_bytes": "max queue B"}
 
 
 @dataclass
@@ -85,7 +89,9 @@ def load_report(folder: str) -> RunReport:
     if os.path.isfile(path):
         report.links = [{"link": row["link"], "bytes": int(row["bytes"]),
                          "utilisation": float(row["utilisation"]) if row["utilisation"]
-                         else None} for row in _rows(path)]
+                         else None,
+                         **{key: float(row[key]) for key in LINK_COUNTERS if row.get(key)}}
+                        for row in _rows(path)]
     return report
 
 
@@ -161,10 +167,13 @@ def print_report(report: RunReport) -> None:
         console.print(table)
     if report.links:
         table = Table(title=f"busiest {TOP} links of {len(report.links)}", title_justify="left")
-        for column in ("link", "MiB", "utilisation"):
-            table.add_column(column, justify="left" if column == "link" else "right")
+        counters = [key for key in LINK_COUNTERS if any(key in row for row in report.links)]
+        for column in ("link", "MiB", "utilisation", *counters):
+            table.add_column(LINK_COUNTERS.get(column, column),
+                             justify="left" if column == "link" else "right")
         for row in report.links[:TOP]:
             share = row["utilisation"]
             table.add_row(row["link"], f"{row['bytes'] / 2**20:,.2f}",
-                          "–" if share is None else f"{share:.1%}")
+                          "–" if share is None else f"{share:.1%}",
+                          *(f"{row[key]:,.0f}" if key in row else "–" for key in counters))
         console.print(table)

@@ -16,7 +16,8 @@
   during which NPU 0 had at least one chunk active on that dimension.
 * ``links.csv``: bytes per network link and utilisation, when the network model reports
   links: the model's own measure where it has one (ns-3: the link's busy time over the
-  simulated time), else bytes / (bandwidth x total time).
+  simulated time), else bytes / (bandwidth x total time); then any other per-link counter
+  the model reports (ns-3's RoCE fabric: PFC pauses, ECN marks, drops, queue depths).
 
 All counts are integers in ns and bytes; floats appear only for rates and shares.
 """
@@ -202,16 +203,32 @@ def _write_utilisation(result: RunResult, recorder: Recorder, out_dir: str) -> s
     return path
 
 
+def link_metrics(network_stats: dict[str, float]) -> list[str]:
+    """Per-link counters a model reports besides bytes and utilisation, as
+    ``link_<metric>/<link>`` (ns-3's RoCE fabric: pauses, ECN marks, queue depths), sorted."""
+    return sorted({key.split("/", 1)[0][len("link_"):] for key in network_stats
+                   if key.startswith("link_") and "/" in key} - {"utilisation"})
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
 def _write_links(result: RunResult, recorder: Recorder, out_dir: str) -> str:
     path = os.path.join(out_dir, LINKS)
+    extras = link_metrics(recorder.network_stats)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["link", "bytes", "utilisation"])
+        writer.writerow(["link", "bytes", "utilisation"] + extras)
         # busiest first; ties by name (a map through the protocol has no order of its own)
         for name, carried in sorted(recorder.links.items(), key=lambda item: (-item[1], item[0])):
             share = recorder.link_utilisation.get(name)
             rate = recorder.link_bytes_per_ns.get(name)
             if share is None and rate and result.total_ns:
                 share = carried / (rate * result.total_ns)
-            writer.writerow([name, carried, "" if share is None else f"{share:.4f}"])
+            writer.writerow([name, carried, "" if share is None else f"{share:.4f}"] +
+                            [_number(recorder.network_stats.get(f"link_{metric}/{name}"))
+                             for metric in extras])
     return path

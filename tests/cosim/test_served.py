@@ -332,6 +332,46 @@ def test_a_killed_engine_leaves_no_adapter_and_no_scratch_folder(tmp_path, how) 
     assert os.listdir(scratch) == []
 
 
+def test_a_stopped_served_adapter_lets_its_engine_say_so_before_it_exits(tmp_path) -> None:
+    """``docker stop`` of an adapter container: SIGTERM to a server with no parent engine. It
+    closes its socket at once and exits a moment later, so the engine has already ended with
+    one line naming the adapter when the container's exit makes compose stop the rest."""
+    import signal
+
+    from orchestrator.cosim.server import STOP_GRACE_S
+
+    _, endpoint = free_endpoint()
+    adapter = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "adapter", "serve", "network", "--bind",
+         endpoint, "--idle-timeout", "60"],
+        cwd=REPO, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_listening(endpoint, adapter)
+        started = time.monotonic()
+        engine = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "run", *_long_run_args(tmp_path, 400),
+             "--out", str(tmp_path / "out"), "--adapter", f"network={endpoint}", "--quiet"],
+            cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)                                 # under way
+        assert engine.poll() is None, "the run ended before the adapter could be stopped"
+        adapter.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        run = finish(engine, started)
+        engine_done = time.monotonic()
+        adapter.wait(timeout=10)
+        adapter_done = time.monotonic()
+    finally:
+        if adapter.poll() is None:
+            adapter.kill()
+            adapter.wait()
+        adapter.stderr.close()
+    assert_one_line_error(run, "network adapter", endpoint, "closed the connection")
+    assert engine_done - stopped < STOP_GRACE_S
+    assert adapter_done > engine_done and adapter.returncode == 128 + signal.SIGTERM
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
 def test_keygen_keeps_a_pair_unless_forced_and_shares_it_on_request(tmp_path) -> None:
     from orchestrator.cosim import keys
 

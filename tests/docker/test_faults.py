@@ -13,24 +13,37 @@ import yaml
 
 from tests.docker.stack import ROOT, Stack, adapter_missing
 
-# adapter service, its experiment, passes enough for a run of a few minutes (it is cut short;
-# the engine prepares every pass before the first round, so not many more), adapter packages
-# needed. The runs are simulated in full (symmetry off): reduced to one NPU, 2,000 passes of
-# the analytical run end in seconds, before the adapter's health check has passed.
+# adapter service, its experiment, passes enough for a run of a minute or more (it is cut
+# short), adapter packages needed. The runs are simulated in full (symmetry off: reduced to one
+# NPU, the analytical run ends in seconds, before the adapter's health check has passed).
+# The analytical run trains a small DATA-parallel model: a MICRO workload issues every pass's
+# collective up front, so many passes of it spend their first seconds (more on a loaded
+# machine) preparing before the first round, and the stop could come before the engine asks
+# the adapter anything.
 FAULTS = [
-    ("analytical", "containers/analytical-adapter", 10000, ()),
+    ("analytical", "containers/analytical-adapter", 4000, ()),
     ("ns3", "containers/ns3", 200, ("adapters.ns3",)),
 ]
+DATA_LAYERS = 8     # each with a 1 MiB weight-gradient all-reduce per pass
+
+
+def _data_workload(path: Path) -> None:
+    rows = [f"layer{index}\t-1\t1000\tNONE\t0\t1000\tNONE\t0\t1000\tALLREDUCE\t1048576\t10"
+            for index in range(DATA_LAYERS)]
+    path.write_text("\n".join(["DATA", str(DATA_LAYERS), *rows]) + "\n", encoding="utf-8")
 
 
 def _long_experiments(directory: Path, experiment: str, passes: int) -> Path:
     """A copy of the experiment, with the tutorial inputs it reads, running ``passes`` times
-    over every NPU."""
-    shutil.copytree(ROOT / "experiments" / "tutorial" / "inputs",
-                    directory / "tutorial" / "inputs")
+    over every NPU (the analytical one on a DATA workload, see FAULTS)."""
+    inputs = directory / "tutorial" / "inputs"
+    shutil.copytree(ROOT / "experiments" / "tutorial" / "inputs", inputs)
     doc = yaml.safe_load((ROOT / "experiments" / f"{experiment}.yaml").read_text("utf-8"))
     doc.setdefault("options", {})["num_passes"] = passes
     doc["symmetry"] = "off"
+    if doc["network"]["adapter"] == "analytical":
+        _data_workload(inputs / "fault_data.txt")
+        doc["workload"] = "../tutorial/inputs/fault_data.txt"
     target = directory / f"{experiment}.yaml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")

@@ -115,7 +115,7 @@ def test_an_npu_without_links_is_an_error():
 
 @pytest.mark.parametrize("options, words", [
     ({"queue": 5}, "unknown key: found 'queue'"),
-    ({"transport": "udp"}, "transport: found 'udp'; expected one of tcp"),
+    ({"transport": "udp"}, "transport: found 'udp'; expected one of roce, tcp"),
     ({"tcp_variant": "Reno"}, "tcp_variant: found 'Reno'"),
     ({"mtu_bytes": 100}, "mtu_bytes: found 100; expected a whole number from 576"),
     ({"segment_bytes": 9000}, "does not fit an MTU of 9000"),
@@ -187,3 +187,26 @@ def test_cli_bad_topology_file_names_its_line(tmp_path):
     assert done.returncode == 2
     assert f"{topology}:6: delay: found 'soon'" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"transport": "roce", "tcp_variant": "Cubic"},
+     "tcp_variant applies to transport tcp, not roce"),
+    ({"pfc": False}, "pfc applies to transport roce, not tcp"),
+    ({"transport": "roce", "roce_mtu_bytes": 8192}, "roce_mtu_bytes: found 8192; expected a "
+                                                      "whole number from 256 to 4096"),
+    ({"transport": "roce", "ecn_pmax": 2}, "ecn_pmax: found 2; expected a number from 0 to 1"),
+    ({"transport": "roce", "dcqcn": "yes"}, "dcqcn: found 'yes'; expected true or false"),
+    ({"transport": "roce", "ecn_kmin_bytes": 300_000}, "ecn_kmin_bytes: 300000 is not below "
+                                                       "ecn_kmax_bytes"),
+])
+def test_bad_roce_options(options, words):
+    with pytest.raises(InputError) as error:
+        parse_options(options, "exp.yaml")
+    assert words in str(error.value)
+
+
+def test_roce_options_convert_and_default():
+    options = parse_options({"transport": "roce", "ecn_pmax": 0, "dcqcn_rai_mbps": 5}, "x")
+    assert (options.ecn_pmax, options.dcqcn_rai_mbps) == (0.0, 5.0)
+    assert (options.pfc, options.dcqcn, options.roce_mtu_bytes) == (True, True, 4096)
