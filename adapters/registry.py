@@ -20,6 +20,7 @@ NETWORK_MODELS: dict[str, str] = {
     "analytical-v2": "adapters.analytical.models:build_unaware_v2",
     "analytical-v2-aware": "adapters.analytical.models:build_aware_v2",
     "ns3": "adapters.ns3.model:build_ns3",
+    "garnet": "adapters.garnet.model:build_garnet",
 }
 
 COMPUTE_MODELS: dict[str, str] = {

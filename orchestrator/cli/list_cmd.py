@@ -16,6 +16,7 @@ NETWORK_SUMMARIES = {
     "analytical": "congestion-unaware analytical network (1.0 and 2.x inputs; the default)",
     "analytical-aware": "congestion-aware analytical network, FIFO links (2.x inputs)",
     "ns3": "packet-level ns-3 3.44 over TCP (pip install 'astra-cosim[ns3]')",
+    "garnet": "cycle-level gem5 Garnet routers, VCs, credits (scripts/build_garnet.sh)",
 }
 COMPUTE_SUMMARIES = {
     "roofline": "peak TFLOP/s and memory bandwidth (2.x nodes with num_ops/tensor_size)",

@@ -32,12 +32,13 @@ class Driver(Protocol):
 def network_adapter(experiment: Experiment, input_format: str, doc: Any) -> tuple[str, Any]:
     """The network model to open for this experiment, and its configuration document."""
     backend = experiment.network_backend
-    if backend == "ns3":
-        return "ns3", {"format": input_format, "network": doc,
-                       "options": experiment.network_options}
+    if backend in ("ns3", "garnet"):
+        return backend, {"format": input_format, "network": doc,
+                         "options": experiment.network_options}
     if experiment.network_options:
         raise InputError(f"network options ({', '.join(sorted(experiment.network_options))}) "
-                         f"apply to the ns3 backend, not {backend}", experiment.source)
+                         f"apply to the ns3 and garnet backends, not {backend}",
+                         experiment.source)
     if input_format == "v1":
         if backend != "analytical":
             raise InputError(f"--network-backend {backend}: 1.0 inputs run on the analytical "

@@ -12,7 +12,7 @@ from typing import Any
 
 from orchestrator.cosim.placement import AdapterPlacement
 
-NETWORK_BACKENDS = ("analytical", "analytical-aware", "ns3")
+NETWORK_BACKENDS = ("analytical", "analytical-aware", "ns3", "garnet")
 COMPUTE_BACKENDS = ("roofline", "scalesim", "gpu-roofline")
 
 
