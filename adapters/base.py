@@ -63,6 +63,16 @@ class NetworkModel(ABC):
         return {}
 
 
+def undelivered_text(pending: dict[int, tuple[int, int, int, int]], limit: int = 5) -> str:
+    """Messages a packet-level model still owes, ``op -> (src, dst, bytes, injected at)``, as
+    the first few for an error message (a watchdog or a model that ran dry)."""
+    rows = list(pending.items())
+    text = ", ".join(f"op {op} NPU {src} -> {dst} ({size} bytes, injected at {at} ns)"
+                     for op, (src, dst, size, at) in rows[:limit])
+    more = len(rows) - limit
+    return (text or "none") + (f" and {more} more" if more > 0 else "")
+
+
 @dataclass(frozen=True, slots=True)
 class ComputeRequest:
     """One operation to time. ``kind`` says which fields hold its shape:

@@ -20,7 +20,6 @@ injection in its past: the engine injects at or after T, which enters gem5 at or
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -31,7 +30,7 @@ from typing import IO, Any
 
 from adapters.analytical.config_v1 import parse_v1_network
 from adapters.analytical.config_v2 import parse_v2_network
-from adapters.base import NEVER, NetworkModel
+from adapters.base import NEVER, NetworkModel, undelivered_text
 from adapters.garnet.locate import DRIVER, find_gem5
 from adapters.garnet.options import GarnetOptions, parse_options
 from adapters.garnet.plan import TICKS_PER_NS, GarnetPlan, make_plan
@@ -156,7 +155,7 @@ class GarnetNetworkModel(NetworkModel):
             raise SimulationError(
                 f"garnet network at {self._clock} ns: message(s) undelivered after "
                 f"{self.options.message_timeout_ns} ns of simulated time (message_timeout_ns; "
-                f"a deadlock?): {self._pending_text()}")
+                f"a deadlock?): {undelivered_text(self._pending)}")
         return arrivals
 
     def next_event_ns(self) -> int:
@@ -207,13 +206,6 @@ class GarnetNetworkModel(NetworkModel):
             tail = ""
         status = "" if code is None else f" (exit status {code})"
         raise SimulationError(f"garnet network: {what}{status}; gem5 log ends: {tail}")
-
-    def _pending_text(self, limit: int = 5) -> str:
-        rows = list(self._pending.items())
-        text = ", ".join(f"op {op} NPU {src} -> {dst} ({size} bytes, injected at {at} ns)"
-                         for op, (src, dst, size, at) in rows[:limit])
-        more = len(rows) - limit
-        return (text or "none") + (f" and {more} more" if more > 0 else "")
 
 
 def _topology(doc: dict[str, Any], options: GarnetOptions, source: str) -> Topology:

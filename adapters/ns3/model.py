@@ -33,7 +33,7 @@ from typing import Any
 
 from adapters.analytical.config_v1 import parse_v1_network
 from adapters.analytical.config_v2 import parse_v2_network
-from adapters.base import NEVER, NetworkModel
+from adapters.base import NEVER, NetworkModel, undelivered_text
 from adapters.ns3.build import BuiltNetwork, build_network
 from adapters.ns3.loader import load_ns3, load_roce
 from adapters.ns3.options import Ns3Options, parse_options
@@ -207,20 +207,14 @@ class Ns3Network(NetworkModel):
                           "simulated time (flow_timeout_ns)")
         if errors:
             raise SimulationError(f"ns3 network at {self._now()} ns: {'; '.join(errors)}; "
-                                  f"undelivered: {self._pending_text()}")
+                                  f"undelivered: {undelivered_text(self._pending)}")
 
     def _idle_check(self) -> None:
         self._collect_into_pending()
         if self._pending:
             raise SimulationError(f"ns3 network: ns-3 has no events left at {self._now()} ns "
-                                  f"but message(s) are undelivered: {self._pending_text()}")
-
-    def _pending_text(self, limit: int = 5) -> str:
-        rows = list(self._pending.items())
-        text = ", ".join(f"op {op} NPU {src} -> {dst} ({size} bytes, injected at {at} ns)"
-                         for op, (src, dst, size, at) in rows[:limit])
-        more = len(rows) - limit
-        return (text or "none") + (f" and {more} more" if more > 0 else "")
+                                  "but message(s) are undelivered: "
+                                  f"{undelivered_text(self._pending)}")
 
     def _collect_into_pending(self) -> None:
         """Move newly decided arrivals out of the tracker (they stay queued for advance)."""

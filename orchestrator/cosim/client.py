@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import time
 
-from adapters.base import ComputeModel, ComputeRequest, NetworkModel
+from adapters.base import ComputeRequest
 from orchestrator.cosim import codec, keys
 from orchestrator.cosim.spawn import START_UP_S, ForkedAdapter
 # the in-process clients live apart so that an in-process run never imports ZeroMQ or protobuf
