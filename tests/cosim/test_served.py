@@ -372,6 +372,42 @@ def test_a_stopped_served_adapter_lets_its_engine_say_so_before_it_exits(tmp_pat
     assert not (tmp_path / "out" / "summary.json").exists()
 
 
+def test_the_container_entry_point_passes_a_stop_on_to_its_server(tmp_path) -> None:
+    """``docker stop`` signals docker/serve-adapter.sh alone: it must hand SIGTERM to the
+    server and wait for it, or the container ends the server before it closes its socket."""
+    import signal
+
+    script = os.path.join(REPO, "docker", "serve-adapter.sh")
+    _, endpoint = free_endpoint()
+    path = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    shell = subprocess.Popen(["sh", script, "network", "--bind", endpoint, "--idle-timeout",
+                              "60"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, env=os.environ | {"PATH": path})
+    try:
+        _wait_listening(endpoint, shell)
+        started = time.monotonic()
+        engine = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "run", *_long_run_args(tmp_path, 400),
+             "--out", str(tmp_path / "out"), "--adapter", f"network={endpoint}", "--quiet"],
+            cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)
+        assert engine.poll() is None, "the run ended before the adapter could be stopped"
+        shell.send_signal(signal.SIGTERM)
+        run = finish(engine, started)
+        engine_done = time.monotonic()
+        shell.wait(timeout=10)
+        shell_done = time.monotonic()
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+            shell.wait()
+        shell.stderr.close()
+    assert_one_line_error(run, "network adapter", endpoint, "closed the connection")
+    assert shell.returncode == 128 + signal.SIGTERM and shell_done > engine_done
+    assert not wait_gone(endpoint, 3), "the server outlived its entry point"
+
+
 def test_keygen_keeps_a_pair_unless_forced_and_shares_it_on_request(tmp_path) -> None:
     from orchestrator.cosim import keys
 
