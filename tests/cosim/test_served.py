@@ -332,6 +332,18 @@ def test_a_killed_engine_leaves_no_adapter_and_no_scratch_folder(tmp_path, how) 
     assert os.listdir(scratch) == []
 
 
+def _engine_under_way(tmp_path, endpoint: str) -> subprocess.Popen:
+    """A long full run against the served adapter at ``endpoint``, two seconds in."""
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "run", *_long_run_args(tmp_path, 400),
+         "--out", str(tmp_path / "out"), "--adapter", f"network={endpoint}", "--quiet"],
+        cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True)
+    time.sleep(2.0)
+    assert engine.poll() is None, "the run ended before the adapter could be stopped"
+    return engine
+
+
 def test_a_stopped_served_adapter_lets_its_engine_say_so_before_it_exits(tmp_path) -> None:
     """``docker stop`` of an adapter container: SIGTERM to a server with no parent engine. It
     closes its socket at once and exits a moment later, so the engine has already ended with
@@ -348,13 +360,7 @@ def test_a_stopped_served_adapter_lets_its_engine_say_so_before_it_exits(tmp_pat
     try:
         _wait_listening(endpoint, adapter)
         started = time.monotonic()
-        engine = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator", "run", *_long_run_args(tmp_path, 400),
-             "--out", str(tmp_path / "out"), "--adapter", f"network={endpoint}", "--quiet"],
-            cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)
-        time.sleep(2.0)                                 # under way
-        assert engine.poll() is None, "the run ended before the adapter could be stopped"
+        engine = _engine_under_way(tmp_path, endpoint)
         adapter.send_signal(signal.SIGTERM)
         stopped = time.monotonic()
         run = finish(engine, started)
@@ -386,13 +392,7 @@ def test_the_container_entry_point_passes_a_stop_on_to_its_server(tmp_path) -> N
     try:
         _wait_listening(endpoint, shell)
         started = time.monotonic()
-        engine = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator", "run", *_long_run_args(tmp_path, 400),
-             "--out", str(tmp_path / "out"), "--adapter", f"network={endpoint}", "--quiet"],
-            cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)
-        time.sleep(2.0)
-        assert engine.poll() is None, "the run ended before the adapter could be stopped"
+        engine = _engine_under_way(tmp_path, endpoint)
         shell.send_signal(signal.SIGTERM)
         run = finish(engine, started)
         engine_done = time.monotonic()

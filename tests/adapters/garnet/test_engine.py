@@ -14,27 +14,19 @@ benchmarks/garnet_backend.py runs larger ones.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from adapters.base import NEVER
 from adapters.garnet.model import build_garnet
-from orchestrator.experiment.load import load_experiment
 from orchestrator.errors import SimulationError
-from orchestrator.experiment.runner import simulate
 from tests.adapters.garnet.conftest import requires_gem5
+from tests.adapters.backend_checks import both_placements, exercise_totals
 from tests.workload.traces import CT, network, run, system, write_micro
 
 pytestmark = requires_gem5
-PROJECT = Path(__file__).resolve().parents[3]
-TUTORIAL = PROJECT / "experiments" / "tutorial"
 TOLERANCE = 0.15
 MIB = 1 << 20
 SIZE = 4 * MIB
@@ -101,27 +93,12 @@ def test_all_to_all_contends(tmp_path):
     ("ex2_2_fully_connected", 1 / 256)])
 def test_mlsys22_exercises(name, comm_scale):
     """Exercise 1 as given; 2-2 at 4 MiB (1/256 of its 1 GiB)."""
-    experiment = load_experiment(str(TUTORIAL / f"{name}.yaml"))
-    if comm_scale is not None:
-        experiment = dataclasses.replace(
-            experiment, options=dataclasses.replace(experiment.options, comm_scale=comm_scale))
-    reference = simulate(experiment).total_ns
-    garnet = simulate(dataclasses.replace(experiment, network_backend="garnet")).total_ns
+    garnet, reference = exercise_totals(name, comm_scale, "garnet")
     assert abs(garnet / reference - 1) <= TOLERANCE, (garnet, reference)
 
 
 def test_process_placement_gives_the_in_process_result(tmp_path):
-    out = tmp_path / "process"
-    subprocess.run([sys.executable, "-m", "orchestrator", "run", str(TUTORIAL / "ex1.yaml"),
-                    "--network-backend", "garnet", "--placement", "process",
-                    "--adapter-timeout", "300", "--out", str(out), "--quiet"],
-                   check=True, cwd=tmp_path, timeout=600)
-    process = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    inprocess = simulate(dataclasses.replace(load_experiment(str(TUTORIAL / "ex1.yaml")),
-                                             network_backend="garnet"))
-    assert process["total_ns"] == inprocess.total_ns
-    assert process["finish_ns"] == inprocess.finish_ns
-    assert process["cosim"]["network"]["rounds"] == inprocess.cosim["network"]["rounds"]
+    process, inprocess = both_placements(tmp_path, "garnet")
     assert process["adapter_stats"]["network"]["flits"] == \
         inprocess.adapter_stats["network"]["flits"] > 0
 

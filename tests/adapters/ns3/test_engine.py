@@ -18,9 +18,6 @@ per NPU so that the file runs in a few minutes; benchmarks/ns3_backend.py runs t
 from __future__ import annotations
 
 import dataclasses
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,11 +25,11 @@ import pytest
 from orchestrator.experiment.load import load_experiment
 from orchestrator.experiment.runner import simulate
 from tests.adapters.ns3.conftest import requires_ns3
+from tests.adapters.backend_checks import both_placements, exercise_totals
 from tests.workload.traces import CT, network, run, system, write_micro
 
 pytestmark = requires_ns3
 PROJECT = Path(__file__).resolve().parents[3]
-TUTORIAL = PROJECT / "experiments" / "tutorial"
 TOLERANCE = 0.15
 MIB = 1 << 20
 # per collective: bytes such that every NPU sends about 14 MiB (all-gather sends N - 1 times
@@ -101,27 +98,12 @@ def test_all_to_all_contends(tmp_path):
     ("ex2_2_fully_connected", 1 / 64)])
 def test_mlsys22_exercises(name, comm_scale):
     """Exercise 1 as given; 2-2 at 16 MiB (1/64 of its 1 GiB; the benchmark runs 1 GiB)."""
-    experiment = load_experiment(str(TUTORIAL / f"{name}.yaml"))
-    if comm_scale is not None:
-        experiment = dataclasses.replace(
-            experiment, options=dataclasses.replace(experiment.options, comm_scale=comm_scale))
-    reference = simulate(experiment).total_ns
-    ns3 = simulate(dataclasses.replace(experiment, network_backend="ns3")).total_ns
+    ns3, reference = exercise_totals(name, comm_scale, "ns3")
     assert abs(ns3 / reference - 1) <= TOLERANCE, (ns3, reference)
 
 
 def test_process_placement_gives_the_in_process_result(tmp_path):
-    out = tmp_path / "process"
-    subprocess.run([sys.executable, "-m", "orchestrator", "run", str(TUTORIAL / "ex1.yaml"),
-                    "--network-backend", "ns3", "--placement", "process",
-                    "--adapter-timeout", "300", "--out", str(out), "--quiet"],
-                   check=True, cwd=tmp_path, timeout=600)
-    process = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    inprocess = simulate(dataclasses.replace(load_experiment(str(TUTORIAL / "ex1.yaml")),
-                                             network_backend="ns3"))
-    assert process["total_ns"] == inprocess.total_ns
-    assert process["finish_ns"] == inprocess.finish_ns
-    assert process["cosim"]["network"]["rounds"] == inprocess.cosim["network"]["rounds"]
+    process, inprocess = both_placements(tmp_path, "ns3")
     assert process["adapter_stats"]["network"]["flows"] == \
         inprocess.adapter_stats["network"]["flows"] == 448
 
