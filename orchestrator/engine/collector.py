@@ -23,12 +23,17 @@ OLDER_THRESHOLDS = (50, 50)    # collections of a generation between those of th
 
 @contextmanager
 def quiet_collector() -> Iterator[None]:
-    """Within the block: what exists now is frozen, and collections are rare."""
+    """Within the block: what exists now is frozen, and collections are rare. A caller that
+    froze objects itself keeps them frozen (``gc.unfreeze`` cannot release only ours), and
+    then nothing more is frozen here."""
     previous = gc.get_threshold()
-    gc.freeze()
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
     try:
         yield
     finally:
         gc.set_threshold(*previous)
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()

@@ -41,3 +41,14 @@ def test_cycles_made_inside_are_freed_after() -> None:
         del a, b
     gc.collect()
     assert not ids & {id(obj) for obj in gc.get_objects() if isinstance(obj, Node)}
+
+
+def test_a_callers_own_frozen_objects_stay_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with quiet_collector():
+            assert gc.get_threshold()[0] == YOUNG_THRESHOLD
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
