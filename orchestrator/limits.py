@@ -42,7 +42,8 @@ def check_time(value: int, what: str, path: str | None, line: int | None = None)
     return value
 
 
-MAX_NPUS = (1 << 31) - 1      # upstream counts NPUs in an int
+MAX_COUNT = (1 << 31) - 1     # upstream holds counts (NPUs, passes, queues) in an int
+MAX_NPUS = MAX_COUNT
 
 
 def check_npus(count: int, key: str, path: str | None) -> int:

@@ -55,6 +55,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(message: str) -> str:
+    """An error as one line: some library messages (PyYAML's reader, OS errors) carry line
+    breaks, and a user or a script reading stderr expects exactly one line per error."""
+    return " ".join(part.strip() for part in message.splitlines() if part.strip())
+
+
 class Terminated(BaseException):
     """SIGTERM, raised where the run is so that it unwinds like Ctrl-C: adapters are shut
     down, their scratch folders and the staged result folder removed."""
@@ -78,7 +84,7 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     except AstraCosimError as exc:
         if os.environ.get("ASTRA_COSIM_DEBUG"):
             raise
-        print(f"astra-cosim: error: {exc}", file=sys.stderr)
+        print(f"astra-cosim: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("astra-cosim: interrupted (SIGINT); no result was written", file=sys.stderr)

@@ -215,8 +215,9 @@ def run_command(args: argparse.Namespace) -> int:
         raise InputError("--trace-npus selects the NPUs of a trace; add --trace FILE")
     if args.trace_npus:
         parse_npu_selection(args.trace_npus)          # bad lists fail before the run
-    if args.progress_interval <= 0:
-        raise InputError("--progress-interval must be > 0")
+    if not (math.isfinite(args.progress_interval) and args.progress_interval > 0):
+        raise InputError(f"--progress-interval: found {args.progress_interval:g}; expected a "
+                         "finite number of seconds > 0")
     style = "off" if args.quiet else args.progress or (
         "rich" if sys.stderr.isatty() else "plain")
     instruments = Instruments(trace=bool(args.trace), trace_npus=args.trace_npus,

@@ -92,7 +92,11 @@ def _command(kind: str, endpoint: str, workdir: str, timeout_s: float, preload: 
             *(("--preload", preload) if preload else ())]
 
 
-def _run_forked(argv: list[str], title: str, workdir: str, ready_fd: int) -> None:
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def _run_forked(argv: list[str], title: str, workdir: str, ready_fd: int,
+                mask: set[signal.Signals]) -> None:
     """The forked child: become ``adapter serve`` as an exec'd child would be (its folder, no
     standard input, no engine key, no profiler the engine ran under) and never return into
     the engine's code; ``os._exit`` skips the engine's exit handlers."""
@@ -103,6 +107,7 @@ def _run_forked(argv: list[str], title: str, workdir: str, ready_fd: int) -> Non
         gc.freeze()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)     # the engine's run unwinds on it
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         sys.setprofile(None)
         sys.settrace(None)
         os.chdir(workdir)
@@ -157,6 +162,7 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
     endpoint = (f"ipc://{workdir}/adapter.sock" if transport == "ipc"
                 else f"tcp://127.0.0.1:{_free_tcp_port()}")
     read_end, write_end = os.pipe()
+    process: subprocess.Popen | ForkedAdapter | None = None
     try:
         argv = _command(kind, endpoint, workdir, timeout_s, preload, write_end)
         args = [sys.executable, "-m", "orchestrator", *argv]
@@ -164,11 +170,15 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
             _prepare_fork(kind, preload)
             for stream in (sys.stdout, sys.stderr):
                 stream.flush()
+            # a SIGTERM/SIGINT between fork and the child's own handlers would unwind the
+            # engine's code in the child: both wait until each side is ready for them
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
             pid = os.fork()
             if pid == 0:
                 os.close(read_end)
-                _run_forked(argv, " ".join(args), workdir, write_end)
-            process: subprocess.Popen | ForkedAdapter = ForkedAdapter(pid, args)
+                _run_forked(argv, " ".join(args), workdir, write_end, blocked)
+            process = ForkedAdapter(pid, args)
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         else:
             process = subprocess.Popen(
                 args, cwd=workdir, stdin=subprocess.DEVNULL, pass_fds=(write_end,),
@@ -177,13 +187,15 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
         os.close(write_end)
         write_end = -1
         process.workdir = workdir     # removed by stop_process
-        try:
-            _await_listening(read_end, process)
-        except BaseException:         # e.g. Ctrl-C while the child loads its backend
+        _await_listening(read_end, process)
+    except BaseException:
+        # e.g. Ctrl-C or SIGTERM while the backend is imported or the child loads it: the
+        # scratch folder exists from the first line on and is removed whatever the moment
+        if process is not None:
             process.kill()
             process.wait()
-            shutil.rmtree(workdir, ignore_errors=True)
-            raise
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     finally:
         os.close(read_end)
         if write_end >= 0:

@@ -32,7 +32,7 @@ from orchestrator.documents import DuplicateKey, load_yaml
 from orchestrator.errors import InputError, expected_one_of
 from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, ComputeChoice,
                                            Experiment, RunOptions)
-from orchestrator.limits import is_number
+from orchestrator.limits import MAX_COUNT, is_number
 
 _TOP_KEYS = ("name", "description", "workload", "system", "network", "compute", "options",
              "comm_group", "symmetry")
@@ -62,6 +62,10 @@ def validate_options(values: dict[str, Any], where: str | None) -> RunOptions:
         count = values.get(key, 1)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise InputError(f"{key}: found {count!r}; expected a whole number >= 1", where)
+        if count > MAX_COUNT:
+            # upstream holds both in an int; 10^20 passes would run for ever, not fail
+            raise InputError(f"{key}: found {count}; expected at most {MAX_COUNT} (2^31 - 1)",
+                             where)
         counts[key] = count
     scales = {}
     for key in _SCALE_KEYS:

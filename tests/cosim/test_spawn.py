@@ -149,3 +149,28 @@ def test_forked_and_execed_children_give_the_same_run(tmp_path) -> None:
     assert runs["in-process"]["total_ns"] == 45_681
     assert runs["fork"] == runs["in-process"]
     assert runs["exec"] == runs["in-process"]
+
+
+@pytest.mark.parametrize("stage", ["_prepare_fork", "_await_listening"])
+def test_an_interrupt_while_the_child_starts_leaves_no_scratch_folder(stage: str, tmp_path,
+                                                                      monkeypatch) -> None:
+    """Ctrl-C or SIGTERM (Terminated) may land while the backend is imported, before the child
+    exists, or while it loads: the scratch folder made first is removed either way and no
+    child is left (issue 14; the import window leaked the folder)."""
+    import orchestrator.cosim.spawn as spawn
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    children: list = []
+    real_wait = spawn._await_listening
+
+    def interrupted(*args) -> None:
+        if stage == "_await_listening":
+            children.append(args[1])
+            real_wait(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(spawn, stage, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        spawn_adapter("network", 30.0, "ipc")
+    assert os.listdir(tmp_path) == []
+    for child in children:
+        assert child.poll() is not None, "the adapter child outlived the interrupted start"
