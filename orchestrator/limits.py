@@ -42,6 +42,20 @@ def check_time(value: int, what: str, path: str | None, line: int | None = None)
     return value
 
 
+def non_finite(value: object, where: str = "") -> tuple[str, float] | None:
+    """The first NaN or infinity inside ``value`` (lists and mappings searched), as its
+    position (``[2].bandwidth``) and the number; None when every number is finite."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where, value
+    items = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        found = non_finite(item, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}")
+        if found is not None:
+            return found
+    return None
+
+
 MAX_COUNT = (1 << 31) - 1     # upstream holds counts (NPUs, passes, queues) in an int
 MAX_NPUS = MAX_COUNT
 

@@ -62,10 +62,13 @@ def sweep_command(args: argparse.Namespace) -> int:
         report = run_sweep(spec, out_dir, executor=args.executor, jobs=args.jobs,
                            resume=args.resume, retry_failed=args.retry_failed,
                            max_trials=args.max_trials, progress=None if args.quiet else print)
-    except Terminated:
-        print(f"astra-cosim: terminated; the trials finished so far are kept in {out_dir}: "
+    except (Terminated, KeyboardInterrupt) as exc:
+        # the trials finished so far are on disk: say so, not the run's "no result written"
+        how, signum = (("terminated", signal.SIGTERM) if isinstance(exc, Terminated)
+                       else ("interrupted (SIGINT)", signal.SIGINT))
+        print(f"astra-cosim: {how}; the trials finished so far are kept in {out_dir}: "
               "run the same command again to resume", file=sys.stderr)
-        return 128 + signal.SIGTERM
+        return 128 + signum
     finally:
         signal.signal(signal.SIGTERM, previous)
     for note in report.notes:

@@ -34,6 +34,7 @@ from typing import Any
 
 from orchestrator.errors import InputError, expected_one_of
 from orchestrator.experiment.load import read_yaml
+from orchestrator.limits import non_finite
 from orchestrator.sweep.config import base_document
 from orchestrator.sweep.keypath import KeyPathError, Segment, parse_key_path
 from orchestrator.sweep.parallelism import JOB_KEYS, check_job
@@ -91,6 +92,11 @@ def _axes(doc: dict[str, Any], path: str,
         if not isinstance(values, list) or not values:
             raise InputError(f"axes: {key}: found {values!r}; expected a non-empty list of "
                              "values", path)
+        for number, value in enumerate(values, 1):
+            bad = non_finite(value)
+            if bad is not None:          # a trial's config is JSON, which has no NaN
+                raise InputError(f"axes: {key}: value {number} of {len(values)}{bad[0]} is "
+                                 f"{bad[1]}; expected a finite number", path)
         axes.append(Axis(key, segments, tuple(values)))
     return tuple(axes)
 

@@ -5,7 +5,7 @@ safe: a trial is done exactly when its file exists, files are written whole (to 
 name, then renamed), so an interrupted sweep never leaves a half-written result that a rerun
 would mistake for a finished one, and no two writers ever touch the same file. A file is
 also checked when it is read (``problem``): one edited or damaged by hand (an ``ok`` status
-without its figures, a figure that is not a whole number) does not count as a result, so a
+without its figures, a figure that is not a whole number or beyond int64) does not count as a result, so a
 resumed sweep runs that trial again instead of tabling nonsense.
 """
 
@@ -15,6 +15,8 @@ import json
 import os
 import tempfile
 from typing import Any
+
+from orchestrator.limits import INT64_MAX, is_number
 
 TRIALS_DIR = "trials"
 STATUSES = ("ok", "error")
@@ -47,8 +49,8 @@ def problem(record: Any, key: str) -> str | None:
         for name in PREDICT_FIGURES:
             value = summary.get(name)
             whole = name in ("iteration_ns", "micro_batches")
-            if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) \
-                    or value < 0:
+            if not is_number(value) or (whole and not isinstance(value, int)) \
+                    or not 0 <= value <= INT64_MAX:
                 return f"summary.{name} is {value!r}; expected a {'whole ' if whole else ''}" \
                        "number >= 0"
         return None
@@ -56,9 +58,10 @@ def problem(record: Any, key: str) -> str | None:
         value = summary.get(name)
         if name == "total_ns" and value is None:
             return "status is ok but summary.total_ns is missing"
+        # beyond int64 no run can have produced it (and the table's int64 columns fail)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 0):
-            return f"summary.{name} is {value!r}; expected a whole number >= 0"
+                                  or not 0 <= value <= INT64_MAX):
+            return f"summary.{name} is {value!r}; expected a whole number from 0 to {INT64_MAX}"
     return None
 
 

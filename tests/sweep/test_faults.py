@@ -84,7 +84,7 @@ def _long_base(tmp_path: Path, placement: str) -> str:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("placement", ["inprocess", "process"])
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_a_killed_sweep_leaves_no_process_and_no_scratch_folder(tmp_path: Path, how: int,
                                                                 placement: str) -> None:
     scratch = tmp_path / "tmp"
@@ -116,9 +116,12 @@ def test_a_killed_sweep_leaves_no_process_and_no_scratch_folder(tmp_path: Path, 
         if how == signal.SIGKILL:       # nothing from the tracker either (leaked semaphores)
             assert (driver.returncode, stderr) == (-signal.SIGKILL, "")
         else:
-            assert driver.returncode == 143
+            # SIGINT said "no result was written" (the run's wording) although the finished
+            # trials are kept
+            assert driver.returncode == 128 + how
+            said = "terminated" if how == signal.SIGTERM else "interrupted (SIGINT)"
             assert stderr.splitlines() == [
-                f"astra-cosim: terminated; the trials finished so far are kept in "
+                f"astra-cosim: {said}; the trials finished so far are kept in "
                 f"{tmp_path / 'out'}: run the same command again to resume"]
     finally:
         for pid, _ in _session(driver.pid):
@@ -140,6 +143,10 @@ def _damage(record: dict, how: str) -> dict:
         record["summary"]["compute_ns"] = "n/a"
     elif how == "total_ns negative":
         record["summary"]["total_ns"] = -1
+    elif how == "total_ns beyond int64":      # resumed, then the parquet table crashed
+        record["summary"]["total_ns"] = 10 ** 30
+    elif how == "payload_bytes 2^64":
+        record["summary"]["payload_bytes"] = 1 << 64
     elif how == "status unknown":
         record["status"] = "done"
     elif how == "error without message":
@@ -148,24 +155,25 @@ def _damage(record: dict, how: str) -> dict:
 
 
 DAMAGES = ("summary removed", "summary emptied", "summary null", "total_ns text",
-           "compute_ns text", "total_ns negative", "status unknown", "error without message")
+           "compute_ns text", "total_ns negative", "total_ns beyond int64", "payload_bytes 2^64",
+           "status unknown", "error without message")
 
 
 def test_damaged_trial_files_are_run_again_on_resume(tmp_path: Path) -> None:
     sweep = write_sweep(tmp_path, "axes:\n  options.comm_scale: [1, 2, 4, 8, 16, 32, 64, 128, "
-                                  "256]\n")
+                                  "256, 512, 1024]\n")
     spec = load_sweep(sweep)
     out = tmp_path / "out"
     first = run_sweep(spec, str(out), progress=None)
-    assert (first.ran, first.failed) == (9, 0)
+    assert (first.ran, first.failed) == (11, 0)
     expected = read_csv(out / "results.csv")
     files = sorted((out / "trials").iterdir())
     assert len(files) == len(DAMAGES) + 1
     for path, how in zip(files, DAMAGES):
         path.write_text(json.dumps(_damage(json.loads(path.read_text()), how)))
     second = run_sweep(spec, str(out), progress=None)
-    assert (second.skipped, second.ran, second.failed, second.missing) == (1, 8, 0, 0)
-    assert any("8 trial file(s) are not a usable result and run again" in note
+    assert (second.skipped, second.ran, second.failed, second.missing) == (1, 10, 0, 0)
+    assert any("10 trial file(s) are not a usable result and run again" in note
                for note in second.notes)
     assert read_csv(out / "results.csv") == expected
 

@@ -81,6 +81,11 @@ def test_random_with_every_grid_point_is_a_permutation_of_the_grid(tmp_path: Pat
     ("axes:\n  name: [a, b]\n", "axes: name: found 'name'; expected one of comm_group, "
                                 "network, options, system, workload as the first key"),
     ("axes:\n  network.link-bandwidth[x]: [1]\n", "axes: found 'network.link-bandwidth\\[x\\]'"),
+    # a NaN reached the trial's JSON config and failed there, without file or axis
+    ("axes:\n  options.comm_scale: [1, .nan]\n",
+     "axes: options.comm_scale: value 2 of 2 is nan; expected a finite number"),
+    ("axes:\n  network.link-bandwidth: [[50, -.inf]]\n",
+     r"axes: network.link-bandwidth: value 1 of 1\[1\] is -inf; expected a finite number"),
 ])
 def test_bad_sweep_files_name_file_and_key(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(InputError, match=message) as info:
