@@ -8,7 +8,7 @@ import sys
 from array import array
 from itertools import chain
 
-from adapters.base import ComputeRequest
+from adapters.base import NEVER, ComputeRequest
 from orchestrator.cosim import cosim_pb2 as pb
 from orchestrator.errors import AstraCosimError
 
@@ -17,6 +17,7 @@ PROTOCOL_MINOR = 0
 # Largest message either side accepts (ZeroMQ drops a bigger one before it is read): a round of
 # about a million injections. A peer that sends more is disconnected, not obeyed.
 MAX_MESSAGE_BYTES = 32 << 20
+INT64_MAX = (1 << 63) - 1
 
 
 class ProtocolError(AstraCosimError):
@@ -47,7 +48,8 @@ def _pack(records) -> bytes:
     return column.tobytes()
 
 
-def _unpack(data: bytes, fields: int, what: str) -> list[tuple[int, ...]]:
+def _columns(data: bytes, fields: int, what: str) -> list[array]:
+    """Packed records -> one array per field (C-level slices, no Python loop)."""
     if len(data) % (8 * fields):
         raise ProtocolError(f"malformed {what}: {len(data)} bytes is not a whole number of "
                             f"{8 * fields}-byte records")
@@ -55,7 +57,11 @@ def _unpack(data: bytes, fields: int, what: str) -> list[tuple[int, ...]]:
     column.frombytes(data)
     if _SWAP:
         column.byteswap()
-    return list(zip(*(column[index::fields] for index in range(fields))))
+    return [column[index::fields] for index in range(fields)]
+
+
+def _unpack(data: bytes, fields: int, what: str) -> list[tuple[int, ...]]:
+    return list(zip(*_columns(data, fields, what)))
 
 
 def round_request(grant_ns: int, injections: list[tuple[int, int, int, int, int]]) -> pb.Round:
@@ -66,6 +72,28 @@ def round_request(grant_ns: int, injections: list[tuple[int, int, int, int, int]
 def injections(message: pb.Round) -> list[tuple[int, int, int, int, int]]:
     """A round's injections (op, src, dst, bytes, time_ns), in the order they were sent."""
     return _unpack(message.injection_records, INJECTION_FIELDS, "round (injections)")
+
+
+def check_round(message: pb.Round, npus_count: int | None) -> None:
+    """A network round the engine could have sent: a grant of at most ``NEVER``, and
+    injections between NPUs of the model, of 1 byte to int64, stamped before ``NEVER``. A
+    peer that breaks this would get arrivals computed from nonsense, so it gets an error."""
+    if message.grant_ns > NEVER:
+        raise ProtocolError(f"round grants {message.grant_ns} ns; expected at most {NEVER}")
+    if not message.injection_records:
+        return
+    _, src, dst, size, time_ns = _columns(message.injection_records, INJECTION_FIELDS,
+                                          "round (injections)")
+    highest = max(max(src), max(dst))
+    if npus_count is not None and highest >= npus_count:
+        raise ProtocolError(f"round injects between NPUs up to {highest}; the model has "
+                            f"{npus_count} NPUs (0 to {npus_count - 1})")
+    if min(size) < 1 or max(size) > INT64_MAX:
+        raise ProtocolError(f"round injects a message of {min(size) or max(size)} bytes; "
+                            f"expected 1 to {INT64_MAX}")
+    if max(time_ns) >= NEVER:
+        raise ProtocolError(f"round injects at {max(time_ns)} ns; expected a time before "
+                            f"{NEVER}")
 
 
 def round_reply(arrivals: list[tuple[int, int]], next_event_ns: int) -> pb.RoundReply:

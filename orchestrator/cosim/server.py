@@ -121,6 +121,7 @@ class AdapterServer:
         if isinstance(model, NetworkModel):
             if message.compute_requests:
                 raise codec.ProtocolError("compute requests sent to a network adapter")
+            codec.check_round(message, getattr(model, "npus_count", None))
             inject = model.inject
             for op, src, dst, size, time_ns in codec.injections(message):
                 inject(op, src, dst, size, time_ns)

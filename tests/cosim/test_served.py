@@ -149,6 +149,29 @@ def test_interleaved_sessions_see_only_their_own_messages() -> None:
     assert list(shared.sessions) == [b]
 
 
+@pytest.mark.parametrize("grant,injections,fragment", [
+    (10_000, [(0, 0, 99, 64, 0)], "NPUs up to 99; the model has 8 NPUs"),
+    (10_000, [(0, (1 << 64) - 1, 1, 64, 0)], f"NPUs up to {(1 << 64) - 1}"),
+    (10_000, [(0, 0, 1, 0, 0)], "a message of 0 bytes"),
+    (10 ** 9, [(0, 0, 1, 1 << 63, 0)], f"a message of {1 << 63} bytes"),
+    (10_000, [(0, 0, 1, 64, 1 << 62)], f"injects at {1 << 62} ns"),
+    ((1 << 62) + 1, [], f"grants {(1 << 62) + 1} ns"),
+])
+def test_a_round_no_engine_could_send_is_answered_with_an_error(grant, injections,
+                                                                fragment) -> None:
+    """Injections naming NPUs the model lacks, sizes outside 1..int64 or times past the
+    engine's NEVER were answered with arrivals computed from them (issue 14: garbage to that
+    peer is an error); the session ends, the server and other sessions go on."""
+    server = AdapterServer("network")
+    other, bad = _open_session(server), _open_session(server)
+    kind, reply, _ = _handle(server, 3, "round", codec.round_request(grant, injections), bad)
+    assert kind == "error" and fragment in reply.message, reply
+    assert list(server.sessions) == [other]
+    kind, reply, _ = _handle(server, 3, "round",
+                             codec.round_request(10 ** 9, [(5, 0, 1, 1 << 20, 0)]), other)
+    assert kind == "round_reply" and [op for op, _ in codec.arrivals(reply)] == [5]
+
+
 def test_a_one_engine_server_refuses_a_second_engine_as_busy() -> None:
     server = AdapterServer("network", one_engine=True)
     first = _open_session(server)
