@@ -381,3 +381,39 @@ def test_output_in_a_read_only_folder_is_refused_before_the_run(flag: str, tmp_p
         locked.chmod(0o700)
     err = capsys.readouterr().err
     assert code == 2 and err.startswith(f"astra-cosim: error: {flag}"), err
+
+
+# -- the command line's own refusals: one line too ----------------------------------------------
+@pytest.mark.parametrize("argv,fragment", [
+    (["run", "--num-passes", "nan"], "argument --num-passes: invalid int value: 'nan'"),
+    (["run", "--comm-scale", "fast"], "argument --comm-scale: invalid float value: 'fast'"),
+    (["predict", "--tp", "nan"], "argument --tp: invalid int value: 'nan'"),
+    (["trace", "convert", "--npus", "1e3"], "argument --npus: invalid int value: '1e3'"),
+    (["sweep", "s.yaml", "--jobs", "inf"], "argument --jobs/-j: invalid int value: 'inf'"),
+    (["run", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+])
+def test_an_option_argparse_refuses_is_one_line(argv: list[str], fragment: str, capsys) -> None:
+    """argparse printed its usage (up to 14 lines) before the error."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    assert fragment in lines[0]
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["-b", "8", "-e", str(1 << 70), "-f", "2"], f"-e: found '{1 << 70}'"),
+    (["-b", "9223372036854775808", "-e", "9223372036854775808", "-f", "2"], "int64"),
+    (["-b", "8", "-e", "8G", "-i", "1"], "makes 8589934585 sizes; expected at most 100000"),
+])
+def test_collective_sizes_beyond_int64_or_a_runaway_series_are_refused(
+        argv: list[str], fragment: str, tmp_path: Path, capsys) -> None:
+    """-e 2^70 ended in a protobuf traceback; -i 1 up to 8G built a list of 8.6e9 sizes."""
+    code = main(["collective", "all-reduce", *argv, "--platform", "ring8",
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert len(err.splitlines()) == 1 and fragment in err, err
+    assert not (tmp_path / "out").exists()

@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+from typing import NoReturn
 
 from orchestrator import __version__
 from orchestrator.errors import AstraCosimError
@@ -42,8 +43,18 @@ def _chosen(argv: list[str]) -> str | None:
     return None
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's own refusals (an unknown option, ``nan`` for a whole number) in the one-line
+    form of every other error; argparse prints its usage first, a dozen lines for some
+    subcommands. Subcommand parsers inherit the class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"astra-cosim: error: {message} (`{self.prog} --help` lists the "
+                     "options)\n")
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="astra-cosim",
         description="Simulate distributed DNN training (ASTRA-sim semantics, exact to the ns).")
     parser.add_argument("--version", action="version", version=f"astra-cosim {__version__}")

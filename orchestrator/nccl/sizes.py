@@ -4,7 +4,9 @@ meaning powers of 1024, and the data types that set an element's width."""
 from __future__ import annotations
 
 from orchestrator.errors import InputError
+from orchestrator.limits import INT64_MAX
 
+MAX_SIZES = 100_000     # a series longer than this is a typo (-i 1 up to 8G), not a sweep
 _SUFFIX = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 # nccl-tests' -d names and their width in bytes
@@ -19,7 +21,11 @@ def parse_size(text: str, flag: str) -> int:
     suffix = value[len(digits):]
     if not digits.isdigit() or suffix not in _SUFFIX:
         raise InputError(f"{flag}: found {text!r}; expected bytes like 8, 64K, 1M or 8G")
-    return int(digits) * _SUFFIX[suffix]
+    size = int(digits) * _SUFFIX[suffix]
+    if size > INT64_MAX:      # a collective's size is int64 bytes (a traceback in the trace)
+        raise InputError(f"{flag}: found {text!r} = {size} bytes; expected at most {INT64_MAX} "
+                         "(2^63 - 1, int64)")
+    return size
 
 
 def size_series(first: int, last: int, factor: int | None = None,
@@ -36,6 +42,9 @@ def size_series(first: int, last: int, factor: int | None = None,
         raise InputError(f"-f: found {factor}; expected an integer factor >= 2")
     if step is not None and step < 1:
         raise InputError(f"-i: found {step}; expected a step of at least 1 byte")
+    if step is not None and (last - first) // step >= MAX_SIZES:
+        raise InputError(f"-i: {step} bytes from {first} to {last} makes "
+                         f"{(last - first) // step + 1} sizes; expected at most {MAX_SIZES}")
     sizes = []
     size = first
     while size <= last:
