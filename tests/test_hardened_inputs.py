@@ -102,6 +102,17 @@ def exchange(sender_dst: int = 1, receiver_src: int = 0, recv_on: int = 1,
     return per_npu
 
 
+def shaped(**shape: dict[str, int]) -> list[list[Node]]:
+    """One COMP node per NPU carrying a compute shape (``num_ops={"int64_val": -5}``)."""
+    node = Node(id=0, name="mm", type=chakra.NodeType.COMP_NODE, duration_micros=5,
+                attr=[chakra.make_attr("is_cpu_op", False)] +
+                [AttributeProto(name=name, **value) for name, value in shape.items()])
+    return [[node]] * NPUS
+
+
+ROOFLINE_SYSTEM = json.dumps(system(peak_perf=900, roofline_enabled=1))
+
+
 def sized(size: int, kind: str = "int64_val") -> list[list[Node]]:
     return [[coll_node(0, CT.ALL_REDUCE, size, size_kind=kind)]] * NPUS
 
@@ -159,6 +170,23 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
         ("et.0.et", "comm-scale 4", "int64")),
     "chakra-compute-beyond-clock": (
         lambda c: c.v2([[comp_node(0, 1 << 60)]] * NPUS), ("et.0.et", "duration_micros")),
+    # compute shapes: a negative count was timed as no work, uint64 counts as figures no run
+    # has, and a roofline too slow for the clock ended in an OverflowError traceback
+    "chakra-num-ops-negative": (
+        lambda c: c.v2(shaped(num_ops={"int64_val": -5}, tensor_size={"uint64_val": 100}),
+                       ROOFLINE_SYSTEM), ("et.0.et", "num_ops is -5", "0 to")),
+    "chakra-tensor-size-2^64-1": (
+        lambda c: c.v2(shaped(num_ops={"uint64_val": 100},
+                              tensor_size={"uint64_val": (1 << 64) - 1}), ROOFLINE_SYSTEM),
+        ("et.0.et", f"tensor_size is {(1 << 64) - 1}", "int64")),
+    "chakra-gemm-k-2^63": (
+        lambda c: c.v2(shaped(gemm_m={"int64_val": 8}, gemm_n={"int64_val": 8},
+                              gemm_k={"uint64_val": 1 << 63}), ROOFLINE_SYSTEM),
+        ("et.0.et", "gemm_k is", "int64")),
+    "roofline-peak-1e-300": (
+        lambda c: c.v2(shaped(num_ops={"uint64_val": 1 << 40}, tensor_size={"uint64_val": 100}),
+                       json.dumps(system(peak_perf=1e-300, roofline_enabled=1))),
+        ("et.0.et", "simulated time passed")),
     "chakra-send-to-99": (lambda c: c.v2(exchange(sender_dst=99)),
                           ("et.0.et", "comm_dst is 99", "0 to 7")),
     "chakra-send-to-minus-1": (lambda c: c.v2(exchange(sender_dst=-1)),

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.base import ComputeModel, ComputeRequest
+from adapters.base import NEVER, ComputeModel, ComputeRequest
 from orchestrator.errors import InputError
 
 
@@ -55,10 +55,15 @@ class RooflineModel(ComputeModel):
         return self.runtime_ns(2 * m * n * k, (m * k + k * n + m * n) * element)
 
     def runtime_ns(self, num_ops: int, tensor_bytes: int) -> int:
+        if num_ops <= 0:              # no work (a GEMM with a zero side): 0/0 otherwise
+            return 0
         config = self.config
         intensity = num_ops / tensor_bytes if tensor_bytes else float("inf")
         perf = min(config.local_mem_bw_gb_per_s * 1e9 * intensity, config.peak_tflops * 1e12)
-        return int(num_ops / perf * 1e9)
+        seconds_ns = num_ops / perf * 1e9 if perf > 0 else math.inf
+        # beyond the clock (a tiny peak or bandwidth: float infinity, which int() cannot
+        # take): NEVER, which the engine reports as a run too long to give a result
+        return int(seconds_ns) if seconds_ns < NEVER else NEVER
 
     def stats(self) -> dict[str, int]:
         return {"requests": self.requests}

@@ -80,6 +80,9 @@ def check_ranges(workload: TextWorkload, options: RunOptions) -> None:
             what = f"column {kind}_comm_bytes ({spec.kind})"
             scaled = _scaled(spec.size_bytes, options.comm_scale, what, path, layer.line)
             if scaled > INT64_MAX:
+                if scaled != spec.size_bytes:      # say where a number the file lacks came from
+                    what += (f" = {spec.size_bytes} x comm-scale {options.comm_scale:g} in "
+                             "1.0's 32-bit float")
                 check_bytes(scaled, what, path, layer.line)
 
 

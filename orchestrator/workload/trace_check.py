@@ -5,6 +5,8 @@ What one trace cannot tell by itself, or what upstream runs through silently:
 * every communication node moves at least one byte and at most int64 bytes (after
   ``comm_scale``): a size of 0 or below simulates nothing, a size of 2^63 or more wraps;
 * a node's recorded compute time fits the simulated clock;
+* a compute shape (``num_ops``, ``tensor_size``, ``gemm_m/n/k``) lies in 0 .. int64: a
+  negative count was timed as no work at all, one beyond int64 as a figure no run has;
 * a SEND or RECV names an NPU of the network (0 .. npus-1);
 * every SEND has its RECV and every RECV its SEND - matched as the network does it, on
   (source, destination, tag, bytes): a SEND nobody receives would leave the run "finished"
@@ -26,8 +28,9 @@ _RECV = int(chakra.NodeType.COMM_RECV_NODE)
 _BROADCAST = int(chakra.CollectiveCommType.BROADCAST)
 _P2P = (_SEND, _RECV)
 # the attributes read here; one pass over a node's attributes collects them all
+_SHAPE = frozenset(("num_ops", "tensor_size", "gemm_m", "gemm_n", "gemm_k"))
 _READ = frozenset(("comm_type", "comm_size", "comm_tag", "comm_src", "comm_dst",
-                   chakra.DURATION_NS))
+                   chakra.DURATION_NS)) | _SHAPE
 _INTEGERS = frozenset(chakra.INTEGER_KINDS)
 
 
@@ -69,6 +72,10 @@ def check_traces(traces: list[chakra.Trace], npus_count: int, comm_scale: float,
                 elif name == chakra.DURATION_NS:
                     if number < 0 or number >= TIME_LIMIT_NS:
                         _bad_duration(node, number, path)
+                elif name in _SHAPE:
+                    if not 0 <= number <= INT64_MAX:
+                        raise InputError(f"{_where(node)}: {name} is {number}; expected a "
+                                         f"count from 0 to {INT64_MAX} (int64)", path)
                 elif name == "comm_type":
                     comm_type = number
                 elif name == "comm_tag":
