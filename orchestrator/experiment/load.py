@@ -134,7 +134,7 @@ def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
         placement = _placement(network, "network", path, base_dir)
         network = network["config"]
     return Experiment(
-        name=_name(doc.get("name"), path),
+        name=plain_name(doc.get("name"), path),
         workload=workload,
         system=_resolve(base_dir, doc["system"], "system", path),
         network=_resolve(base_dir, network, "network", path),
@@ -149,7 +149,7 @@ def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
     )
 
 
-def _name(value: Any, path: str) -> str:
+def plain_name(value: Any, path: str) -> str:
     """The run's name; it becomes the folder ``results/<name>``, so it must be one plain
     folder name - ``../x`` or ``a/b`` would write elsewhere than ``results/``."""
     if value is None or value == "":

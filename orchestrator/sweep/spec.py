@@ -33,7 +33,7 @@ from typing import Any
 
 
 from orchestrator.errors import InputError, expected_one_of
-from orchestrator.experiment.load import read_yaml
+from orchestrator.experiment.load import plain_name, read_yaml
 from orchestrator.limits import non_finite
 from orchestrator.sweep.config import base_document
 from orchestrator.sweep.keypath import KeyPathError, Segment, parse_key_path
@@ -151,7 +151,8 @@ def load_sweep(path: str) -> SweepSpec:
         if samples > size:
             raise InputError(f"samples: found {samples}; expected at most {size} (the grid of "
                              "these axes has that many points)", path)
-    name = str(doc.get("name") or os.path.splitext(os.path.basename(path))[0])
+    # the folder results/<name>: '../x' wrote the sweep's results and trials outside it
+    name = plain_name(doc.get("name"), path)
     return SweepSpec(name=name, source=path, base_dir=base_dir, base=base_doc, axes=axes,
                      mode=mode, samples=samples, seed=seed or 0, kind=kind)
 

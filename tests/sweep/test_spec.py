@@ -10,7 +10,7 @@ import pytest
 
 from orchestrator.errors import InputError
 from orchestrator.sweep.spec import expand_points, load_sweep
-from tests.sweep.sweeps import write_sweep
+from tests.sweep.sweeps import EX1, write_sweep
 
 AXES = ("axes:\n"
         "  options.comm_scale: [1, 2, 4]\n"
@@ -123,3 +123,14 @@ def test_an_inline_base_takes_paths_relative_to_the_sweep_file(tmp_path: Path) -
     assert spec.base["network"] == {"backend": "analytical",
                                     "config": str(tmp_path / "experiments" / "tutorial"
                                                   / "inputs" / "ring8.json")}
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/tmp/elsewhere", "'..'", "a/b"])
+def test_a_sweep_name_that_leaves_results_is_refused(tmp_path: Path, name: str) -> None:
+    """The sweep's name is the folder results/<name>: '../../escaped' wrote results.csv and
+    trials/ two folders up, '..' into the working directory (issue 14, as for experiments)."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: {name}\nbase: {EX1}\n{AXES}", encoding="utf-8")
+    with pytest.raises(InputError, match="name: found .*; expected a plain name") as info:
+        load_sweep(str(path))
+    assert str(info.value).startswith(f"{path}: ")
