@@ -16,6 +16,7 @@ import os
 import tempfile
 from typing import Any
 
+from orchestrator.errors import InputError
 from orchestrator.limits import INT64_MAX, is_number
 
 TRIALS_DIR = "trials"
@@ -65,8 +66,27 @@ def problem(record: Any, key: str) -> str | None:
     return None
 
 
+def check_sweep_folder(out_dir: str) -> None:
+    """A sweep writes into a new or empty folder, or resumes in one of its own (it has
+    ``trials/``). Any other folder - a run's result, a folder of other files - would end up
+    holding both, and ``report`` would show whichever it finds first (issue 14: never a mix)."""
+    if os.path.isfile(out_dir):
+        raise InputError("--out: is a file; expected a folder for the sweep's results", out_dir)
+    try:
+        names = os.listdir(out_dir)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"--out: cannot read the folder ({exc.strerror})", out_dir) from None
+    if names and not os.path.isdir(os.path.join(out_dir, TRIALS_DIR)):
+        what = "a run's result" if "summary.json" in names else "files of something else"
+        raise InputError(f"--out: holds {what}, not a sweep's trials/; expected a new or empty "
+                         "folder, or one a sweep wrote (to resume it)", out_dir)
+
+
 class TrialStore:
     def __init__(self, out_dir: str) -> None:
+        check_sweep_folder(out_dir)
         self.out_dir = out_dir
         self.trials_dir = os.path.join(out_dir, TRIALS_DIR)
 

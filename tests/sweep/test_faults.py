@@ -17,7 +17,7 @@ from orchestrator.cli.main import main
 from orchestrator.sweep import table
 from orchestrator.sweep.runner import run_sweep
 from orchestrator.sweep.spec import load_sweep
-from tests.sweep.sweeps import ROOT, read_csv, write_sweep
+from tests.sweep.sweeps import EX1, ROOT, read_csv, write_sweep
 
 INPUTS = os.path.join(ROOT, "experiments", "tutorial", "inputs")
 
@@ -184,3 +184,32 @@ def test_the_table_survives_a_non_numeric_figure() -> None:
         ({"a": 2}, {"key": "k2", "status": "ok", "summary": ["not", "a", "mapping"]})])
     assert [(row["total_ns"], row["compute_ns"], row["events_processed"]) for row in rows] == \
         [(None, 5, None), (None, None, None)]
+
+
+@pytest.mark.parametrize("holds", ["a run's result", "other files"])
+def test_a_sweep_into_a_folder_of_something_else_is_refused(tmp_path: Path, holds: str,
+                                                          capsys) -> None:
+    """A sweep into a run's --out (or any folder of other files) wrote results.csv and
+    trials/ beside them, and `report` went on showing the run (issue 14: never a mix)."""
+    from orchestrator.cli.main import main
+    out = tmp_path / "out"
+    if holds == "a run's result":
+        assert main(["run", EX1, "--out", str(out), "--quiet"]) == 0
+    else:
+        out.mkdir()
+        (out / "notes.txt").write_text("mine\n")
+    before = sorted(os.listdir(out))
+    sweep = write_sweep(tmp_path, "axes:\n  options.comm_scale: [1, 2]\n")
+    assert main(["sweep", sweep, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    what = "a run's result" if holds == "a run's result" else "files of something else"
+    assert err.splitlines() == [f"astra-cosim: error: {out}: --out: holds {what}, not a "
+                                "sweep's trials/; expected a new or empty folder, or one a "
+                                "sweep wrote (to resume it)"]
+    assert sorted(os.listdir(out)) == before
+    # an empty folder and the sweep's own folder (resumed) are used
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["sweep", sweep, "--out", str(empty), "--quiet"]) == 0
+    assert main(["sweep", sweep, "--out", str(empty), "--quiet"]) == 0
+    assert len(os.listdir(empty / "trials")) == 2
