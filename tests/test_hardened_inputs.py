@@ -113,6 +113,19 @@ def shaped(**shape: dict[str, int]) -> list[list[Node]]:
 ROOFLINE_SYSTEM = json.dumps(system(peak_perf=900, roofline_enabled=1))
 
 
+def without_peer(per_npu: list[list[Node]], npu: int) -> list[list[Node]]:
+    """``per_npu`` with NPU ``npu``'s SEND/RECV stripped of its comm_dst/comm_src."""
+    nodes = []
+    for node in per_npu[npu]:
+        copy = Node()
+        copy.CopyFrom(node)
+        keep = [attr for attr in copy.attr if attr.name not in ("comm_dst", "comm_src")]
+        del copy.attr[:]
+        copy.attr.extend(keep)
+        nodes.append(copy)
+    return per_npu[:npu] + [nodes] + per_npu[npu + 1:]
+
+
 def sized(size: int, kind: str = "int64_val") -> list[list[Node]]:
     return [[coll_node(0, CT.ALL_REDUCE, size, size_kind=kind)]] * NPUS
 
@@ -187,6 +200,12 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
         lambda c: c.v2(shaped(num_ops={"uint64_val": 1 << 40}, tensor_size={"uint64_val": 100}),
                        json.dumps(system(peak_perf=1e-300, roofline_enabled=1))),
         ("et.0.et", "simulated time passed")),
+    # a SEND/RECV without its peer was taken as NPU 0 (protobuf's default) and ran
+    "chakra-recv-without-comm_src": (
+        lambda c: c.v2(without_peer(exchange(), 1)), ("et.1.et", "RECV without comm_src")),
+    "chakra-send-without-comm_dst": (
+        lambda c: c.v2(without_peer(exchange(), 0)),
+        ("et.0.et", "SEND without comm_dst")),
     "chakra-send-to-99": (lambda c: c.v2(exchange(sender_dst=99)),
                           ("et.0.et", "comm_dst is 99", "0 to 7")),
     "chakra-send-to-minus-1": (lambda c: c.v2(exchange(sender_dst=-1)),

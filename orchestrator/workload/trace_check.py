@@ -7,7 +7,7 @@ What one trace cannot tell by itself, or what upstream runs through silently:
 * a node's recorded compute time fits the simulated clock;
 * a compute shape (``num_ops``, ``tensor_size``, ``gemm_m/n/k``) lies in 0 .. int64: a
   negative count was timed as no work at all, one beyond int64 as a figure no run has;
-* a SEND or RECV names an NPU of the network (0 .. npus-1);
+* a SEND or RECV names an NPU of the network (0 .. npus-1), and names one at all;
 * every SEND has its RECV and every RECV its SEND - matched as the network does it, on
   (source, destination, tag, bytes): a SEND nobody receives would leave the run "finished"
   with a message in flight, a RECV nobody sends to would wait forever.
@@ -58,7 +58,7 @@ def check_traces(traces: list[chakra.Trace], npus_count: int, comm_scale: float,
             kind = node.type
             comm = kind in _P2P or kind == _COLL
             size = tag = peer = comm_type = 0
-            held_size = False
+            held_size = held_peer = False
             for attr in node.attr:
                 name = attr.name
                 if name not in _READ:
@@ -81,7 +81,7 @@ def check_traces(traces: list[chakra.Trace], npus_count: int, comm_scale: float,
                 elif name == "comm_tag":
                     tag = number
                 elif name == ("comm_dst" if kind == _SEND else "comm_src"):
-                    peer = number
+                    peer, held_peer = number, True
             if replay_only or not comm:
                 continue      # replay-only traces replay every node's recorded time
             if kind == _COLL and comm_type == _BROADCAST:
@@ -90,6 +90,11 @@ def check_traces(traces: list[chakra.Trace], npus_count: int, comm_scale: float,
                 size = _check_size(node, size, comm_scale, path)
             if kind == _COLL:
                 continue
+            if not held_peer:        # protobuf's default would make it NPU 0, silently
+                field = "comm_dst" if kind == _SEND else "comm_src"
+                raise InputError(f"{_where(node)}: {'SEND' if kind == _SEND else 'RECV'} "
+                                 f"without {field}; expected the NPU it "
+                                 f"{'sends to' if kind == _SEND else 'receives from'}", path)
             if not 0 <= peer < npus_count:
                 field = "comm_dst" if kind == _SEND else "comm_src"
                 raise InputError(f"{_where(node)}: {field} is {peer}; expected an NPU of the "
