@@ -464,3 +464,20 @@ def test_collective_sizes_beyond_int64_or_a_runaway_series_are_refused(
     assert code == 2 and "Traceback" not in err, err
     assert len(err.splitlines()) == 1 and fragment in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_smaller_trace_set_written_over_a_larger_one_leaves_no_stale_rank(tmp_path: Path,
+                                                                            capsys) -> None:
+    """4 all-gather traces over 8 all-reduce ones left PREFIX.4-7.et of the old set, and an
+    8-NPU run mixed the two workloads (issue 14: never a mix)."""
+    prefix = str(tmp_path / "x")
+    for npus, collective in ((8, "all_reduce"), (4, "all_gather")):
+        assert main(["trace", "collective", "--npus", str(npus), "--collective", collective,
+                     "--size", "1MiB", "--out", prefix]) == 0
+    assert chakra.trace_ranks(prefix) == [0, 1, 2, 3]
+    assert f"removed 4 trace(s) of an earlier, larger set: {prefix}.4.et ... {prefix}.7.et" \
+        in capsys.readouterr().out
+    workload = Case(tmp_path).write("w.txt", data_workload())
+    assert main(["trace", "convert", "--workload", workload, "--npus", "2", "--out",
+                 prefix]) == 0
+    assert chakra.trace_ranks(prefix) == [0, 1]

@@ -90,8 +90,11 @@ def convert_command(args: argparse.Namespace) -> int:
                               args.comm_scale)
     for npu in range(args.npus):
         chakra.write_trace(chakra.trace_path(args.out, npu), result.nodes)
+    removed = chakra.remove_ranks_from(args.out, args.npus)
     print(f"wrote {args.npus} trace(s) {args.out}.0.et ...: {len(result.nodes)} nodes each, "
           f"{result.collectives} collectives, {result.compute_ns / 1000:.3f} us of compute")
+    if removed:
+        print(chakra.stale_note(args.out, removed))
     return 0
 
 
@@ -108,8 +111,11 @@ def collective_command(args: argparse.Namespace) -> int:
                              "flags separated by commas, e.g. 1,0")
         involved = [flag == "1" for flag in flags]
     paths = write_collective_traces(args.out, args.npus, args.collective, size, involved)
+    removed = chakra.remove_ranks_from(args.out, len(paths))
     print(f"wrote {len(paths)} traces {args.out}.0.et ... {args.out}.{len(paths) - 1}.et "
           f"({args.collective}, {size} bytes per NPU)")
+    if removed:
+        print(chakra.stale_note(args.out, removed))
     return 0
 
 

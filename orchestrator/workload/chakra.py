@@ -145,6 +145,22 @@ def trace_ranks(prefix: str) -> list[int]:
     return sorted(ranks)
 
 
+def remove_ranks_from(prefix: str, count: int) -> list[int]:
+    """Delete ``<prefix>.<n>.et`` for every n >= ``count``: a set of ``count`` traces written
+    over a larger one would otherwise leave the old set's last ranks beside it, and a run on
+    a network that large would mix the two workloads. Returns the ranks removed."""
+    stale = [rank for rank in trace_ranks(prefix) if rank >= count]
+    for rank in stale:
+        os.remove(trace_path(prefix, rank))
+    return stale
+
+
+def stale_note(prefix: str, removed: list[int]) -> str:
+    """The line a trace writer prints when it removed an earlier set's extra ranks."""
+    return (f"removed {len(removed)} trace(s) of an earlier, larger set: "
+            f"{trace_path(prefix, removed[0])} ... {trace_path(prefix, removed[-1])}")
+
+
 def count_traces(prefix: str) -> int:
     """How many consecutive ``<prefix>.<n>.et`` files exist, from n = 0."""
     count = 0

@@ -105,6 +105,7 @@ def write_llm_traces(model: LlmModel, par: ParallelConfig, platform: Platform, p
             trace.op(Op("dp_allgather_params", coll="ALLGATHER", group="dp",
                         size=2 * params // par.dp))
         chakra.write_trace(chakra.trace_path(prefix, rank), trace.nodes)
+    chakra.remove_ranks_from(prefix, par.gpus)     # an earlier, larger set's last ranks
     network = platform.network_doc(par.gpus)
     paths = {"network": prefix + ".network.yml", "system": prefix + ".system.json",
              "groups": prefix + ".groups.json"}
