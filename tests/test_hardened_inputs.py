@@ -481,3 +481,40 @@ def test_a_smaller_trace_set_written_over_a_larger_one_leaves_no_stale_rank(tmp_
     assert main(["trace", "convert", "--workload", workload, "--npus", "2", "--out",
                  prefix]) == 0
     assert chakra.trace_ranks(prefix) == [0, 1]
+
+
+@pytest.mark.parametrize("where,fragment", [
+    ("file", "is a file; expected a folder"), ("under-file", "is a file, not a folder"),
+    ("other-files", "holds files that are not an astra-cosim result")])
+def test_collective_output_is_checked_before_the_first_size(where: str, fragment: str,
+                                                            tmp_path: Path, capsys,
+                                                            monkeypatch) -> None:
+    """`collective --out` was created after every size had run: a file there ended in a
+    FileExistsError traceback and the figures were lost; a folder of other files got
+    collective.csv beside them."""
+    from orchestrator.cli import collective_cmd
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a size ran although --out is unusable")
+    monkeypatch.setattr(collective_cmd, "time_collective", refuse)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    out = {"file": blocker, "under-file": blocker / "sub", "other-files": tmp_path}[where]
+    code = main(["collective", "all-reduce", "-b", "8", "-e", "64", "--platform", "ring8",
+                 "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1 and fragment in err, err
+    assert sorted(os.listdir(tmp_path)) == ["blocker"]
+
+
+def test_collective_results_replace_a_previous_collective_whole(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    def argv(largest: str) -> list[str]:
+        return ["collective", "all-reduce", "-b", "8", "-e", largest, "--platform", "ring8",
+                "--out", str(out), "--quiet"]
+    assert main(argv("64")) == 0
+    first = (out / "collective.csv").read_text()
+    assert main(argv("16")) == 0
+    second = (out / "collective.csv").read_text()
+    assert len(second.splitlines()) == len(first.splitlines()) - 2     # 8, 16 of 8 ... 64
+    assert sorted(os.listdir(out)) == [".astra-cosim-result", "busbw.png", "collective.csv"]

@@ -29,6 +29,7 @@ from orchestrator.nccl.bench import (COLLECTIVES, Target, buffer_bytes, collecti
                                      time_collective)
 from orchestrator.nccl.sizes import TYPE_BYTES, parse_size, size_series
 from orchestrator.output import nccl_table
+from orchestrator.output.staging import StagedFolder
 from orchestrator.nccl.presets import PLATFORMS, platform
 
 DEFAULT_PLATFORM = "ring8"
@@ -69,6 +70,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default=None,
                         help="folder for collective.csv and busbw.png (default "
                              "results/collective/<collective>-<platform>-<backend>)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the contents of an --out folder that is not a result")
     parser.add_argument("--quiet", action="store_true", help="print nothing on success")
     parser.set_defaults(handler=collective_command)
 
@@ -119,27 +122,36 @@ def collective_command(args: argparse.Namespace) -> int:
     title = (f"{coll.name} on {target.label} ({target.npus} NPUs), {target.backend} network, "
              f"placement {target.placement.placement}")
     say = (lambda text: None) if args.quiet else (lambda text: print(text, flush=True))
-    for text in nccl_table.header(title):
-        say(text)
-    if too_small:
-        say(f"# skipped {len(too_small)} size(s) below one {args.datatype} per NPU: "
-            f"{', '.join(str(size) for size in too_small)}")
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="astra-cosim-collective-") as folder:
-        for size in runs:
-            row = time_collective(coll, target, size, args.datatype, type_bytes, folder)
-            rows.append(row)
-            say(nccl_table.line(row))
-    for text in nccl_table.footer(rows):
-        say(text)
-    os.makedirs(out_dir, exist_ok=True)
-    nccl_table.write_csv(rows, os.path.join(out_dir, nccl_table.CSV_NAME))
+    # checked and staged before the first size runs, moved into place whole at the end (a bad
+    # --out was a traceback after every size had run)
+    keep = tuple(path for path in (target.system, target.network, os.getcwd())
+                 if isinstance(path, str) and os.path.exists(path))
+    out = StagedFolder(out_dir, args.overwrite, keep=keep)
     try:
-        nccl_table.write_plot(rows, title, os.path.join(out_dir, nccl_table.PLOT_NAME))
-        plotted = f" and {nccl_table.PLOT_NAME}"
-    except ImportError:
-        plotted = ""
-        print("astra-cosim: warning: busbw.png not drawn: matplotlib is missing (pip install "
-              "'astra-cosim[report]')", file=sys.stderr)
+        for text in nccl_table.header(title):
+            say(text)
+        if too_small:
+            say(f"# skipped {len(too_small)} size(s) below one {args.datatype} per NPU: "
+                f"{', '.join(str(size) for size in too_small)}")
+        rows = []
+        with tempfile.TemporaryDirectory(prefix="astra-cosim-collective-") as folder:
+            for size in runs:
+                row = time_collective(coll, target, size, args.datatype, type_bytes, folder)
+                rows.append(row)
+                say(nccl_table.line(row))
+        for text in nccl_table.footer(rows):
+            say(text)
+        nccl_table.write_csv(rows, out.staged(nccl_table.CSV_NAME))
+        try:
+            nccl_table.write_plot(rows, title, out.staged(nccl_table.PLOT_NAME))
+            plotted = f" and {nccl_table.PLOT_NAME}"
+        except ImportError:
+            plotted = ""
+            print("astra-cosim: warning: busbw.png not drawn: matplotlib is missing (pip "
+                  "install 'astra-cosim[report]')", file=sys.stderr)
+        out.commit()
+    except BaseException:
+        out.discard()
+        raise
     say(f"# {nccl_table.CSV_NAME}{plotted} in {out_dir}/")
     return 0

@@ -43,6 +43,7 @@ _STAGING = re.compile(r"^\..*\.astra-cosim-(?:tmp|old)-(\d+)-[^.]+$")
 _KNOWN_FILES = frozenset({"summary.json", "tutorial_result.csv", "EndToEnd.csv",
                           "collectives.csv", "layers.csv", "dimension_utilisation.csv",
                           "links.csv"})
+_COLLECTIVE_FILES = frozenset({"collective.csv", "busbw.png"})   # `collective`'s folder
 
 
 def remove_stale(parent: str) -> None:
@@ -97,21 +98,30 @@ def _ensure_parent(parent: str, flag: str, target: str) -> None:
 
 
 def _is_previous_result(folder: str, entries: list[str]) -> bool:
-    try:
-        with open(os.path.join(folder, "summary.json"), encoding="utf-8") as handle:
-            summary = json.load(handle)
-    except (OSError, ValueError):
-        return False
-    if not isinstance(summary, dict) or not {"total_ns", "format"} <= set(summary):
-        return False
-    allowed = set(_KNOWN_FILES)
+    """Every entry is a file an astra-cosim command wrote: one its manifest lists, or - for
+    folders written before manifests - a run's files beside a valid summary.json, or the
+    files of ``collective`` (nccl-tests mode)."""
+    allowed: set[str] = set()
     try:
         with open(os.path.join(folder, MANIFEST), encoding="utf-8") as handle:
             allowed |= {str(name) for name in json.load(handle)} | {MANIFEST}
     except (OSError, ValueError, TypeError):
         pass
+    if _has_summary(folder):
+        allowed |= _KNOWN_FILES
+    elif not allowed:
+        allowed = set(_COLLECTIVE_FILES)
     return all(entry in allowed and os.path.isfile(os.path.join(folder, entry))
                for entry in entries)
+
+
+def _has_summary(folder: str) -> bool:
+    try:
+        with open(os.path.join(folder, "summary.json"), encoding="utf-8") as handle:
+            summary = json.load(handle)
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and {"total_ns", "format"} <= set(summary)
 
 
 class StagedFolder:
