@@ -518,3 +518,21 @@ def test_collective_results_replace_a_previous_collective_whole(tmp_path: Path, 
     second = (out / "collective.csv").read_text()
     assert len(second.splitlines()) == len(first.splitlines()) - 2     # 8, 16 of 8 ... 64
     assert sorted(os.listdir(out)) == [".astra-cosim-result", "busbw.png", "collective.csv"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["trace", "convert", "--workload", "{workload}", "--npus", "2", "--out", "{blocker}/x"],
+    ["trace", "collective", "--npus", "2", "--collective", "all_reduce", "--size", "1KiB",
+     "--out", "{blocker}/x"],
+], ids=["trace-convert", "trace-collective"])
+def test_an_output_the_system_refuses_is_one_line(argv: list[str], tmp_path: Path,
+                                                  capsys) -> None:
+    """Writers without a staged folder ended in a FileExistsError traceback."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    workload = Case(tmp_path).write("w.txt", data_workload())
+    code = main([word.format(workload=workload, blocker=blocker) for word in argv])
+    err = capsys.readouterr().err
+    assert code == 2 and err.splitlines() == [
+        f"astra-cosim: error: {blocker}: File exists (a file stands where a folder is "
+        "needed)"], err

@@ -1,7 +1,8 @@
 """Entry point of ``astra-cosim``: wires the subcommands and turns errors into one line.
 
-Exit status 0 on success; 2 with ``astra-cosim: error: <reason>`` on stderr for bad input or a
-run that cannot finish. Tracebacks are shown only with ``ASTRA_COSIM_DEBUG=1``.
+Exit status 0 on success; 2 with ``astra-cosim: error: <reason>`` on stderr for bad input, a
+file the system refuses to read or write (``OSError``: its path and reason), or a run that
+cannot finish. Tracebacks are shown only with ``ASTRA_COSIM_DEBUG=1``.
 
 Only the module of the subcommand being run is imported (``run`` does not pay for the sweep
 executors, the adapter server or the report), so a simulation starts in a fraction of a second;
@@ -96,6 +97,17 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
         if os.environ.get("ASTRA_COSIM_DEBUG"):
             raise
         print(f"astra-cosim: error: {one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # a file a command writes or reads that the system refuses (a file where a folder
+        # should be, no permission, a full disk): the path and the reason, not a traceback
+        if os.environ.get("ASTRA_COSIM_DEBUG"):
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            reason += " (a file stands where a folder is needed)"
+        print(f"astra-cosim: error: {where}{one_line(reason)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("astra-cosim: interrupted (SIGINT); no result was written", file=sys.stderr)
