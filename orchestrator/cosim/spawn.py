@@ -30,6 +30,7 @@ import threading
 import time
 
 from orchestrator.cosim import keys
+from orchestrator.processes import alive
 
 START_UP_S = 600.0       # longest wait for a spawned adapter to load its backend and listen
 
@@ -158,7 +159,12 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
     socket in its scratch folder) and return once it listens (or has died: the handshake
     then reports it). It exits when this process does (parent watch). With ``preload`` the
     child loads that model's backend (ns-3 takes seconds) before it listens."""
-    workdir = tempfile.mkdtemp(prefix="astra-cosim-adapter-")
+    forking = hasattr(os, "fork") and threading.active_count() == 1
+    if forking:
+        # the slow imports first: an engine killed (SIGKILL) meanwhile leaves no folder yet
+        _prepare_fork(kind, preload)
+    _remove_orphans()
+    workdir = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
     endpoint = (f"ipc://{workdir}/adapter.sock" if transport == "ipc"
                 else f"tcp://127.0.0.1:{_free_tcp_port()}")
     read_end, write_end = os.pipe()
@@ -166,8 +172,7 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
     try:
         argv = _command(kind, endpoint, workdir, timeout_s, preload, write_end)
         args = [sys.executable, "-m", "orchestrator", *argv]
-        if hasattr(os, "fork") and threading.active_count() == 1:
-            _prepare_fork(kind, preload)
+        if forking:
             for stream in (sys.stdout, sys.stderr):
                 stream.flush()
             # a SIGTERM/SIGINT between fork and the child's own handlers would unwind the
@@ -201,6 +206,24 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
         if write_end >= 0:
             os.close(write_end)
     return endpoint, process
+
+
+SCRATCH_PREFIX = "astra-cosim-adapter-"     # + the engine's pid + "-" + random
+
+
+def _remove_orphans() -> None:
+    """Remove the scratch folders of engines that are gone. The adapter child removes its
+    own when its engine dies, but an engine killed (SIGKILL) in the instant between making
+    the folder and starting the child leaves one nobody else knows about."""
+    parent = tempfile.gettempdir()
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        owner = name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if name.startswith(SCRATCH_PREFIX) and owner.isdigit() and not alive(int(owner)):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
 
 
 def _await_listening(read_end: int, process) -> None:

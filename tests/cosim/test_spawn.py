@@ -174,3 +174,26 @@ def test_an_interrupt_while_the_child_starts_leaves_no_scratch_folder(stage: str
     assert os.listdir(tmp_path) == []
     for child in children:
         assert child.poll() is not None, "the adapter child outlived the interrupted start"
+
+
+def test_a_scratch_folder_of_a_killed_engine_is_removed_by_the_next_spawn(tmp_path,
+                                                                        monkeypatch) -> None:
+    """An engine killed (SIGKILL) between making its adapter's scratch folder and starting
+    the child left the folder for good; the next spawn removes folders of engines gone,
+    and keeps those of engines that run (this one) and other folders."""
+    import orchestrator.cosim.spawn as spawn
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    dead_pid = subprocess.Popen(["true"])
+    dead_pid.wait()
+    orphan = tmp_path / f"astra-cosim-adapter-{dead_pid.pid}-abc"
+    mine = tmp_path / f"astra-cosim-adapter-{os.getpid()}-def"
+    other = tmp_path / "astra-cosim-adapter-old-style"
+    for folder in (orphan, mine, other):
+        folder.mkdir()
+    endpoint, process = spawn_adapter("network", 30.0, "ipc")
+    try:
+        assert endpoint.startswith(f"ipc://{tmp_path}/astra-cosim-adapter-{os.getpid()}-")
+        assert not orphan.exists() and mine.is_dir() and other.is_dir()
+    finally:
+        process.kill()
+        process.wait()
