@@ -28,6 +28,12 @@ class InputError(AstraCosimError):
         super().__init__(where + message)
 
 
+def not_text(exc: UnicodeDecodeError) -> str:
+    """The standard wording for a file that should be text but is not UTF-8."""
+    return (f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+            "expected a text file")
+
+
 def expected_one_of(found: object, valid: Iterable[str]) -> str:
     """The standard wording for an unknown token: what was found, what would have been valid."""
     return f"found {found!r}; expected one of {', '.join(sorted(valid))}"

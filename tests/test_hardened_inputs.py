@@ -28,6 +28,7 @@ from tests.workload.traces import (CT, RECV, SEND, coll_node, comp_node, network
 
 NPUS = 8
 MIB = 1 << 20
+NOT_UTF8 = b"\xbc\xff\x97 not text"
 
 SYSTEM_V1 = ("scheduling-policy: LIFO\nendpoint-delay: 10\nactive-chunks-per-dimension: 1\n"
              "preferred-dataset-splits: 4\nboost-mode: 0\nall-reduce-implementation: ring\n"
@@ -141,6 +142,12 @@ def v1_net(**changes: object) -> str:
         doc[key.replace("_", "-")] = value
     # json.dumps writes float('nan') / float('inf') as NaN / Infinity, as a user's file might
     return json.dumps(doc)
+
+
+def spoiled(case: Case, argv: list[str], name: str) -> list[str]:
+    """``argv`` with its file ``name`` overwritten by bytes that are not UTF-8."""
+    case.write(name, NOT_UTF8)
+    return argv
 
 
 def gzipped_trace(case: Case, damage: Callable[[bytes], bytes]) -> list[str]:
@@ -302,6 +309,15 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
                                  ("--progress-interval", "finite")),
     "v2-progress-interval-inf": (lambda c: c.v2(None, None, None, "--progress-interval", "inf"),
                                  ("--progress-interval", "finite")),
+    # files that are not UTF-8 text: UnicodeDecodeError tracebacks
+    "v1-system-not-utf8": (lambda c: spoiled(c, c.v1(), "system.txt"),
+                           ("system.txt", "not UTF-8 text")),
+    "v1-network-not-utf8": (lambda c: spoiled(c, c.v1(), "network.json"),
+                            ("network.json", "not UTF-8 text", "0xbc")),
+    "v2-network-not-utf8": (lambda c: spoiled(c, c.v2(), "network.yml"),
+                            ("network.yml", "not UTF-8 text")),
+    "experiment-not-utf8": (lambda c: spoiled(c, c.experiment("name: x\n"), "exp.yaml"),
+                            ("exp.yaml", "not UTF-8 text")),
     # experiment YAML
     "experiment-num-passes-10^20": (
         lambda c: c.experiment(experiment_text().replace("comm_scale: 1",
@@ -536,3 +552,34 @@ def test_an_output_the_system_refuses_is_one_line(argv: list[str], tmp_path: Pat
     assert code == 2 and err.splitlines() == [
         f"astra-cosim: error: {blocker}: File exists (a file stands where a folder is "
         "needed)"], err
+
+
+@pytest.mark.parametrize("damage,fragment", [
+    ({"summary.json": '{"total_ns": "fast", "format": "v1"}'}, "total_ns is 'fast'"),
+    ({"summary.json": '[1, 2]'}, "not a JSON object"),
+    ({"summary.json": NOT_UTF8}, "not UTF-8 text"),
+    ({"layers.csv": "layer,phase\nl0,fwd\n"}, "missing column 'compute_ns'"),
+    ({"collectives.csv": NOT_UTF8}, "not UTF-8 text"),
+])
+def test_report_of_a_damaged_result_names_the_file(damage: dict, fragment: str,
+                                                   tmp_path: Path, capsys) -> None:
+    """A result folder edited or damaged by hand ended `report` in a KeyError or
+    UnicodeDecodeError traceback."""
+    case = Case(tmp_path)
+    assert main(case.v1()) == 0
+    out = tmp_path / "out"
+    for name, text in damage.items():
+        case.write(f"out/{name}", text)
+    capsys.readouterr()
+    assert main(["report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and fragment in err, err
+    assert f"{out}/{next(iter(damage))}" in err
+
+
+def test_report_of_a_sweep_whose_results_csv_is_not_text(tmp_path: Path, capsys) -> None:
+    (tmp_path / "results.csv").write_bytes(NOT_UTF8)
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"astra-cosim: error: {tmp_path}/results.csv: not UTF-8 text "
+                                "(byte 0xbc at offset 0); expected a text file"]

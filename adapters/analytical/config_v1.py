@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from orchestrator.documents import DuplicateKey, load_json
-from orchestrator.errors import InputError, expected_one_of
+from orchestrator.errors import InputError, expected_one_of, not_text
 from orchestrator.limits import check_npus
 
 TOPOLOGIES = ("Ring", "FullyConnected", "Switch")
@@ -76,6 +76,8 @@ def read_v1_network_doc(path: str) -> dict:
             text = handle.read()
     except OSError as exc:
         raise InputError(f"cannot read network file ({exc.strerror})", path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(not_text(exc), path) from None
     try:
         doc = load_json(text)
     except json.JSONDecodeError as exc:

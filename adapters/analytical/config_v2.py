@@ -16,7 +16,7 @@ from typing import Any
 
 
 from orchestrator.documents import DuplicateKey, load_yaml
-from orchestrator.errors import InputError, expected_one_of
+from orchestrator.errors import InputError, expected_one_of, not_text
 from orchestrator.limits import check_npus
 
 TOPOLOGIES = ("Ring", "FullyConnected", "Switch")
@@ -49,6 +49,8 @@ def read_v2_network_doc(path: str) -> Any:
             return load_yaml(handle)
     except OSError as exc:
         raise InputError(f"cannot read network file ({exc.strerror})", path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(not_text(exc), path) from None
     except DuplicateKey as exc:
         raise InputError(str(exc), path, exc.line) from None
     except yaml.YAMLError as exc:

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from adapters.base import ComputeModel, ComputeRequest
-from orchestrator.errors import InputError
+from orchestrator.errors import InputError, not_text
 from orchestrator.platforms.gpu import Gpu
 
 TABLE_FILE = os.path.join(os.path.dirname(__file__), "efficiency.yaml")
@@ -53,6 +53,8 @@ def load_efficiency(arch: str, path: str = TABLE_FILE) -> Efficiency:
             doc = yaml.safe_load(handle)
     except OSError as exc:
         raise InputError(f"cannot read the efficiency table ({exc.strerror})", path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(not_text(exc), path) from None
     if not isinstance(doc, dict) or arch not in doc:
         raise InputError(f"no efficiency entry for GPU architecture {arch!r}", path)
     entry: Any = doc[arch]

@@ -21,7 +21,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from adapters.ns3.topology import Link, Topology
-from orchestrator.errors import InputError
+from orchestrator.errors import InputError, not_text
 
 _PREFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _RATE_UNIT = re.compile(r"^([kKMGT]?)(bps|b/s|Bps|B/s)$")
@@ -83,6 +83,8 @@ def load_topology_file(path: str) -> Topology:
             text = handle.read()
     except OSError as exc:
         raise InputError(f"cannot read topology file ({exc.strerror})", path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(not_text(exc), path) from None
     return parse_topology_file(text, path)
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from orchestrator.cosim.placement import PLACEMENTS, TRANSPORTS, AdapterPlacement
 from orchestrator.documents import DuplicateKey, load_yaml
-from orchestrator.errors import InputError, expected_one_of
+from orchestrator.errors import InputError, expected_one_of, not_text
 from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, ComputeChoice,
                                            Experiment, RunOptions)
 from orchestrator.limits import MAX_COUNT, is_number
@@ -84,6 +84,8 @@ def read_yaml(path: str, what: str) -> Any:
             return load_yaml(handle)
     except OSError as exc:
         raise InputError(f"cannot read {what} ({exc.strerror})", path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(not_text(exc), path) from None
     except DuplicateKey as exc:
         raise InputError(str(exc), path, exc.line) from None
     except yaml.YAMLError as exc:

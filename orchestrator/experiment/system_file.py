@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from orchestrator.errors import InputError, expected_one_of
+from orchestrator.errors import InputError, expected_one_of, not_text
 from orchestrator.limits import INT64_MAX
 from orchestrator.system.config import SystemConfig
 from orchestrator.system.scheduling.policies import (
@@ -151,6 +151,8 @@ def read_v1_system_items(path: str) -> list[tuple[str, str, int]]:
             lines = handle.read().splitlines()
     except OSError as exc:
         raise InputError(f"cannot read system file ({exc.strerror})", path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(not_text(exc), path) from None
     items = []
     for number, text in enumerate(lines, start=1):
         if not text.strip():

@@ -13,7 +13,7 @@ import warnings
 from typing import Any
 
 from orchestrator.documents import DuplicateKey, load_json
-from orchestrator.errors import InputError
+from orchestrator.errors import InputError, not_text
 from orchestrator.experiment.system_file import IgnoredKeyWarning, parse_system_items
 from orchestrator.limits import is_number
 from orchestrator.system.config import SystemConfig
@@ -68,6 +68,8 @@ def read_v2_system_doc(path: str) -> dict[str, Any]:
             text = handle.read()
     except OSError as exc:
         raise InputError(f"cannot read system file ({exc.strerror})", path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(not_text(exc), path) from None
     try:
         doc = load_json(text)
     except json.JSONDecodeError as exc:

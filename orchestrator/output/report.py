@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from orchestrator.errors import InputError
+from orchestrator.errors import InputError, not_text
 from orchestrator.output.files import SUMMARY
 from orchestrator.output.statistics import COLLECTIVES, LAYERS, LINKS, UTILISATION
 
@@ -52,47 +52,79 @@ def _rows(path: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+# the summary figures the report shows: whole numbers of ns (finish_ns: one per NPU)
+SHOWN_FIGURES = ("total_ns", "compute_ns", "exposed_comm_ns")
+
+
 def load_report(folder: str) -> RunReport:
+    """The run's files read back; one edited or damaged by hand is an InputError naming it
+    (it was a KeyError or UnicodeDecodeError traceback)."""
     summary_path = os.path.join(folder, SUMMARY)
     if not os.path.isfile(summary_path):
         raise InputError(f"no {SUMMARY} here; give the --out folder of an `astra-cosim run`",
                          folder)
-    with open(summary_path, encoding="utf-8") as handle:
-        report = RunReport(folder, json.load(handle))
-    path = os.path.join(folder, LAYERS)
-    if os.path.isfile(path):
-        layers: dict[str, dict] = {}
-        for row in _rows(path):
-            entry = layers.setdefault(row["layer"], {
-                "layer": row["layer"], "compute_ns": 0, "exposed_ns": 0, "comm_ns": 0,
-                "fwd_exposed_ns": 0, "ig_exposed_ns": 0, "wg_exposed_ns": 0})
-            entry["compute_ns"] += int(row["compute_ns"])
-            entry["exposed_ns"] += int(row["exposed_comm_ns"])
-            entry["comm_ns"] += int(row["total_comm_ns"])
-            entry[f"{row['phase']}_exposed_ns"] += int(row["exposed_comm_ns"])
-        report.layers = list(layers.values())
-    path = os.path.join(folder, COLLECTIVES)
-    if os.path.isfile(path):
-        report.collectives = [
-            {"label": row["label"], "kind": row["kind"], "size_bytes": int(row["size_bytes"]),
-             "npus": int(row["npus"]), "start_ns": int(row["start_ns"]),
-             "duration_ns": int(row["duration_ns"]), "busbw": float(row["busbw_GBps"]),
-             "algorithms": row["algorithms"]}
-            for row in _rows(path)]
-    path = os.path.join(folder, UTILISATION)
-    if os.path.isfile(path):
-        rows = _rows(path)
-        dims = [key for key in (rows[0] if rows else {}) if key.startswith("dim")]
-        report.utilisation = {dim: [float(row[dim]) for row in rows] for dim in dims}
-        report.bin_edges_ns = [int(row["start_ns"]) for row in rows]
-    path = os.path.join(folder, LINKS)
-    if os.path.isfile(path):
-        report.links = [{"link": row["link"], "bytes": int(row["bytes"]),
-                         "utilisation": float(row["utilisation"]) if row["utilisation"]
-                         else None,
-                         **{key: float(row[key]) for key in LINK_COUNTERS if row.get(key)}}
-                        for row in _rows(path)]
+    current = summary_path
+    try:
+        with open(summary_path, encoding="utf-8") as handle:
+            summary = json.load(handle)
+        if not isinstance(summary, dict):
+            raise ValueError("not a JSON object")
+        for name in SHOWN_FIGURES:
+            value = summary.get(name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} is {value!r}; expected a whole number of ns")
+        finish = summary.get("finish_ns")
+        if not isinstance(finish, list) or not finish or \
+                not all(isinstance(v, int) and not isinstance(v, bool) for v in finish):
+            raise ValueError(f"finish_ns is {finish!r}; expected a list of whole numbers")
+        report = RunReport(folder, summary)
+        for name, read in ((LAYERS, _read_layers), (COLLECTIVES, _read_collectives),
+                           (UTILISATION, _read_utilisation), (LINKS, _read_links)):
+            current = os.path.join(folder, name)
+            if os.path.isfile(current):
+                read(report, _rows(current))
+    except UnicodeDecodeError as exc:
+        raise InputError(not_text(exc), current) from None
+    except (KeyError, ValueError, TypeError) as exc:
+        what = f"missing column {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise InputError(f"not as astra-cosim run wrote it ({what})", current) from None
     return report
+
+
+def _read_layers(report: RunReport, rows: list[dict[str, str]]) -> None:
+    layers: dict[str, dict] = {}
+    for row in rows:
+        entry = layers.setdefault(row["layer"], {
+            "layer": row["layer"], "compute_ns": 0, "exposed_ns": 0, "comm_ns": 0,
+            "fwd_exposed_ns": 0, "ig_exposed_ns": 0, "wg_exposed_ns": 0})
+        entry["compute_ns"] += int(row["compute_ns"])
+        entry["exposed_ns"] += int(row["exposed_comm_ns"])
+        entry["comm_ns"] += int(row["total_comm_ns"])
+        entry[f"{row['phase']}_exposed_ns"] += int(row["exposed_comm_ns"])
+    report.layers = list(layers.values())
+
+
+def _read_collectives(report: RunReport, rows: list[dict[str, str]]) -> None:
+    report.collectives = [
+        {"label": row["label"], "kind": row["kind"], "size_bytes": int(row["size_bytes"]),
+         "npus": int(row["npus"]), "start_ns": int(row["start_ns"]),
+         "duration_ns": int(row["duration_ns"]), "busbw": float(row["busbw_GBps"]),
+         "algorithms": row["algorithms"]}
+        for row in rows]
+
+
+def _read_utilisation(report: RunReport, rows: list[dict[str, str]]) -> None:
+    dims = [key for key in (rows[0] if rows else {}) if key.startswith("dim")]
+    report.utilisation = {dim: [float(row[dim]) for row in rows] for dim in dims}
+    report.bin_edges_ns = [int(row["start_ns"]) for row in rows]
+
+
+def _read_links(report: RunReport, rows: list[dict[str, str]]) -> None:
+    report.links = [{"link": row["link"], "bytes": int(row["bytes"]),
+                     "utilisation": float(row["utilisation"]) if row["utilisation"]
+                     else None,
+                     **{key: float(row[key]) for key in LINK_COUNTERS if row.get(key)}}
+                    for row in rows]
 
 
 def _us(time_ns: int) -> str:

@@ -19,7 +19,7 @@ import html
 import os
 from dataclasses import dataclass
 
-from orchestrator.errors import InputError
+from orchestrator.errors import InputError, not_text
 
 RESULTS = "results.csv"
 TOTAL_PLOT = "total_ns.png"
@@ -58,16 +58,24 @@ def is_sweep_folder(folder: str) -> bool:
         os.path.join(folder, "summary.json"))
 
 
+def _read_csv(path: str) -> tuple[list[str], list[dict[str, str]]]:
+    """A CSV's columns and rows; a file that is not text (or not CSV) is an InputError."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            return list(reader.fieldnames or []), list(reader)
+    except UnicodeDecodeError as exc:
+        raise InputError(not_text(exc), path) from None
+    except csv.Error as exc:
+        raise InputError(f"not a CSV file ({exc})", path) from None
+
+
 def load_sweep_report(folder: str) -> SweepReport:
     path = os.path.join(folder, RESULTS)
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        columns = reader.fieldnames or []
-        rows = list(reader)
+    columns, rows = _read_csv(path)
     ranking = os.path.join(folder, RANKING)
     if SEARCH_FIGURE in columns and os.path.isfile(ranking):
-        with open(ranking, newline="", encoding="utf-8") as handle:
-            ranked = list(csv.DictReader(handle))
+        ranked = _read_csv(ranking)[1]
         return SweepReport(folder, columns[:columns.index(SEARCH_FIGURE)], ranked,
                            [row for row in rows if row.get("status") != "ok"])
     if FIRST_FIGURE not in columns:

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from orchestrator.errors import InputError, expected_one_of
+from orchestrator.errors import InputError, expected_one_of, not_text
 
 PRESET_DIR = os.path.join(os.path.dirname(__file__), "presets")
 GPUS_FILE = os.path.join(os.path.dirname(__file__), "gpus.yaml")
@@ -104,6 +104,8 @@ def _read(path: str) -> Any:
             return yaml.safe_load(handle)
     except OSError as exc:
         raise InputError(f"cannot read platform file ({exc.strerror})", path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(not_text(exc), path) from None
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML: {exc}", path) from None
 

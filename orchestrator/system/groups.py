@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 
 from orchestrator.documents import DuplicateKey, load_json
-from orchestrator.errors import InputError
+from orchestrator.errors import InputError, not_text
 
 GROUP_STREAM_BASE = 1_000_000
 
@@ -73,6 +73,8 @@ def load_groups(path: str, npus_count: int) -> GroupTable:
         raise InputError(str(exc), path) from None
     except OSError as exc:
         raise InputError(f"cannot read communicator groups ({exc.strerror})", path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(not_text(exc), path) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", path, exc.lineno) from None
     if not isinstance(doc, dict) or not doc:

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from orchestrator.errors import InputError
+from orchestrator.errors import InputError, not_text
 
 PRESET_DIR = os.path.join(os.path.dirname(__file__), "presets")
 _TOP_KEYS = ("name", "description", "datatype_bytes", "batch", "update_delay", "layers",
@@ -126,6 +126,8 @@ def load_model(name_or_path: str) -> ModelDescription:
             doc = yaml.load(handle, Loader=_LineLoader)
     except OSError as exc:
         raise InputError(f"cannot read model file ({exc.strerror})", path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(not_text(exc), path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path,

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from orchestrator.errors import InputError, expected_one_of
+from orchestrator.errors import InputError, expected_one_of, not_text
 
 PRESETS_FILE = os.path.join(os.path.dirname(__file__), "presets.yaml")
 
@@ -140,6 +140,8 @@ def load_llm(name_or_path: str) -> LlmModel:
                 doc = yaml.safe_load(handle)
         except (OSError, yaml.YAMLError) as exc:
             raise InputError(f"cannot read model file ({exc})", name_or_path) from None
+        except UnicodeDecodeError as exc:
+            raise InputError(not_text(exc), name_or_path) from None
         name = os.path.splitext(os.path.basename(name_or_path))[0]
         if isinstance(doc, dict) and "name" in doc:
             doc = dict(doc)
