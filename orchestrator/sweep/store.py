@@ -5,8 +5,8 @@ safe: a trial is done exactly when its file exists, files are written whole (to 
 name, then renamed), so an interrupted sweep never leaves a half-written result that a rerun
 would mistake for a finished one, and no two writers ever touch the same file. A file is
 also checked when it is read (``problem``): one edited or damaged by hand (an ``ok`` status
-without its figures, a figure that is not a whole number or beyond int64) does not count as a result, so a
-resumed sweep runs that trial again instead of tabling nonsense.
+without its figures, a figure that is not a whole number or lies beyond int64) does not count
+as a result, so a resumed sweep runs that trial again instead of tabling nonsense.
 """
 
 from __future__ import annotations
