@@ -190,6 +190,17 @@ class _AllowKey:
         return allowed
 
 
+def _orphaned_or_idle(parent_pid: int | None, watch_ppid: bool, last_request: float,
+                      idle_timeout_s: float) -> bool:
+    """Whether a server with nothing to read should stop: its parent engine is gone (a
+    killed engine may linger as a zombie, so being re-parented counts too), or no request
+    came for the idle timeout."""
+    if parent_pid is not None and (not _alive(parent_pid) or
+                                   (watch_ppid and os.getppid() != parent_pid)):
+        return True
+    return time.monotonic() - last_request > idle_timeout_s
+
+
 def _split(frames: list[bytes]) -> tuple[list[bytes], bytes | None]:
     """A ROUTER message -> (the frames a reply is routed with, the request, or None when it
     is not one frame). A REQ peer's message is [peer id, empty delimiter, request]."""
@@ -235,8 +246,6 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
         sock.curve_server = True
     server = AdapterServer(kind, one_engine=one_engine, max_sessions=max_sessions,
                            session_timeout_s=idle_timeout_s)
-    # a killed engine may linger as a zombie (kill(pid, 0) still works); being re-parented
-    # gives it away
     watch_ppid = parent_pid is not None and os.getppid() == parent_pid
     last_request = time.monotonic()
     # one poller for the whole loop: Socket.poll builds a Poller at every call
@@ -261,10 +270,7 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
                 last_request = time.monotonic()
                 if server.exit_status is not None:
                     return server.exit_status
-            elif parent_pid is not None and (not _alive(parent_pid) or
-                                             (watch_ppid and os.getppid() != parent_pid)):
-                return 1
-            elif time.monotonic() - last_request > idle_timeout_s:
+            elif _orphaned_or_idle(parent_pid, watch_ppid, last_request, idle_timeout_s):
                 return 1
             else:
                 server.expire(time.monotonic())
@@ -329,10 +335,7 @@ def _serve_stream(kind: str, fd: int, parent_pid: int | None, idle_timeout_s: fl
                 last_request = time.monotonic()
                 if server.exit_status is not None:
                     return server.exit_status
-            elif parent_pid is not None and (not _alive(parent_pid) or
-                                             (watch_ppid and os.getppid() != parent_pid)):
-                return 1
-            elif time.monotonic() - last_request > idle_timeout_s:
+            elif _orphaned_or_idle(parent_pid, watch_ppid, last_request, idle_timeout_s):
                 return 1
     finally:
         sock.close()
