@@ -81,7 +81,7 @@ def in_process() -> tuple[list[tuple[int, int]], int, dict[str, float]]:
 def test_a_single_threaded_engine_forks_a_labelled_child() -> None:
     if threading.active_count() != 1:
         pytest.skip("the test process runs other threads, so the engine would exec")
-    endpoint, process = spawn_adapter("network", 10.0, "tcp", "analytical-v2")
+    endpoint, process, _ = spawn_adapter("network", 10.0, "tcp", "analytical-v2")
     assert isinstance(process, ForkedAdapter)
     workdir = process.workdir
     words = cmdline(process.pid).split()
@@ -97,7 +97,7 @@ def test_a_single_threaded_engine_forks_a_labelled_child() -> None:
 
 def test_an_engine_with_threads_execs_the_child_and_gets_the_same_answers() -> None:
     with another_thread():
-        endpoint, process = spawn_adapter("network", 10.0, "ipc", "analytical-v2")
+        endpoint, process, _ = spawn_adapter("network", 10.0, "ipc", "analytical-v2")
     assert isinstance(process, subprocess.Popen)
     assert "adapter serve network" in cmdline(process.pid)
     assert remote(endpoint, process) == in_process()
@@ -107,7 +107,7 @@ def test_an_engine_with_threads_execs_the_child_and_gets_the_same_answers() -> N
 
 def test_a_child_that_dies_before_listening_is_reported_at_the_handshake() -> None:
     # "nonsense" is no adapter kind: the child exits 2 before it binds, which closes the pipe
-    endpoint, process = spawn_adapter("nonsense", 10.0)
+    endpoint, process, _ = spawn_adapter("nonsense", 10.0)
     client = ZmqClient(endpoint, "analytical-v2 network", 10.0, process)
     try:
         with pytest.raises(AdapterError, match="exited with status 2"):
@@ -119,7 +119,7 @@ def test_a_child_that_dies_before_listening_is_reported_at_the_handshake() -> No
 def test_a_terminated_forked_child_removes_its_scratch_folder() -> None:
     if threading.active_count() != 1:
         pytest.skip("the test process runs other threads, so the engine would exec")
-    _, process = spawn_adapter("network", 10.0, "tcp", "analytical-v2")
+    _, process, _ = spawn_adapter("network", 10.0, "tcp", "analytical-v2")
     process.terminate()
     assert process.wait(timeout=10) == 128 + signal.SIGTERM
     assert not os.path.exists(process.workdir)
@@ -190,7 +190,7 @@ def test_a_scratch_folder_of_a_killed_engine_is_removed_by_the_next_spawn(tmp_pa
     other = tmp_path / "astra-cosim-adapter-old-style"
     for folder in (orphan, mine, other):
         folder.mkdir()
-    endpoint, process = spawn_adapter("network", 30.0, "ipc")
+    endpoint, process, _ = spawn_adapter("network", 30.0, "ipc")
     try:
         assert endpoint.startswith(f"ipc://{tmp_path}/astra-cosim-adapter-{os.getpid()}-")
         assert not orphan.exists() and mine.is_dir() and other.is_dir()
