@@ -188,6 +188,10 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
     "chakra-comm-size-scaled-past-int64": (
         lambda c: c.v2(sized(1 << 62), None, None, "--comm-scale", "4"),
         ("et.0.et", "comm-scale 4", "int64")),
+    # each size fits int64, but what NPU 0 sends in total does not: an error, not a number
+    "chakra-payload-beyond-int64": (
+        lambda c: c.v2([[coll_node(0, CT.ALL_GATHER, 1 << 62)]] * NPUS),
+        ("NPU 0 sent", "more than int64")),
     "chakra-compute-beyond-clock": (
         lambda c: c.v2([[comp_node(0, 1 << 60)]] * NPUS), ("et.0.et", "duration_micros")),
     # compute shapes: a negative count was timed as no work, uint64 counts as figures no run
