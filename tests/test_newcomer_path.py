@@ -75,9 +75,11 @@ def test_collective_mode_on_an_8_npu_ring(clone, installed):
 def test_a_sweep_and_its_report(clone, installed):
     _sh(f"{installed} sweep experiments/sweeps/ex2_1_allreduce_size.yaml --out results/ex2_1",
         clone)
-    done = _sh(f"{installed} report results/ex2_1", clone)
+    done = _sh(f"{installed} report results/ex2_1 --html", clone)
     assert "11 trials, 11 ok, 0 failed" in done.stdout
     assert re.search(r"│ 1 +│ +45\.681 │", done.stdout), done.stdout
+    assert "<td>45.681</td>" in (clone / "results" / "ex2_1" / "report.html").read_text(
+        encoding="utf-8")
 
 
 def _compose(clone: Path, project: str) -> list[str]:
