@@ -7,7 +7,8 @@ them gzip-compressed, a system, a network and a communicator-group file) is move
 as the driver has put the inputs into the object store, so a trial can only reach them through
 it. The table must be byte-identical to the local executor's, failing trial included (its error
 names the driver's path, not the worker's cache). A second sweep generates its workload
-(``workload: {generate: ...}``) on the worker instead of shipping it.
+(``workload: {generate: ...}``) on the worker instead of shipping it, and a third the LLM
+generator's trace set (``workload: {llm: ...}``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ base:
   network: {ROOT}/experiments/tutorial/inputs/ring8.json
 axes:
   system.all-reduce-implementation: [ring, direct]
+"""
+
+
+LLM = """name: llm
+base:
+  workload: {llm: {model: llama3-8b, platform: dgx-h100, tp: 2, pp: 2, dp: 2, global_batch: 8}}
+axes:
+  options.comm_scale: [1]
 """
 
 
@@ -141,5 +150,20 @@ def test_a_two_node_cluster_without_shared_paths_gives_the_local_table(
     assert (tmp_path / "gen-ray" / "results.csv").read_bytes() == \
         (tmp_path / "gen-local" / "results.csv").read_bytes()
     assert [row["status"] for row in read_csv(tmp_path / "gen-ray" / "results.csv")] == ["ok"] * 2
-    assert len(list(Path(cluster["worker_home"], "astra-cosim-inputs", "generated")
-                    .iterdir())) == 1
+    generated = Path(cluster["worker_home"], "astra-cosim-inputs", "generated")
+    assert len(list(generated.iterdir())) == 1
+    # So does the LLM generator's: its Chakra traces, system, network and groups are written
+    # on the worker, and the table is the local executor's.
+    path = tmp_path / "llm.yaml"
+    path.write_text(LLM, encoding="utf-8")
+    spec = load_sweep(str(path))
+    monkeypatch.setenv("ASTRA_COSIM_INPUT_CACHE", str(tmp_path / "driver-cache"))
+    run_sweep(spec, str(tmp_path / "llm-local"), jobs=1, progress=None)
+    monkeypatch.delenv("ASTRA_COSIM_INPUT_CACHE")
+    run_sweep(spec, str(tmp_path / "llm-ray"), executor="ray", jobs=1, progress=None)
+    assert (tmp_path / "llm-ray" / "results.csv").read_bytes() == \
+        (tmp_path / "llm-local" / "results.csv").read_bytes()
+    assert [row["status"] for row in read_csv(tmp_path / "llm-ray" / "results.csv")] == ["ok"]
+    (traces,) = [folder for folder in generated.iterdir() if list(folder.glob("llm.*.et"))]
+    assert len(list(traces.glob("llm.*.et"))) == 8
+    assert (traces / "llm.groups.json").is_file()
