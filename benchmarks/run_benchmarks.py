@@ -332,6 +332,8 @@ class CosimTiming:
     inprocess_s: float = float("inf")
     process_s: float = float("inf")
     ipc_s: float = float("inf")      # process placement over a Unix socket instead of tcp
+    pipe_s: float = float("inf")     # process placement over a socket pair (no ZeroMQ)
+    pipe_cpu_s: float = float("inf")
     inprocess_cpu_s: float = float("inf")
     process_cpu_s: float = float("inf")   # engine + adapter (user + system), best run
     rounds: int = 0
@@ -422,14 +424,18 @@ def _time_cosim_row(row: Row, repeats: int) -> CosimTiming:
         timing.total_ns = child.total_ns
         over_ipc, elapsed, _ = _timed(_in_child(row.experiment, "ipc"))
         timing.ipc_s = min(timing.ipc_s, elapsed)
+        over_pipe, elapsed, cpu = _timed(_in_child(row.experiment, "pipe"))
+        timing.pipe_s = min(timing.pipe_s, elapsed)
+        timing.pipe_cpu_s = min(timing.pipe_cpu_s, cpu)
         a = _simulated(inproc)
-        for b in (_simulated(child), _simulated(over_ipc)):
+        for b in (_simulated(child), _simulated(over_ipc), _simulated(over_pipe)):
             for key in sorted(set(a) | set(b)):
                 if a.get(key) != b.get(key) and key not in timing.differences:
                     timing.differences.append(key)
         for key in ("rounds", "messages", "bytes_sent", "asked", "reused"):
-            if net_in[key] != net_child[key] and key not in timing.differences:
-                timing.differences.append(f"cosim.{key}")
+            for other in (net_child, over_pipe.cosim["network"]):
+                if net_in[key] != other[key] and f"cosim.{key}" not in timing.differences:
+                    timing.differences.append(f"cosim.{key}")
     return timing
 
 
@@ -656,12 +662,14 @@ def _cosim_report(timings: list[CosimTiming], repeats: int, filter_text: str | N
         "simulated results (summary.json without `cosim`) and the rounds, messages, bytes "
         "sent, asked and reused were identical in every placement. `ipc s` is the process "
         "placement over a Unix socket (`--transport ipc`) instead of loopback TCP, best of N "
-        "as well.",
+        "as well; `pipe s` and `CPU pipe s` over a socket pair the engine shares with its "
+        "child (`--transport pipe`, orchestrator/cosim/frames.py: no ZeroMQ).",
         "",
-        "| case | NPUs | in-process s | process s | ratio | ipc s | ipc ratio | CPU in-process "
-        "s | CPU process s | CPU ratio | rounds | rounds/iter | messages | reused | wait s | "
-        "same |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+        "| case | NPUs | in-process s | process s | ratio | ipc s | ipc ratio | pipe s | "
+        "pipe ratio | CPU in-process s | CPU process s | CPU ratio | CPU pipe s | CPU pipe "
+        "ratio | rounds | rounds/iter | messages | reused | wait s | same |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "---:|---:|:---:|",
     ]
     for t in timings:
         ratio = t.process_s / t.inprocess_s if t.inprocess_s > 0 else float("nan")
@@ -669,19 +677,24 @@ def _cosim_report(timings: list[CosimTiming], repeats: int, filter_text: str | N
         lines.append(
             f"| {t.row.name} | {t.row.npus} | {t.inprocess_s:.3f} | {t.process_s:.3f} | "
             f"{ratio:.2f}x | {t.ipc_s:.3f} | {t.ipc_s / t.inprocess_s:.2f}x | "
+            f"{t.pipe_s:.3f} | {t.pipe_s / t.inprocess_s:.2f}x | "
             f"{t.inprocess_cpu_s:.3f} | {t.process_cpu_s:.3f} | "
-            f"{t.process_cpu_s / t.inprocess_cpu_s:.2f}x | "
+            f"{t.process_cpu_s / t.inprocess_cpu_s:.2f}x | {t.pipe_cpu_s:.3f} | "
+            f"{t.pipe_cpu_s / t.inprocess_cpu_s:.2f}x | "
             f"{t.rounds:,} | {t.rounds / t.row.iterations:,.1f} | {t.messages:,} | "
             f"{_pct(t.reused, t.reused + t.asked) if t.reused + t.asked else '—'} | "
             f"{t.wait_s:.2f} | {same} |")
     total_in = sum(t.inprocess_s for t in timings)
     total_child = sum(t.process_s for t in timings)
     total_ipc = sum(t.ipc_s for t in timings)
+    total_pipe = sum(t.pipe_s for t in timings)
     lines += [
         "",
         f"Sum over {len(timings)} row(s): {total_in:.2f} s in-process, {total_child:.2f} s in "
         f"process placement ({total_child / total_in if total_in else float('nan'):.2f}x), "
-        f"{total_ipc:.2f} s over ipc ({total_ipc / total_in if total_in else float('nan'):.2f}x). "
+        f"{total_ipc:.2f} s over ipc ({total_ipc / total_in if total_in else float('nan'):.2f}x), "
+        f"{total_pipe:.2f} s over pipe "
+        f"({total_pipe / total_in if total_in else float('nan'):.2f}x). "
         "Adapter start-up (spawn — a fork of this single-threaded engine, "
         "orchestrator/cosim/spawn.py — handshake, shutdown; best of several): "
         f"{startup_s:.3f} s per run."
@@ -694,7 +707,8 @@ def _cosim_report(timings: list[CosimTiming], repeats: int, filter_text: str | N
         "Per-round overhead (a spawned adapter's round beyond the same round called "
         "in-process, through the engine's round client, best batch mean of 400 rounds): "
         + "; ".join(f"{messages} message(s) per round {overheads[(messages, 'tcp')] * 1e6:.0f} "
-                    f"µs over tcp, {overheads[(messages, 'ipc')] * 1e6:.0f} µs over ipc"
+                    f"µs over tcp, {overheads[(messages, 'ipc')] * 1e6:.0f} µs over ipc, "
+                    f"{overheads[(messages, 'pipe')] * 1e6:.0f} µs over pipe"
                     for messages in sorted({m for m, _ in overheads})) + ".",
     ]
     if profile is not None:
@@ -874,7 +888,7 @@ def cosim_main(args: argparse.Namespace) -> int:
             codec_cost = (round(per_round), _codec_round_cost(round(per_round)))
         print("measuring the per-round overhead ...", file=sys.stderr, flush=True)
         overheads = {(messages, transport): _round_overhead(messages, transport)
-                     for messages in (1, 64, 256) for transport in ("tcp", "ipc")}
+                     for messages in (1, 64, 256) for transport in ("tcp", "ipc", "pipe")}
         profile = None
         targets = [row for row in rows if row.name == args.cosim_profile]
         if args.cosim_profile != "none" and targets:

@@ -34,7 +34,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     serve_parser.add_argument("--preload", default=None, metavar="MODEL",
                               help="load this model's backend before listening (e.g. ns3), "
                                    "so that answering means ready")
-    serve_parser.add_argument("--bind", required=True, help="ZeroMQ endpoint, e.g. tcp://*:5555")
+    serve_parser.add_argument("--bind", required=True,
+                              help="ZeroMQ endpoint, e.g. tcp://*:5555; or fd:N, a connected "
+                                   "stream socket inherited as descriptor N (the pipe "
+                                   "transport of --placement process)")
     serve_parser.add_argument("--curve-secret-key", default=None, metavar="FILE",
                               help="encrypt with this key pair (adapter keygen) and admit only "
                                    "engines that hold it (default: $ASTRA_ADAPTER_KEY)")

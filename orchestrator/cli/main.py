@@ -48,7 +48,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         description="Simulate distributed DNN training (ASTRA-sim semantics, exact to the ns).")
     parser.add_argument("--version", action="version", version=f"astra-cosim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    chosen = _chosen(sys.argv[1:] if argv is None else argv)
+    words = sys.argv[1:] if argv is None else argv
+    chosen = _chosen(words)
+    if chosen is None and "--version" in words:
+        return parser            # it prints the version and exits: no subcommand is needed
     for name, module in COMMANDS.items():
         if chosen is None or name == chosen:
             importlib.import_module(f"orchestrator.cli.{module}").add_parser(commands)

@@ -2,7 +2,7 @@
 
     astra-cosim run --workload W --system S --network N [--network-backend analytical]
                     [--network-option KEY=VALUE ...] [--compute-backend roofline]
-                    [--compute-config FILE] [--placement process] [--transport ipc]
+                    [--compute-config FILE] [--placement process] [--transport tcp|ipc|pipe]
                     [--num-passes N] [--comm-scale X] [--compute-scale X]
                     [--injection-scale X] --out DIR
     astra-cosim run EXPERIMENT.yaml [--out DIR]
@@ -79,7 +79,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="where the adapters run (default inprocess, or the experiment's "
                              "network/compute placement)")
     parser.add_argument("--transport", default=None, choices=TRANSPORTS,
-                        help="how the engine reaches adapters it spawns (default tcp loopback)")
+                        help="how the engine reaches adapters it spawns: tcp loopback "
+                             "(default), ipc (a Unix socket) or pipe (a socket pair, no ZeroMQ: "
+                             "the cheapest rounds)")
     parser.add_argument("--adapter", action="append", default=[], metavar="KIND=ENDPOINT",
                         help="use a running adapter server, e.g. network=tcp://host:5555 or "
                              "compute=ipc:///tmp/compute.sock")

@@ -3,19 +3,23 @@
 ``InProcessClient`` calls the model directly (the embedded default: no sockets, no copies).
 ``ZmqClient`` speaks protos/cosim.proto over a ZeroMQ REQ socket to an adapter server, which
 the engine may have started itself (``--placement process``) or which runs elsewhere
-(``--adapter network=tcp://HOST:PORT``, e.g. in a container). Both deliver the same rounds, so
-results do not depend on placement.
+(``--adapter network=tcp://HOST:PORT``, e.g. in a container). ``PipeClient`` speaks the same
+envelopes over a socket pair to a child the engine started (``transport: pipe``, frames.py).
+All deliver the same rounds, so results do not depend on placement or transport.
 """
 
 from __future__ import annotations
 
+import select
 import shutil
+import socket
+import struct
 import subprocess
 import time
 
 from adapters.base import ComputeRequest
-from orchestrator.cosim import codec, keys
-from orchestrator.cosim.spawn import START_UP_S, ForkedAdapter
+from orchestrator.cosim import codec, frames, keys
+from orchestrator.cosim.spawn import START_UP_S, ForkedAdapter, forget_channel
 # the in-process clients live apart so that an in-process run never imports ZeroMQ or protobuf
 from orchestrator.cosim.inprocess import (AdapterError, InProcessClient,  # noqa: F401
                                           InProcessComputeClient)
@@ -25,15 +29,17 @@ from orchestrator.errors import AstraCosimError
 CHECK_EVERY_S = 0.1      # how often a run with no rounds looks whether its adapter lives
 
 
-class ZmqClient:
-    """The engine's end of one adapter connection (REQ socket, one request in flight)."""
+class AdapterClient:
+    """The engine's end of one adapter connection, one request in flight: the protocol
+    (handshake, rounds, shutdown) over a transport its subclasses provide (``_send``,
+    ``_await_reply``, ``_peer_gone``, ``_close_transport``)."""
+
+    # errors of the transport itself, reported by close() rather than raised during cleanup
+    _transport_errors: tuple[type[BaseException], ...] = (OSError,)
 
     def __init__(self, endpoint: str, name: str, timeout_s: float,
-                 process: subprocess.Popen | ForkedAdapter | None = None, clock_now=lambda: 0,
-                 key_file: str | None = None) -> None:
-        import zmq
-        import zmq.utils.monitor
-
+                 process: subprocess.Popen | ForkedAdapter | None = None,
+                 clock_now=lambda: 0) -> None:
         self.name = name
         self.endpoint = endpoint
         self.timeout_s = timeout_s
@@ -44,36 +50,24 @@ class ZmqClient:
         self._seq = 0
         self._session: bytes | None = None    # named by the adapter's hello reply
         self._clock_now = clock_now
-        self._context = zmq.Context.instance()
-        self._socket = self._context.socket(zmq.REQ)
-        self._socket.setsockopt(zmq.LINGER, 0)
-        self._socket.setsockopt(zmq.MAXMSGSIZE, codec.MAX_MESSAGE_BYTES)
-        # a spawned adapter binds only once its interpreter is up: retry the connection every
-        # 10 ms rather than ZeroMQ's default 100 ms, which a process run pays as start-up
-        self._socket.setsockopt(zmq.RECONNECT_IVL, 10)
-        if key_file is not None:
-            public, secret = keys.load(key_file, "--adapter-key")
-            # the client proves it holds the stack's pair by using it as its own key
-            self._socket.curve_serverkey = public
-            self._socket.curve_publickey = public
-            self._socket.curve_secretkey = secret
-        # a REQ socket never says its peer went away, nor that it refused our key; the
-        # monitor does
-        self._handshake_failed = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                                  zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                  zmq.EVENT_HANDSHAKE_FAILED_AUTH)
-        self._monitor = self._socket.get_monitor_socket(zmq.EVENT_DISCONNECTED |
-                                                        self._handshake_failed)
-        self._socket.connect(endpoint)
-        self._poller = zmq.Poller()
-        self._poller.register(self._socket, zmq.POLLIN)
-        self._poller.register(self._monitor, zmq.POLLIN)
-        self._zmq = zmq
         self._usable = True      # False once a request went unanswered or the peer erred
         # why a run that went well to the end still failed: the adapter was lost before its
         # goodbye (its counters are missing); set by close(), raised by the run
         self.failure: str | None = None
         self._next_check = 0.0
+
+    def _send(self, payload: bytes) -> None:
+        raise NotImplementedError
+
+    def _await_reply(self) -> bytes:
+        raise NotImplementedError
+
+    def _peer_gone(self) -> bool:
+        """Between rounds, without waiting: whether the connection has been closed."""
+        raise NotImplementedError
+
+    def _close_transport(self) -> None:
+        raise NotImplementedError
 
     # -- transport --------------------------------------------------------------------------
     def _request(self, body: str, message) -> object:
@@ -87,7 +81,7 @@ class ZmqClient:
                                f"{self._clock_now()} ns)")
         started = time.perf_counter()
         self._usable = False
-        self._socket.send(payload)
+        self._send(payload)
         reply = self._await_reply()
         self.wait_s += time.perf_counter() - started
         self.bytes_moved += len(payload) + len(reply)
@@ -101,30 +95,6 @@ class ZmqClient:
         self._usable = True
         return kind, content
 
-    def _await_reply(self) -> bytes:
-        poller = self._poller
-        deadline = time.monotonic() + self.timeout_s
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            ready = dict(poller.poll(min(remaining, 0.2) * 1000))
-            if self._socket in ready:
-                return self._socket.recv()
-            if self.process is not None and self.process.poll() is not None:
-                raise AdapterError(self._died(f"exited with status {self.process.returncode}"))
-            if self._monitor in ready:
-                event = self._zmq.utils.monitor.parse_monitor_message(
-                    self._monitor.recv_multipart())["event"]
-                if event & self._handshake_failed:
-                    raise AdapterError(
-                        f"{self.name} adapter at {self.endpoint} refused the connection: the "
-                        "security handshake failed (a missing or wrong key: the adapter's "
-                        "--curve-secret-key and the engine's --adapter-key must be the same "
-                        "file)")
-                raise AdapterError(self._died("closed the connection"))
-        raise AdapterError(self._died(f"did not answer within {self.timeout_s:g} s"))
-
     def check(self) -> None:
         """Between rounds: raise if the adapter is gone (a pure network may go the rest of a
         run without a round, so its death would otherwise wait for the goodbye). Looks at
@@ -136,12 +106,9 @@ class ZmqClient:
         if self.process is not None and self.process.poll() is not None:
             self._usable = False
             raise AdapterError(self._died(f"exited with status {self.process.returncode}"))
-        if self._monitor.poll(0):
-            event = self._zmq.utils.monitor.parse_monitor_message(
-                self._monitor.recv_multipart())["event"]
-            if event & self._zmq.EVENT_DISCONNECTED:
-                self._usable = False
-                raise AdapterError(self._died("closed the connection"))
+        if self._peer_gone():
+            self._usable = False
+            raise AdapterError(self._died("closed the connection"))
 
     def _died(self, what: str) -> str:
         return (f"{self.name} adapter at {self.endpoint} {what} (simulated time "
@@ -224,14 +191,138 @@ class ZmqClient:
                 else:
                     self.failure = f"{self.name} adapter at {self.endpoint} answered the " \
                                    f"shutdown with {kind}"
-        except (AstraCosimError, self._zmq.ZMQError) as exc:
+        except (AstraCosimError, *self._transport_errors) as exc:
             self.failure = str(exc)
         finally:
-            self._socket.disable_monitor()
-            self._monitor.close(linger=0)
-            self._socket.close(linger=0)
+            self._close_transport()
             if self.process is not None:
                 stop_process(self.process, asked)
+
+
+class ZmqClient(AdapterClient):
+    """Over a ZeroMQ REQ socket: to a served adapter anywhere (a container, another host,
+    CURVE keys when given) or a spawned child on loopback TCP or a Unix socket."""
+
+    def __init__(self, endpoint: str, name: str, timeout_s: float,
+                 process: subprocess.Popen | ForkedAdapter | None = None, clock_now=lambda: 0,
+                 key_file: str | None = None) -> None:
+        import zmq
+
+        super().__init__(endpoint, name, timeout_s, process, clock_now)
+        self._transport_errors = (OSError, zmq.ZMQError)
+        self._context = zmq.Context.instance()
+        self._socket = self._context.socket(zmq.REQ)
+        self._socket.setsockopt(zmq.LINGER, 0)
+        self._socket.setsockopt(zmq.MAXMSGSIZE, codec.MAX_MESSAGE_BYTES)
+        # a spawned adapter binds only once its interpreter is up: retry the connection every
+        # 10 ms rather than ZeroMQ's default 100 ms, which a process run pays as start-up
+        self._socket.setsockopt(zmq.RECONNECT_IVL, 10)
+        if key_file is not None:
+            public, secret = keys.load(key_file, "--adapter-key")
+            # the client proves it holds the stack's pair by using it as its own key
+            self._socket.curve_serverkey = public
+            self._socket.curve_publickey = public
+            self._socket.curve_secretkey = secret
+        # a REQ socket never says its peer went away, nor that it refused our key; the
+        # monitor does
+        self._handshake_failed = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                                  zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                  zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+        self._monitor = self._socket.get_monitor_socket(zmq.EVENT_DISCONNECTED |
+                                                        self._handshake_failed)
+        self._socket.connect(endpoint)
+        self._poller = zmq.Poller()
+        self._poller.register(self._socket, zmq.POLLIN)
+        self._poller.register(self._monitor, zmq.POLLIN)
+        self._zmq = zmq
+
+    def _send(self, payload: bytes) -> None:
+        self._socket.send(payload)
+
+    def _await_reply(self) -> bytes:
+        poller = self._poller
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            ready = dict(poller.poll(min(remaining, 0.2) * 1000))
+            if self._socket in ready:
+                return self._socket.recv()
+            if self.process is not None and self.process.poll() is not None:
+                raise AdapterError(self._died(f"exited with status {self.process.returncode}"))
+            if self._monitor in ready:
+                event = self._monitor_event()
+                if event & self._handshake_failed:
+                    raise AdapterError(
+                        f"{self.name} adapter at {self.endpoint} refused the connection: the "
+                        "security handshake failed (a missing or wrong key: the adapter's "
+                        "--curve-secret-key and the engine's --adapter-key must be the same "
+                        "file)")
+                raise AdapterError(self._died("closed the connection"))
+        raise AdapterError(self._died(f"did not answer within {self.timeout_s:g} s"))
+
+    def _peer_gone(self) -> bool:
+        return bool(self._monitor.poll(0)) and \
+            bool(self._monitor_event() & self._zmq.EVENT_DISCONNECTED)
+
+    def _monitor_event(self) -> int:
+        """The event number of the monitor's next message (libzmq's event frame: a 16-bit
+        event then a 32-bit value). Decoded here because ``zmq.utils.monitor`` imports asyncio,
+        which costs a process run more start-up than its whole first round."""
+        frames = self._monitor.recv_multipart()
+        return struct.unpack("=hi", frames[0])[0] & 0xFFFF
+
+    def _close_transport(self) -> None:
+        self._socket.disable_monitor()
+        self._monitor.close(linger=0)
+        self._socket.close(linger=0)
+
+
+class PipeClient(AdapterClient):
+    """Over one end of a socket pair whose other end a spawned child serves
+    (``transport: pipe``): no ZeroMQ, no I/O thread; the child's exit closes the connection."""
+
+    def __init__(self, channel: socket.socket, name: str, timeout_s: float,
+                 process: subprocess.Popen | ForkedAdapter, clock_now=lambda: 0) -> None:
+        super().__init__(f"pipe:{process.pid}", name, timeout_s, process, clock_now)
+        self._channel = channel
+
+    def _send(self, payload: bytes) -> None:
+        try:
+            frames.send_frame(self._channel, payload)
+        except OSError:          # the child is gone; its exit status says more
+            raise AdapterError(self._died(self._gone_how())) from None
+
+    def _await_reply(self) -> bytes:
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AdapterError(self._died(f"did not answer within {self.timeout_s:g} s"))
+            ready, _, _ = select.select([self._channel], [], [], min(remaining, 0.2))
+            if ready:
+                try:
+                    return frames.recv_frame(self._channel)
+                except (frames.PeerClosed, OSError):
+                    raise AdapterError(self._died(self._gone_how())) from None
+            if self.process.poll() is not None:
+                raise AdapterError(self._died(f"exited with status {self.process.returncode}"))
+
+    def _gone_how(self) -> str:
+        """A closed connection, told by the child's exit status when it has one already."""
+        try:
+            self.process.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            return "closed the connection"
+        return f"exited with status {self.process.returncode}"
+
+    def _peer_gone(self) -> bool:
+        return frames.peer_closed(self._channel)
+
+    def _close_transport(self) -> None:
+        forget_channel(self._channel)
+        self._channel.close()
 
 
 def ping(endpoint: str, timeout_s: float, key_file: str | None = None

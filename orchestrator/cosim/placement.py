@@ -2,7 +2,8 @@
 
 * ``inprocess`` (default): the model is called directly; same rounds, no sockets.
 * ``process``: the engine starts ``astra-cosim adapter serve KIND`` as a child and talks
-  protos/cosim.proto to it, on a loopback TCP port or (``transport: ipc``) a Unix socket.
+  protos/cosim.proto to it, on a loopback TCP port, (``transport: ipc``) a Unix socket or
+  (``transport: pipe``, the fastest: no ZeroMQ) a socket pair only the two of them hold.
 * an endpoint (``tcp://host:port``, ``ipc://path``): an adapter server started elsewhere, e.g.
   a container.
 """
@@ -22,10 +23,10 @@ from orchestrator.engine.clock import EventQueue
 from orchestrator.errors import InputError
 
 if TYPE_CHECKING:
-    from orchestrator.cosim.client import ZmqClient
+    from orchestrator.cosim.client import AdapterClient
 
 PLACEMENTS = ("inprocess", "process")
-TRANSPORTS = ("tcp", "ipc")
+TRANSPORTS = ("tcp", "ipc", "pipe")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +34,16 @@ class AdapterPlacement:
     placement: str = "inprocess"
     endpoint: str | None = None        # a running adapter server; overrides placement
     timeout_s: float = 30.0
-    transport: str = "tcp"             # for placement "process": tcp loopback or ipc socket
+    transport: str = "tcp"             # for placement "process": tcp loopback, ipc or pipe
     key_file: str | None = None        # CURVE key of a running adapter server (keys.py)
 
 
 def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacement,
-             clock_now) -> tuple[ZmqClient, Any]:
+             clock_now) -> tuple[AdapterClient, Any]:
     """A handshaken client for an adapter out of process, and its Configured answer."""
     # ZeroMQ, protobuf, sockets and key files only for a run that has an adapter out of process
     from orchestrator.cosim import keys
-    from orchestrator.cosim.client import ZmqClient
+    from orchestrator.cosim.client import PipeClient, ZmqClient
     from orchestrator.cosim.endpoints import check_resolvable
     from orchestrator.cosim.spawn import spawn_adapter
     if where.endpoint is None and where.placement not in PLACEMENTS:
@@ -51,16 +52,22 @@ def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacem
     if where.transport not in TRANSPORTS:
         raise InputError(f"transport: found {where.transport!r}; expected one of "
                          f"{', '.join(TRANSPORTS)}")
-    process = None
+    process = channel = None
     endpoint = where.endpoint
     if endpoint is not None:
         check_resolvable(endpoint, kind)
     else:
-        endpoint, process = spawn_adapter(kind, where.timeout_s, where.transport, model)
-    # a spawned child listens on loopback for this engine alone: it needs no key
-    key_file = keys.key_file(where.key_file) if process is None else None
-    client = ZmqClient(endpoint, f"{model} {kind}", where.timeout_s, process,
-                       clock_now=clock_now, key_file=key_file)
+        endpoint, process, channel = spawn_adapter(kind, where.timeout_s, where.transport,
+                                                   model)
+    client: AdapterClient
+    if channel is not None:
+        client = PipeClient(channel, f"{model} {kind}", where.timeout_s, process,
+                            clock_now=clock_now)
+    else:
+        # a spawned child listens on loopback for this engine alone: it needs no key
+        key_file = keys.key_file(where.key_file) if process is None else None
+        client = ZmqClient(endpoint, f"{model} {kind}", where.timeout_s, process,
+                           clock_now=clock_now, key_file=key_file)
     try:
         return client, client.handshake(model, json.dumps(config))
     except BaseException:
@@ -106,7 +113,7 @@ class RemoteComputeModel(ComputeModel):
     """A compute adapter out of process, used outside a simulation (e.g. by the workload
     generator): every ``durations_ns`` call is one round; ``close()`` ends the adapter."""
 
-    def __init__(self, client: ZmqClient, pure: bool) -> None:
+    def __init__(self, client: AdapterClient, pure: bool) -> None:
         self.client = client
         self.pure = pure
         self._next_op = 0

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import signal
 import sys
@@ -83,7 +82,7 @@ class AdapterServer:
         if len(self.sessions) >= self.max_sessions:
             raise _Refusal(f"adapter busy with another engine ({len(self.sessions)} sessions "
                            f"open, at most {self.max_sessions})")
-        session = Session(secrets.token_bytes(16), now)
+        session = Session(os.urandom(16), now)
         self.sessions[session.id] = session
         self.served += 1
         return session, ("hello", codec.hello(self.kind, tuple(MODELS_BY_KIND[self.kind])))
@@ -191,6 +190,17 @@ class _AllowKey:
         return allowed
 
 
+def _orphaned_or_idle(parent_pid: int | None, watch_ppid: bool, last_request: float,
+                      idle_timeout_s: float) -> bool:
+    """Whether a server with nothing to read should stop: its parent engine is gone (a
+    killed engine may linger as a zombie, so being re-parented counts too), or no request
+    came for the idle timeout."""
+    if parent_pid is not None and (not _alive(parent_pid) or
+                                   (watch_ppid and os.getppid() != parent_pid)):
+        return True
+    return time.monotonic() - last_request > idle_timeout_s
+
+
 def _split(frames: list[bytes]) -> tuple[list[bytes], bytes | None]:
     """A ROUTER message -> (the frames a reply is routed with, the request, or None when it
     is not one frame). A REQ peer's message is [peer id, empty delimiter, request]."""
@@ -206,15 +216,18 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
           max_sessions: int = MAX_SESSIONS, scratch: str | None = None,
           ready_fd: int | None = None) -> int:
     """Serve until told to stop; ``ready_fd`` (a pipe the spawning engine waits on) gets one
-    byte once the socket is bound, and is closed."""
-    import zmq
-
+    byte once the socket is bound, and is closed. ``bind`` ``fd:N`` serves the one engine
+    at the other end of the connected stream socket N instead (``transport: pipe``)."""
     if kind not in MODELS_BY_KIND:
         print(f"astra-cosim: error: no adapter kind {kind!r}; expected one of "
               f"{', '.join(MODELS_BY_KIND)}", file=sys.stderr)
         return 2
     # a terminated server still runs its cleanup (its scratch folder)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if bind.startswith("fd:"):
+        return _serve_stream(kind, _stream_fd(bind), parent_pid, idle_timeout_s, scratch)
+    import zmq
+
     context = zmq.Context.instance()
     authenticator = None
     sock = context.socket(zmq.ROUTER)
@@ -233,8 +246,6 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
         sock.curve_server = True
     server = AdapterServer(kind, one_engine=one_engine, max_sessions=max_sessions,
                            session_timeout_s=idle_timeout_s)
-    # a killed engine may linger as a zombie (kill(pid, 0) still works); being re-parented
-    # gives it away
     watch_ppid = parent_pid is not None and os.getppid() == parent_pid
     last_request = time.monotonic()
     # one poller for the whole loop: Socket.poll builds a Poller at every call
@@ -259,10 +270,7 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
                 last_request = time.monotonic()
                 if server.exit_status is not None:
                     return server.exit_status
-            elif parent_pid is not None and (not _alive(parent_pid) or
-                                             (watch_ppid and os.getppid() != parent_pid)):
-                return 1
-            elif time.monotonic() - last_request > idle_timeout_s:
+            elif _orphaned_or_idle(parent_pid, watch_ppid, last_request, idle_timeout_s):
                 return 1
             else:
                 server.expire(time.monotonic())
@@ -278,5 +286,58 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
         if authenticator is not None:
             authenticator.stop()
         context.term()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _stream_fd(bind: str) -> int:
+    text = bind[len("fd:"):]
+    if not text.isdigit():
+        raise InputError(f"--bind {bind}: expected fd:N, N the number of a connected stream "
+                         "socket this process inherited")
+    return int(text)
+
+
+def _serve_stream(kind: str, fd: int, parent_pid: int | None, idle_timeout_s: float,
+                  scratch: str | None) -> int:
+    """One engine over a connected stream socket (frames.py): its requests answered in
+    order until its goodbye, its connection closing (the engine ended), its protocol error,
+    its parent's exit or the idle timeout. No ZeroMQ: the socket pair is already connected,
+    and only the engine that made it holds the other end."""
+    import select
+    import socket
+
+    from orchestrator.cosim import frames
+
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError as exc:
+        raise InputError(f"--bind fd:{fd}: {exc.strerror or exc}") from None
+    server = AdapterServer(kind, one_engine=True, session_timeout_s=idle_timeout_s)
+    watch_ppid = parent_pid is not None and os.getppid() == parent_pid
+    last_request = time.monotonic()
+    try:
+        while True:
+            ready, _, _ = select.select([sock], [], [], 0.5)
+            if ready:
+                try:
+                    request = frames.recv_frame(sock)
+                except frames.PeerClosed:
+                    return 1                     # the engine is gone
+                except codec.ProtocolError as exc:
+                    # a length no envelope has: nothing after it can be framed again
+                    frames.send_frame(sock, codec.encode(0, "error", pb.Error(message=str(exc))))
+                    return 1
+                try:
+                    frames.send_frame(sock, server.handle(request))
+                except OSError:
+                    return 1                     # the engine went away before the reply
+                last_request = time.monotonic()
+                if server.exit_status is not None:
+                    return server.exit_status
+            elif _orphaned_or_idle(parent_pid, watch_ppid, last_request, idle_timeout_s):
+                return 1
+    finally:
+        sock.close()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

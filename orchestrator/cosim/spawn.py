@@ -13,6 +13,9 @@ thread held (the standard streams' included) would stay locked in the child.
 
 Either way the child reports on a pipe when it is listening (``--ready-fd``), so the engine
 connects once, at the right moment, instead of retrying against a port nobody has bound yet.
+With ``transport: pipe`` there is nothing to connect to: the child gets one end of a socket
+pair (``--bind fd:N``), the engine keeps the other, and its hello waits in the socket until the
+child reads it.
 """
 
 from __future__ import annotations
@@ -84,15 +87,26 @@ class ForkedAdapter:
 
 
 def _command(kind: str, endpoint: str, workdir: str, timeout_s: float, preload: str | None,
-             ready_fd: int) -> list[str]:
+             ready_fd: int | None) -> list[str]:
     """The ``adapter serve`` arguments of a spawned child (after ``-m orchestrator``)."""
     return ["adapter", "serve", kind, "--bind", endpoint, "--one-engine", "--scratch",
             workdir, "--parent-pid", str(os.getpid()),
-            "--idle-timeout", str(max(timeout_s * 4, 60)), "--ready-fd", str(ready_fd),
+            "--idle-timeout", str(max(timeout_s * 4, 60)),
+            *(("--ready-fd", str(ready_fd)) if ready_fd is not None else ()),
             *(("--preload", preload) if preload else ())]
 
 
-def _run_forked(argv: list[str], title: str, workdir: str, ready_fd: int) -> None:
+# the engine's ends of its pipe-transport adapters: a child forked later must not hold them
+# open, or an adapter would not see its engine's connection close when the engine dies
+_ENGINE_ENDS: set[socket.socket] = set()
+
+
+def forget_channel(channel: socket.socket) -> None:
+    """The engine closed this pipe end (its adapter is stopped)."""
+    _ENGINE_ENDS.discard(channel)
+
+
+def _run_forked(argv: list[str], title: str, workdir: str, ready_fd: int | None) -> None:
     """The forked child: become ``adapter serve`` as an exec'd child would be (its folder, no
     standard input, no engine key, no profiler the engine ran under) and never return into
     the engine's code; ``os._exit`` skips the engine's exit handlers."""
@@ -110,6 +124,8 @@ def _run_forked(argv: list[str], title: str, workdir: str, ready_fd: int) -> Non
         os.dup2(null, 0)
         os.close(null)
         os.environ.pop(keys.ENV_KEY, None)
+        for channel in _ENGINE_ENDS:
+            channel.close()
         import setproctitle
         setproctitle.setproctitle(title)
         from orchestrator.cli.main import main
@@ -129,12 +145,13 @@ def _run_forked(argv: list[str], title: str, workdir: str, ready_fd: int) -> Non
 _PARSER: list = []      # the CLI's parser of ``adapter``, built once per engine process
 
 
-def _prepare_fork(kind: str, model: str | None) -> None:
+def _prepare_fork(kind: str, model: str | None, transport: str) -> None:
     """Import and build what the child runs while still one process, so the child starts
-    with it (and every later child too): the server, the CLI's parser that starts it and,
-    when it is the project's own Python, the model."""
+    with it (and every later child too): the server, the CLI's parser that starts it, ZeroMQ
+    unless it serves a pipe and, when it is the project's own Python, the model."""
     import setproctitle  # noqa: F401
-    import zmq  # noqa: F401
+    if transport != "pipe":
+        import zmq  # noqa: F401
 
     from adapters.registry import MODELS_BY_KIND, OWN_MODELS, import_model
     from orchestrator.cli.main import build_parser
@@ -148,35 +165,51 @@ def _prepare_fork(kind: str, model: str | None) -> None:
 
 def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
                   preload: str | None = None
-                  ) -> tuple[str, subprocess.Popen | ForkedAdapter]:
-    """Start ``astra-cosim adapter serve KIND`` as a child on a loopback port (or a Unix
-    socket in its scratch folder) and return once it listens (or has died: the handshake
-    then reports it). It exits when this process does (parent watch). With ``preload`` the
-    child loads that model's backend (ns-3 takes seconds) before it listens."""
+                  ) -> tuple[str, subprocess.Popen | ForkedAdapter, socket.socket | None]:
+    """Start ``astra-cosim adapter serve KIND`` as a child and return (its endpoint, the
+    child, the engine's end of the connection for ``transport`` pipe, else None). Over tcp
+    (a loopback port) or ipc (a Unix socket in its scratch folder) it returns once the child
+    listens (or has died: the handshake then reports it); over pipe at once. The child exits
+    when this process does (parent watch). With ``preload`` the child loads that model's
+    backend (ns-3 takes seconds) before it serves."""
     workdir = tempfile.mkdtemp(prefix="astra-cosim-adapter-")
-    endpoint = (f"ipc://{workdir}/adapter.sock" if transport == "ipc"
-                else f"tcp://127.0.0.1:{_free_tcp_port()}")
-    read_end, write_end = os.pipe()
+    channel = child_end = None
+    read_end = write_end = -1
     try:
-        argv = _command(kind, endpoint, workdir, timeout_s, preload, write_end)
+        if transport == "pipe":
+            channel, child_end = socket.socketpair()
+            endpoint = f"fd:{child_end.fileno()}"
+        else:
+            endpoint = (f"ipc://{workdir}/adapter.sock" if transport == "ipc"
+                        else f"tcp://127.0.0.1:{_free_tcp_port()}")
+            read_end, write_end = os.pipe()
+        argv = _command(kind, endpoint, workdir, timeout_s, preload,
+                        write_end if write_end >= 0 else None)
         args = [sys.executable, "-m", "orchestrator", *argv]
         if hasattr(os, "fork") and threading.active_count() == 1:
-            _prepare_fork(kind, preload)
+            _prepare_fork(kind, preload, transport)
             for stream in (sys.stdout, sys.stderr):
                 stream.flush()
             pid = os.fork()
             if pid == 0:
-                os.close(read_end)
-                _run_forked(argv, " ".join(args), workdir, write_end)
+                if read_end >= 0:
+                    os.close(read_end)
+                if channel is not None:
+                    channel.close()
+                _run_forked(argv, " ".join(args), workdir, write_end if write_end >= 0 else None)
             process: subprocess.Popen | ForkedAdapter = ForkedAdapter(pid, args)
         else:
             process = subprocess.Popen(
-                args, cwd=workdir, stdin=subprocess.DEVNULL, pass_fds=(write_end,),
+                args, cwd=workdir, stdin=subprocess.DEVNULL,
+                pass_fds=(child_end.fileno(),) if child_end is not None else (write_end,),
                 env={name: value for name, value in os.environ.items()
                      if name != keys.ENV_KEY})
+        process.workdir = workdir     # removed by stop_process
+        if channel is not None:
+            _ENGINE_ENDS.add(channel)
+            return f"pipe:{process.pid}", process, channel
         os.close(write_end)
         write_end = -1
-        process.workdir = workdir     # removed by stop_process
         try:
             _await_listening(read_end, process)
         except BaseException:         # e.g. Ctrl-C while the child loads its backend
@@ -184,11 +217,17 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
             process.wait()
             shutil.rmtree(workdir, ignore_errors=True)
             raise
+    except BaseException:
+        if channel is not None:
+            channel.close()
+        raise
     finally:
-        os.close(read_end)
-        if write_end >= 0:
-            os.close(write_end)
-    return endpoint, process
+        for fd in (read_end, write_end):
+            if fd >= 0:
+                os.close(fd)
+        if child_end is not None:
+            child_end.close()
+    return endpoint, process, None
 
 
 def _await_listening(read_end: int, process) -> None:

@@ -9,7 +9,7 @@ network:
   config: networks/ring8.json                 # or a mapping of network keys
   options: {}                                 # backend-specific settings (ns3)
   placement: inprocess                        # or process (a child process over ZeroMQ)
-  transport: tcp                              # process placement over tcp loopback or ipc
+  transport: tcp                              # process placement over tcp loopback, ipc or pipe
   endpoint: tcp://host:5555                   # optional: an adapter server already running
   key: keys/adapter.key_secret                # its CURVE key (astra-cosim adapter keygen)
   timeout_s: 30

@@ -81,7 +81,7 @@ def in_process() -> tuple[list[tuple[int, int]], int, dict[str, float]]:
 def test_a_single_threaded_engine_forks_a_labelled_child() -> None:
     if threading.active_count() != 1:
         pytest.skip("the test process runs other threads, so the engine would exec")
-    endpoint, process = spawn_adapter("network", 10.0, "tcp", "analytical-v2")
+    endpoint, process, _ = spawn_adapter("network", 10.0, "tcp", "analytical-v2")
     assert isinstance(process, ForkedAdapter)
     workdir = process.workdir
     words = cmdline(process.pid).split()
@@ -97,7 +97,7 @@ def test_a_single_threaded_engine_forks_a_labelled_child() -> None:
 
 def test_an_engine_with_threads_execs_the_child_and_gets_the_same_answers() -> None:
     with another_thread():
-        endpoint, process = spawn_adapter("network", 10.0, "ipc", "analytical-v2")
+        endpoint, process, _ = spawn_adapter("network", 10.0, "ipc", "analytical-v2")
     assert isinstance(process, subprocess.Popen)
     assert "adapter serve network" in cmdline(process.pid)
     assert remote(endpoint, process) == in_process()
@@ -107,7 +107,7 @@ def test_an_engine_with_threads_execs_the_child_and_gets_the_same_answers() -> N
 
 def test_a_child_that_dies_before_listening_is_reported_at_the_handshake() -> None:
     # "nonsense" is no adapter kind: the child exits 2 before it binds, which closes the pipe
-    endpoint, process = spawn_adapter("nonsense", 10.0)
+    endpoint, process, _ = spawn_adapter("nonsense", 10.0)
     client = ZmqClient(endpoint, "analytical-v2 network", 10.0, process)
     try:
         with pytest.raises(AdapterError, match="exited with status 2"):
@@ -119,7 +119,7 @@ def test_a_child_that_dies_before_listening_is_reported_at_the_handshake() -> No
 def test_a_terminated_forked_child_removes_its_scratch_folder() -> None:
     if threading.active_count() != 1:
         pytest.skip("the test process runs other threads, so the engine would exec")
-    _, process = spawn_adapter("network", 10.0, "tcp", "analytical-v2")
+    _, process, _ = spawn_adapter("network", 10.0, "tcp", "analytical-v2")
     process.terminate()
     assert process.wait(timeout=10) == 128 + signal.SIGTERM
     assert not os.path.exists(process.workdir)

@@ -54,6 +54,33 @@ def test_pipeline_traces_run_on_the_analytical_backends(tmp_path, gpus, tp, pp, 
     assert aware["total_ns"] >= unaware["total_ns"] * 0.99
 
 
+def _detailed_backends() -> list:
+    """ns-3 and Garnet, each skipped with its own reason when it is not installed."""
+    from adapters.garnet.locate import unavailable_reason
+    from adapters.ns3.loader import ns3_available
+    gem5_reason = unavailable_reason()
+    return [pytest.param("ns3", marks=pytest.mark.skipif(
+                not ns3_available(), reason="ns-3's Python bindings are not installed "
+                "(pip install astra-cosim[ns3]; CI installs them in .ci/steps/20-ns3.sh)")),
+            pytest.param("garnet", marks=pytest.mark.skipif(
+                gem5_reason is not None, reason=gem5_reason or ""))]
+
+
+@pytest.mark.parametrize("backend", _detailed_backends())
+def test_pipeline_traces_run_on_the_detailed_backends(tmp_path, backend) -> None:
+    """A TP 2 × PP 2 × DP 2 step (SEND/RECV between stages, TP and DP collectives) on a
+    packet- or flit-level network: the same compute, and communication that costs time and
+    lands within a factor of two of the congestion-aware model."""
+    prefix = str(tmp_path / "et" / "tiny")
+    assert main(["workload", "llm", "--model", model_file(tmp_path, TINY), "--platform",
+                 "dgx-a100", "--gpus", "8", "--tp", "2", "--pp", "2", "--dp", "2",
+                 "--global-batch", "4", "--out", prefix]) == 0
+    aware, detailed = run(tmp_path, prefix, "analytical-aware"), run(tmp_path, prefix, backend)
+    assert detailed["compute_ns"] == aware["compute_ns"]
+    assert detailed["total_ns"] > detailed["compute_ns"]
+    assert 0.5 < detailed["total_ns"] / aware["total_ns"] < 2.0
+
+
 def test_moe_all_to_all_volume(tmp_path) -> None:
     model = load_llm(model_file(tmp_path, TINY_MOE))
     par = ParallelConfig(tp=1, pp=1, dp=4, ep=4, micro_batch=2, global_batch=8, seq=128)
