@@ -8,7 +8,8 @@ as the driver has put the inputs into the object store, so a trial can only reac
 it. The table must be byte-identical to the local executor's, failing trial included (its error
 names the driver's path, not the worker's cache). A second sweep generates its workload
 (``workload: {generate: ...}``) on the worker instead of shipping it, and a third the LLM
-generator's trace set (``workload: {llm: ...}``).
+generator's trace set (``workload: {llm: ...}``); a last one ships a 1.0 text workload, its folder
+hidden as the first one's.
 """
 
 from __future__ import annotations
@@ -64,6 +65,17 @@ base:
   workload: {llm: {model: llama3-8b, platform: dgx-h100, tp: 2, pp: 2, dp: 2, global_batch: 8}}
 axes:
   options.comm_scale: [1]
+"""
+
+
+TUTORIAL_INPUTS = os.path.join(ROOT, "experiments", "tutorial", "inputs")
+V1 = """name: v1
+base:
+  workload: inputs/allreduce_1MiB.txt
+  system: inputs/sys_ring.txt
+  network: inputs/ring8.json
+axes:
+  options.comm_scale: [1, 2]
 """
 
 
@@ -167,3 +179,32 @@ def test_a_two_node_cluster_without_shared_paths_gives_the_local_table(
     (traces,) = [folder for folder in generated.iterdir() if list(folder.glob("llm.*.et"))]
     assert len(list(traces.glob("llm.*.et"))) == 8
     assert (traces / "llm.groups.json").is_file()
+    # A 1.0 text workload travels the same way, its folder gone once it is shipped.
+    v1_dir = Path(tempfile.mkdtemp(prefix="ac-v1-", dir="/tmp"))
+    v1_moved = v1_dir.with_name(v1_dir.name + "-gone")
+
+    def ship_then_hide_v1(ray_module, trials):
+        shipments = real_ship(ray_module, trials)
+        v1_dir.rename(v1_moved)
+        return shipments
+
+    try:
+        (v1_dir / "inputs").mkdir()
+        for name in ("allreduce_1MiB.txt", "sys_ring.txt", "ring8.json"):
+            shutil.copy(os.path.join(TUTORIAL_INPUTS, name), v1_dir / "inputs" / name)
+        (v1_dir / "v1.yaml").write_text(V1, encoding="utf-8")
+        workload_sha = hashlib.sha256((v1_dir / "inputs" / "allreduce_1MiB.txt").read_bytes()
+                                      ).hexdigest()
+        spec = load_sweep(str(v1_dir / "v1.yaml"))
+        run_sweep(spec, str(tmp_path / "v1-local"), jobs=1, progress=None)
+        monkeypatch.setattr(ray_executor, "_ship", ship_then_hide_v1)
+        run_sweep(spec, str(tmp_path / "v1-ray"), executor="ray", jobs=1, progress=None)
+        assert not v1_dir.exists()
+    finally:
+        shutil.rmtree(v1_dir, ignore_errors=True)
+        shutil.rmtree(v1_moved, ignore_errors=True)
+    assert (tmp_path / "v1-ray" / "results.csv").read_bytes() == \
+        (tmp_path / "v1-local" / "results.csv").read_bytes()
+    assert [row["total_ns"] for row in read_csv(tmp_path / "v1-ray" / "results.csv")] == \
+        ["45681", "62761"]                    # exercise 1, and its all-reduce at twice the size
+    assert workload_sha in {path.name for path in blobs.iterdir()}
