@@ -39,10 +39,13 @@ from orchestrator.processes import alive as _alive
 
 MANIFEST = ".astra-cosim-result"        # the files of the run that wrote this folder
 _STAGING = re.compile(r"^\..*\.astra-cosim-(?:tmp|old)-(\d+)-[^.]+$")
-# what a run wrote before manifests existed (a folder without one still counts as a result)
+# `astra-cosim report DIR --html` writes its page into the folder under this name
+HTML_NAME = "report.html"
+# what a run wrote before manifests existed (a folder without one still counts as a result),
+# and the report page written into it afterwards
 _KNOWN_FILES = frozenset({"summary.json", "tutorial_result.csv", "EndToEnd.csv",
                           "collectives.csv", "layers.csv", "dimension_utilisation.csv",
-                          "links.csv"})
+                          "links.csv", HTML_NAME})
 _COLLECTIVE_FILES = frozenset({"collective.csv", "busbw.png"})   # `collective`'s folder
 
 

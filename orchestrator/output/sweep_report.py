@@ -102,6 +102,18 @@ def _search_table(report: SweepReport) -> tuple[list[str], list[list[str]]]:
     return headers, cells
 
 
+def best_line(report: SweepReport) -> str | None:
+    """A parallelism search's best split in words, with its predicted step time and memory
+    (the line `astra-cosim sweep` ends with); None for other sweeps or no finished trial."""
+    if not (report.search and report.rows):
+        return None
+    row = report.rows[0]
+    split = " ".join(f"{axis}={row[axis]}" for axis in report.axes)
+    return (f"best: {split}: {float(row['tflops_per_gpu']):.1f} TFLOP/s per GPU (MFU "
+            f"{100 * float(row['mfu']):.1f}%), predicted step {int(row['iteration_ns']) / 1e9:.3f}"
+            f" s, memory {float(row['memory_gb']):.1f} of {float(row['hbm_gb']):g} GB per GPU")
+
+
 def table(report: SweepReport) -> tuple[list[str], list[list[str]]]:
     """Headers and cells of the summary table, shared by the terminal and the HTML page."""
     if report.search:
@@ -141,6 +153,9 @@ def print_sweep_report(report: SweepReport) -> None:
     for line in cells:
         grid.add_row(*line)
     console.print(grid)
+    best = best_line(report)
+    if best:
+        console.print(best, soft_wrap=True)
     for row in report.failed():
         console.print(f"failed: {', '.join(f'{a}={row[a]}' for a in report.axes)}: "
                       f"{row.get('error', '')}", soft_wrap=True)
@@ -186,7 +201,9 @@ def render_sweep_html(report: SweepReport) -> str:
     from orchestrator.output.report_html import _table, page
 
     headers, cells = table(report)
-    sections = [_table(headers, cells)]
+    best = best_line(report)
+    sections = [f"<p><strong>{html.escape(best)}</strong></p>"] if best else []
+    sections.append(_table(headers, cells))
     plot = os.path.join(report.folder, TOTAL_PLOT)
     if os.path.isfile(plot):
         with open(plot, "rb") as handle:

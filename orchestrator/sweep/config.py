@@ -9,7 +9,8 @@ system JSON -> their documents). So an axis can edit any key of any of them
 what ran; a compute config given by path is read into its mapping too. Only the workload (and
 a 2.x communicator-group file, and files named by network options) stay paths: traces are
 large, and they are named by content in the key instead (``inputs.py`` ships them to machines
-that lack them).
+that lack them). A generated workload stays the generator's options (``generated.py``); the
+LLM generator's may leave system, network model and groups to the generator.
 
 The key is the sha256 of the canonical JSON (sorted keys, no spaces) of that document without
 what cannot change a result: the trial's name, the network's placement (results are identical
@@ -61,18 +62,28 @@ def base_document(raw: Any, origin_dir: str, where: str) -> dict[str, Any]:
     It is checked first exactly as ``astra-cosim run`` would check it, so a sweep over a broken
     base stops at once instead of recording the same error for every trial."""
     workload = raw.get("workload") if isinstance(raw, dict) else None
+    llm = False
     if isinstance(workload, dict):      # generated where the trial runs (generated.py)
         workload = generated.check(workload, origin_dir, where)
-        # the rest is checked as run would; the generator's file does not exist yet
-        experiment_from_mapping({**raw, "workload": "generated.txt"}, where, origin_dir)
+        llm = generated.LLM in workload
+        # the rest is checked as run would; the generator's files do not exist yet, and the
+        # LLM generator's system and network stand in for those the experiment leaves out
+        probe = {**raw, "workload": "generated.txt"}
+        if llm:
+            probe.setdefault("system", {})
+            if generated.wrapper_only(raw.get("network")):
+                probe["network"] = {**(raw.get("network") or {}), "config": {}}
+        experiment_from_mapping(probe, where, origin_dir)
     else:
         experiment_from_mapping(raw, where, origin_dir)
     doc = {key: copy.deepcopy(value) for key, value in raw.items()
            if key not in ("name", "description")}
     if isinstance(workload, dict):
         doc["workload"] = workload
-    network = doc["network"]
-    if not (isinstance(network, dict) and "config" in network):
+    network = doc.get("network")
+    if llm and generated.wrapper_only(network):
+        network = {"backend": "analytical", **(network or {})}      # the generator's model
+    elif not (isinstance(network, dict) and "config" in network):
         network = {"backend": "analytical", "config": network}
     doc["network"] = network
     for segments in _FILE_PATHS:
@@ -145,9 +156,9 @@ def trial_key(doc: dict[str, Any], digests: dict[str, str]) -> str:
              if key not in ("name", "description", "workload", "comm_group")}
     keyed["network"] = {key: value for key, value in doc["network"].items()
                         if key not in _PLACEMENT_KEYS}
-    spec = generated.generator_of(doc["workload"])
+    found = generated.kind_of(doc["workload"])
     keyed["inputs"] = {
-        "workload": ("generated:" + generated.digest(spec)) if spec is not None
+        "workload": ("generated:" + generated.digest(found[1], found[0])) if found is not None
         else _digest(doc["workload"], digests, workload=True),
         "comm_group": (_digest(doc["comm_group"], digests, workload=False)
                        if doc.get("comm_group") else None),
@@ -208,9 +219,12 @@ def _normalise(doc: dict[str, Any]) -> None:
 
 
 def _v1(doc: dict[str, Any]) -> bool:
-    """Whether the workload is a 1.0 one (a generated workload is)."""
-    return generated.generator_of(doc["workload"]) is not None or \
-        input_format(doc["workload"]) == "v1"
+    """Whether the workload is a 1.0 one (``workload generate``'s is; the LLM generator's
+    Chakra traces are not)."""
+    found = generated.kind_of(doc["workload"])
+    if found is not None:
+        return found[0] == generated.GENERATE
+    return input_format(doc["workload"]) == "v1"
 
 
 def _relative(path: str, start: str) -> str:

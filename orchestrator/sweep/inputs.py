@@ -61,10 +61,11 @@ def input_slots(config: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
     slots: list[tuple[tuple[str, ...], str]] = []
     if isinstance(workload, str):
         slots.append(((), "workload"))
-    elif isinstance(workload, dict) and isinstance(workload.get("generate"), dict) and \
-            isinstance(workload["generate"].get("model"), str) and \
-            os.path.isabs(workload["generate"]["model"]):       # generated.py: a model file
-        slots.append((("workload", "generate"), "model"))
+    elif isinstance(workload, dict) and len(workload) == 1 and \
+            isinstance(next(iter(workload.values())), dict):   # generated.py: its files
+        ((kind, spec),) = workload.items()
+        slots.extend((("workload", kind), key) for key in ("model", "platform")
+                     if isinstance(spec.get(key), str) and os.path.isabs(spec[key]))
     if isinstance(config.get("comm_group"), str):
         slots.append(((), "comm_group"))
     network = config.get("network")

@@ -88,8 +88,9 @@ def trial_key(job: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _build(job: dict[str, Any]):
-    """Model, platform, parallel config and the predictor's other options of one job."""
+def build_job(job: dict[str, Any]):
+    """Model, platform and parallel config of one job (a search's trial, or the LLM
+    generator's options in a sweep's ``workload: {llm: ...}``, generated.py)."""
     from orchestrator.platforms.gpu import load_platform
     from orchestrator.workload.generate.llm.model import load_llm
 
@@ -114,7 +115,7 @@ def feasibility(job: dict[str, Any]) -> str | None:
     from orchestrator.workload.generate.llm.ops import LayerOps, gpu_model
     from orchestrator.workload.generate.llm.parallel import validate
 
-    model, platform, par = _build(job)
+    model, platform, par = build_job(job)
     if job.get("gpus") is not None and par.gpus != job["gpus"]:
         return f"tp x pp x dp x cp is not gpus ({job['gpus']})"
     try:
@@ -148,7 +149,7 @@ def run_prediction(job: dict[str, Any]) -> dict[str, Any]:
     same text."""
     from orchestrator.predict.predict import Predictor
 
-    model, platform, par = _build(job)
+    model, platform, par = build_job(job)
     prediction = Predictor(model, platform, par, str(job.get("backend", "analytical")),
                            str(job.get("dtype", "bf16"))).predict(str(job.get("flops", "model")))
     return {"iteration_ns": prediction.iteration_ns,

@@ -38,7 +38,7 @@ def run_trial(trial: Trial) -> dict[str, Any]:
     from orchestrator.output.collective_figures import micro_benchmark_figures
     from orchestrator.output.files import summary_dict
     from orchestrator.output.instruments import Instruments
-    from orchestrator.sweep.generated import generated_path, generator_of
+    from orchestrator.sweep.generated import realised
     from orchestrator.sweep.parallelism import run_prediction
 
     record: dict[str, Any] = {"key": trial.key, "axes": trial.axes, "status": STATUS_OK,
@@ -50,10 +50,8 @@ def run_trial(trial: Trial) -> dict[str, Any]:
             if "predict" in trial.config:           # a parallelism search (parallelism.py)
                 record["summary"] = run_prediction(trial.config["predict"])
             else:
-                config = trial.config
-                spec = generator_of(config["workload"])
-                if spec is not None:        # generated here, once per machine
-                    config = {**config, "workload": generated_path(spec)}
+                # a generated workload is generated here, once per machine
+                config = realised(trial.config)
                 experiment = experiment_from_mapping(config, trial.source, trial.base_dir)
                 instruments = Instruments()           # NPU 0's collectives, for busbw
                 record["summary"] = summary_dict(simulate(experiment, instruments))

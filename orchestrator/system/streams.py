@@ -32,7 +32,11 @@ class Phase:
     direction: int = 1            # ring order of the queue: +1 clockwise, -1 anticlockwise
 
 
-@dataclass(slots=True)
+# DataSet and Stream are things with an identity, not values: eq=False keeps ``==`` (and so
+# ``list.remove`` of the scheduler and the workload driver) to identity. The generated
+# field-by-field ``__eq__`` made removing one of n outstanding collectives cost n Python
+# calls, which with thousands outstanding (a MICRO run of many passes) was a third of the run.
+@dataclass(slots=True, eq=False)
 class DataSet:
     """One collective on one NPU; ``on_finished`` runs when its last stream finishes."""
 
@@ -47,7 +51,7 @@ class DataSet:
     context: Any = None            # the workload's handle (layer, kind)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Stream:
     """One chunk of a DataSet travelling through its phases."""
 

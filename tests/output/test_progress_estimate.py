@@ -86,3 +86,29 @@ def test_progress_off_is_silent(tmp_path):
                            "--symmetry", "off"],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0 and done.stderr == ""
+
+
+def test_a_single_pass_of_chakra_traces_has_percent_and_eta_off_a_terminal(tmp_path):
+    """2.x: NPU 0's trace nodes are the work; one pass still gets a share done and an ETA."""
+    prefix = str(tmp_path / "llm")
+    assert subprocess.run([sys.executable, "-m", "orchestrator", "workload", "llm", "--model",
+                           "llama3-8b", "--platform", "dgx-h100", "--tp", "2", "--pp", "2",
+                           "--dp", "2", "--global-batch", "32", "--out", prefix],
+                          capture_output=True, cwd=ROOT, timeout=120).returncode == 0
+    done = subprocess.run([sys.executable, "-m", "orchestrator", "run", "--workload", prefix,
+                           "--system", prefix + ".system.json", "--network",
+                           prefix + ".network.yml", "--comm-group", prefix + ".groups.json",
+                           "--symmetry", "off", "--progress-interval", "0.05", "--out",
+                           str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    while lines and lines[0].endswith(" · one pass: no ETA"):     # before a node completes
+        lines.pop(0)
+    shares = []
+    for line in lines:
+        match = re.fullmatch(r"astra-cosim: progress: simulated [\d,.]+ ms · [\d,]+ events/s · "
+                             r"(\d+)% done, ETA \d+ s", line)
+        assert match, line
+        shares.append(int(match.group(1)))
+    assert len(shares) >= 2 and shares == sorted(shares) and 0 < shares[-1] <= 99

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -46,3 +47,24 @@ def test_report_off_a_terminal_cuts_nothing(long_run):
     assert "1,056,539,699.000" in text and "250,795,814.000" in text
     assert LONG_NAME in text
     assert "allreduce_1MiB.wg" in text
+
+
+def test_a_sweep_report_off_a_terminal_cuts_nothing(tmp_path):
+    """A sweep's table wider than 80 columns (a long workload name as an axis value): piped,
+    every cell stays whole."""
+    long_name = "allreduce_of_one_mebibyte_with_a_name_longer_than_rich_would_leave_whole.txt"
+    shutil.copy(os.path.join(ROOT, "experiments", "tutorial", "inputs", "allreduce_1MiB.txt"),
+                tmp_path / long_name)
+    sweep = tmp_path / "long.yaml"
+    sweep.write_text(f"name: long\nbase: {EX1}\naxes:\n  options.comm_scale: [1, 2]\n"
+                     f"  workload: [{long_name}]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "orchestrator", "sweep", str(sweep), "--out",
+                           str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    text = subprocess.run([sys.executable, "-m", "orchestrator", "report", str(out)],
+                          capture_output=True, text=True, check=True, cwd=ROOT,
+                          env=os.environ | {"COLUMNS": "80"}).stdout
+    assert "…" not in text
+    assert text.count(long_name) == 2
+    assert "62.761" in text and "45.681" in text

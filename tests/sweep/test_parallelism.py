@@ -75,6 +75,16 @@ def test_the_llama3_70b_example_ranks_the_splits_that_fit(tmp_path: Path,
     assert cells[-5:] == [f"{float(best['tflops_per_gpu']):.1f}",
                           f"{100 * float(best['mfu']):.1f}", f"{step_s:.3f}",
                           f"{float(best['memory_gb']):.1f}", "80"]
+    # and names it in words, with its predicted step time and memory, on the terminal and
+    # in the page
+    named = (f"best: tp={best['tp']} pp={best['pp']} cp={best['cp']} "
+             f"micro_batch={best['micro_batch']} zero={best['zero']} dp={best['dp']} ep=1: "
+             f"{float(best['tflops_per_gpu']):.1f} TFLOP/s per GPU (MFU "
+             f"{100 * float(best['mfu']):.1f}%), predicted step {step_s:.3f} s, memory "
+             f"{float(best['memory_gb']):.1f} of 80 GB per GPU")
+    assert named in out.splitlines()
+    assert main(["report", str(tmp_path), "--html"]) == 0
+    assert f"<strong>{named}</strong>" in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
 def test_points_that_cannot_run_are_left_out_with_their_reason(tmp_path: Path) -> None:

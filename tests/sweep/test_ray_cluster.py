@@ -7,7 +7,9 @@ them gzip-compressed, a system, a network and a communicator-group file) is move
 as the driver has put the inputs into the object store, so a trial can only reach them through
 it. The table must be byte-identical to the local executor's, failing trial included (its error
 names the driver's path, not the worker's cache). A second sweep generates its workload
-(``workload: {generate: ...}``) on the worker instead of shipping it.
+(``workload: {generate: ...}``) on the worker instead of shipping it, and a third the LLM
+generator's trace set (``workload: {llm: ...}``); a last one ships a 1.0 text workload, its folder
+hidden as the first one's.
 """
 
 from __future__ import annotations
@@ -55,6 +57,25 @@ base:
   network: {ROOT}/experiments/tutorial/inputs/ring8.json
 axes:
   system.all-reduce-implementation: [ring, direct]
+"""
+
+
+LLM = """name: llm
+base:
+  workload: {llm: {model: llama3-8b, platform: dgx-h100, tp: 2, pp: 2, dp: 2, global_batch: 8}}
+axes:
+  options.comm_scale: [1]
+"""
+
+
+TUTORIAL_INPUTS = os.path.join(ROOT, "experiments", "tutorial", "inputs")
+V1 = """name: v1
+base:
+  workload: inputs/allreduce_1MiB.txt
+  system: inputs/sys_ring.txt
+  network: inputs/ring8.json
+axes:
+  options.comm_scale: [1, 2]
 """
 
 
@@ -141,5 +162,49 @@ def test_a_two_node_cluster_without_shared_paths_gives_the_local_table(
     assert (tmp_path / "gen-ray" / "results.csv").read_bytes() == \
         (tmp_path / "gen-local" / "results.csv").read_bytes()
     assert [row["status"] for row in read_csv(tmp_path / "gen-ray" / "results.csv")] == ["ok"] * 2
-    assert len(list(Path(cluster["worker_home"], "astra-cosim-inputs", "generated")
-                    .iterdir())) == 1
+    generated = Path(cluster["worker_home"], "astra-cosim-inputs", "generated")
+    assert len(list(generated.iterdir())) == 1
+    # So does the LLM generator's: its Chakra traces, system, network and groups are written
+    # on the worker, and the table is the local executor's.
+    path = tmp_path / "llm.yaml"
+    path.write_text(LLM, encoding="utf-8")
+    spec = load_sweep(str(path))
+    monkeypatch.setenv("ASTRA_COSIM_INPUT_CACHE", str(tmp_path / "driver-cache"))
+    run_sweep(spec, str(tmp_path / "llm-local"), jobs=1, progress=None)
+    monkeypatch.delenv("ASTRA_COSIM_INPUT_CACHE")
+    run_sweep(spec, str(tmp_path / "llm-ray"), executor="ray", jobs=1, progress=None)
+    assert (tmp_path / "llm-ray" / "results.csv").read_bytes() == \
+        (tmp_path / "llm-local" / "results.csv").read_bytes()
+    assert [row["status"] for row in read_csv(tmp_path / "llm-ray" / "results.csv")] == ["ok"]
+    (traces,) = [folder for folder in generated.iterdir() if list(folder.glob("llm.*.et"))]
+    assert len(list(traces.glob("llm.*.et"))) == 8
+    assert (traces / "llm.groups.json").is_file()
+    # A 1.0 text workload travels the same way, its folder gone once it is shipped.
+    v1_dir = Path(tempfile.mkdtemp(prefix="ac-v1-", dir="/tmp"))
+    v1_moved = v1_dir.with_name(v1_dir.name + "-gone")
+
+    def ship_then_hide_v1(ray_module, trials):
+        shipments = real_ship(ray_module, trials)
+        v1_dir.rename(v1_moved)
+        return shipments
+
+    try:
+        (v1_dir / "inputs").mkdir()
+        for name in ("allreduce_1MiB.txt", "sys_ring.txt", "ring8.json"):
+            shutil.copy(os.path.join(TUTORIAL_INPUTS, name), v1_dir / "inputs" / name)
+        (v1_dir / "v1.yaml").write_text(V1, encoding="utf-8")
+        workload_sha = hashlib.sha256((v1_dir / "inputs" / "allreduce_1MiB.txt").read_bytes()
+                                      ).hexdigest()
+        spec = load_sweep(str(v1_dir / "v1.yaml"))
+        run_sweep(spec, str(tmp_path / "v1-local"), jobs=1, progress=None)
+        monkeypatch.setattr(ray_executor, "_ship", ship_then_hide_v1)
+        run_sweep(spec, str(tmp_path / "v1-ray"), executor="ray", jobs=1, progress=None)
+        assert not v1_dir.exists()
+    finally:
+        shutil.rmtree(v1_dir, ignore_errors=True)
+        shutil.rmtree(v1_moved, ignore_errors=True)
+    assert (tmp_path / "v1-ray" / "results.csv").read_bytes() == \
+        (tmp_path / "v1-local" / "results.csv").read_bytes()
+    assert [row["total_ns"] for row in read_csv(tmp_path / "v1-ray" / "results.csv")] == \
+        ["45681", "62761"]                    # exercise 1, and its all-reduce at twice the size
+    assert workload_sha in {path.name for path in blobs.iterdir()}

@@ -301,3 +301,15 @@ def test_num_queues_per_dim_is_refused_for_2x_inputs(tmp_path) -> None:
     experiment = Experiment("q", "et/none", {}, {}, options=RunOptions(num_queues_per_dim=2))
     with pytest.raises(InputError, match="--num-queues-per-dim 2: .* 1.0 inputs only"):
         simulate_v2(experiment)
+
+
+def test_removing_a_stream_removes_that_stream_not_an_equal_looking_one() -> None:
+    """Streams and collectives are identities: two chunks with the same fields are still two
+    chunks, and leaving a queue takes out the one that left."""
+    twin_a, twin_b = _stream(3, "ALLREDUCE", 64, 1), _stream(3, "ALLREDUCE", 64, 1)
+    twin_a.dataset = twin_b.dataset
+    assert twin_a != twin_b and twin_a.dataset == twin_b.dataset
+    queues = _queue("FIFO", [twin_a, twin_b])
+    queues.remove(0, twin_b)
+    assert queues.queues[0] == [twin_a] and queues.queues[0][0] is twin_a
+    assert DataSet(1, "ALLREDUCE", 64, 0) != DataSet(1, "ALLREDUCE", 64, 0)
