@@ -14,11 +14,14 @@ bandwidth.
 * ``packet_bytes`` 4096: payload of one packet; a packet also carries one head flit (its
   header), so a full packet is 1 + 4096/64 = 65 flits and headers cost 1.5% of the bandwidth.
   Bytes left over after the full packets travel as single-flit packets of ``flit_bytes``.
-* ``vcs_per_vnet`` 4 and ``buffers_per_vc`` 0 = sized to the link: credit-based flow control
-  stops a sender when the receiver's buffers are full until credits return, so a link runs at
-  full rate only when the buffers of its VCs together hold a round trip (twice the link latency
-  plus the router pipelines) of flits. Garnet's default of 4 flits per VC would hold a 500 ns
-  link to a few per cent of its bandwidth.
+* ``vcs_per_vnet`` 0 and ``buffers_per_vc`` 0 = sized to the links. Credit-based flow control
+  stops a sender until credits return, and Garnet hands a virtual channel to one packet at a
+  time: measured on this build, a link whose credit round trip is R cycles carries packets of
+  P flits at P / (P + R / V) of its rate with V VCs (4 VCs on the tutorial's 500 ns, 50 GB/s
+  links: 4.2 cycles a flit instead of 1). So the default gives each VC a round trip of
+  buffers and enough VCs that R / V is at most 5% of a packet (``VC_SHARE``); on short links
+  that is Garnet's own 4. Many VCs make gem5 slower per cycle; a larger ``packet_bytes``
+  needs fewer.
 * ``router_latency_cycles`` 1: Garnet's single-cycle router pipeline.
 * ``injection_latency_ns`` 1: the time a message takes from the NPU into its network interface.
   It is the adapter's lookahead: Garnet knows an arrival only when the last flit is ejected, so
@@ -42,7 +45,7 @@ class GarnetOptions:
     flit_bytes: int = 64
     clock_ghz: float | None = None       # None: from the links' bandwidth and flit_bytes
     packet_bytes: int = 4096
-    vcs_per_vnet: int = 4
+    vcs_per_vnet: int = 0                # 0: enough that credits never throttle a link
     buffers_per_vc: int = 0              # 0: enough for the longest link's round trip
     router_latency_cycles: int = 1
     injection_latency_ns: int = 1
@@ -52,7 +55,7 @@ class GarnetOptions:
 
 
 _INTEGER_BOUNDS = {"flit_bytes": (1, 1 << 16), "packet_bytes": (1, 1 << 20),
-                   "vcs_per_vnet": (1, 64), "buffers_per_vc": (0, 1 << 20),
+                   "vcs_per_vnet": (0, 1024), "buffers_per_vc": (0, 1 << 20),
                    "router_latency_cycles": (1, 1000), "injection_latency_ns": (1, 10**9),
                    "message_timeout_ns": (1, 10**13)}
 

@@ -96,6 +96,12 @@ class GarnetPlan:
         return self.ports[src][node], self.ports[dst][last_hop]
 
 
+# a link's credit round trip may cost a packet at most this share of its flits in waiting for a
+# free VC (options.py: rate P / (P + R / V)); the VCs that takes, at most MAX_AUTO_VCS
+VC_SHARE = 0.05
+MAX_AUTO_VCS = 512
+
+
 def _cycles(latency_ns: float, period_ps: int) -> int:
     return max(1, round(latency_ns * TICKS_PER_NS / period_ps))
 
@@ -135,20 +141,20 @@ def make_plan(topology: Topology, options: GarnetOptions) -> GarnetPlan:
                 mine[neighbour] = len(interfaces)
                 interfaces.append(npu)
         ports.append(mine)
-    buffers = options.buffers_per_vc
-    if buffers == 0:
-        # flits on the wire both ways (data out, credits back) plus the router pipeline and
-        # link traversal at each end, with a few cycles to spare, shared by the VCs; never
-        # below Garnet's own default of 4
-        round_trip = 2 * (longest + router_latency + 2) + 4
-        buffers = max(4, math.ceil(round_trip / options.vcs_per_vnet))
+    # flits on the wire both ways (data out, credits back) plus the router pipeline and link
+    # traversal at each end, with a few cycles to spare
+    round_trip = 2 * (longest + router_latency + 2) + 4
+    packet_flits = 1 + math.ceil(options.packet_bytes / width)
+    vcs = options.vcs_per_vnet or min(MAX_AUTO_VCS, max(
+        4, math.ceil(round_trip / (VC_SHARE * packet_flits))))
+    buffers = options.buffers_per_vc or max(4, round_trip)
     block = 64
     while block < options.packet_bytes:
         block *= 2
     return GarnetPlan(
         npus=topology.hosts, routers=nodes, period_ps=period_ps, flit_bytes=width,
         packet_bytes=options.packet_bytes, block_size_bytes=block,
-        vcs_per_vnet=options.vcs_per_vnet, buffers_per_vc=buffers,
+        vcs_per_vnet=vcs, buffers_per_vc=buffers,
         router_latency_cycles=router_latency, int_links=tuple(int_links),
         interfaces=tuple(interfaces), ports=tuple(ports),
         neighbours=tuple(tuple(sorted(set(n))) for n in neighbours))

@@ -58,10 +58,18 @@ def test_messages_leave_and_enter_by_the_links_of_their_route():
     assert len({fc.route_ports(0, dst)[0] for dst in range(1, 8)}) == 7
 
 
-def test_buffers_cover_a_round_trip():
+def test_buffers_and_vcs_cover_a_round_trip():
+    """500 ns at 50 GB/s is 419 cycles a way: every VC holds a round trip of flits, and there
+    are enough VCs that waiting for one costs a 65-flit packet at most 5% (R / V <= 3.25)."""
     plan = _plan("Ring")
-    assert plan.vcs_per_vnet * plan.buffers_per_vc >= 2 * 419 + 2
-    assert _plan("Ring", options={"buffers_per_vc": 8}).buffers_per_vc == 8
+    round_trip = 2 * (419 + 1 + 2) + 4
+    assert plan.buffers_per_vc == round_trip
+    assert plan.vcs_per_vnet == -(-round_trip * 20 // 65) == 261
+    assert round_trip / plan.vcs_per_vnet <= 0.05 * 65
+    short = _plan("Ring", latency=1.0)
+    assert (short.vcs_per_vnet, short.buffers_per_vc) == (4, 12)
+    given = _plan("Ring", options={"buffers_per_vc": 8, "vcs_per_vnet": 6})
+    assert (given.buffers_per_vc, given.vcs_per_vnet) == (8, 6)
 
 
 def test_packets_and_flits():
@@ -84,8 +92,8 @@ def test_two_dimensions_and_their_limits():
 def test_bad_options_are_one_line_errors():
     with pytest.raises(InputError, match=r"network.options: unknown key 'flit' .*flit_bytes"):
         _plan("Ring", options={"flit": 3})
-    with pytest.raises(InputError, match=r"network.options.vcs_per_vnet: found 0"):
-        _plan("Ring", options={"vcs_per_vnet": 0})
+    with pytest.raises(InputError, match=r"network.options.vcs_per_vnet: found -1"):
+        _plan("Ring", options={"vcs_per_vnet": -1})
 
 
 def test_a_missing_build_names_the_build_command(tmp_path):
