@@ -62,6 +62,10 @@ class NetworkModel(ABC):
     def stats(self) -> dict[str, int]:
         return {}
 
+    def close(self) -> None:
+        """The run is over: release what the model holds beyond memory (a simulator child
+        process). Called once, after ``stats``, wherever the model is placed."""
+
 
 def undelivered_text(pending: dict[int, tuple[int, int, int, int]], limit: int = 5) -> str:
     """Messages a packet-level model still owes, ``op -> (src, dst, bytes, injected at)``, as

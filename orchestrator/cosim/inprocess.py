@@ -28,8 +28,13 @@ class _InProcess:
         """A model called directly cannot be lost."""
 
     def close(self) -> None:
-        stats = sorted(self.model.stats().items())     # in key order, as over the protocol
-        self.final_stats = {key: float(value) for key, value in stats}
+        try:
+            stats = sorted(self.model.stats().items())     # in key order, as over the protocol
+            self.final_stats = {key: float(value) for key, value in stats}
+        finally:
+            close = getattr(self.model, "close", None)     # compute models may lack one
+            if close is not None:
+                close()
 
 
 class InProcessClient(_InProcess):

@@ -52,6 +52,19 @@ class Session:
     model: NetworkModel | ComputeModel | None = None
 
 
+def _close_model(session: Session) -> None:
+    """Release a session's model once (models may hold a simulator process); a model that
+    fails to close is logged, never allowed to take the server down."""
+    model, session.model = session.model, None
+    close = getattr(model, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception as exc:      # noqa: BLE001 - the session is over either way
+            print(f"astra-cosim: adapter: closing a session's model failed: {exc}",
+                  file=sys.stderr, flush=True)
+
+
 class _Refusal(AstraCosimError):
     """A request answered with an error that does not end its session (e.g. a busy adapter)."""
 
@@ -92,12 +105,19 @@ class AdapterServer:
         engines never say goodbye)."""
         for key in [key for key, session in self.sessions.items()
                     if now - session.last_seen > self.session_timeout_s]:
-            del self.sessions[key]
+            _close_model(self.sessions.pop(key))
 
     def _end(self, session: Session, status: int) -> None:
         self.sessions.pop(session.id, None)
+        _close_model(session)
         if self.one_engine:
             self.exit_status = status
+
+    def close_all(self) -> None:
+        """The server stops: release every open session's model (a gem5 child)."""
+        for session in list(self.sessions.values()):
+            _close_model(session)
+        self.sessions.clear()
 
     # -- requests of a session ---------------------------------------------------------------
     def on_configure(self, session: Session, message) -> tuple[str, object]:
@@ -134,8 +154,9 @@ class AdapterServer:
             [(item.op, item.time_ns + duration) for item, duration in zip(items, durations)])
 
     def on_shutdown(self, session: Session, message) -> tuple[str, object]:
+        stats = session.model.stats() if session.model else {}
         self._end(session, 0)
-        return "goodbye", codec.goodbye(session.model.stats() if session.model else {})
+        return "goodbye", codec.goodbye(stats)
 
     # -- one request ---------------------------------------------------------------------------
     def handle(self, data: bytes | None, now: float | None = None) -> bytes:
@@ -284,6 +305,7 @@ def serve(kind: str, bind: str, parent_pid: int | None, idle_timeout_s: float, *
         # the last reply (a goodbye) may still be queued: a peer that is gone drops it at
         # once, a live one gets it before the context ends (a forked server exits right after)
         sock.close(linger=int(FLUSH_S * 1000))
+        server.close_all()
         if authenticator is not None:
             authenticator.stop()
         context.term()
@@ -340,5 +362,6 @@ def _serve_stream(kind: str, fd: int, parent_pid: int | None, idle_timeout_s: fl
                 return 1
     finally:
         sock.close()
+        server.close_all()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

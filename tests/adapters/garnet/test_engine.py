@@ -21,6 +21,7 @@ import pytest
 
 from adapters.base import NEVER
 from adapters.garnet.model import build_garnet
+from orchestrator.cosim.inprocess import InProcessClient
 from orchestrator.errors import SimulationError
 from tests.adapters.garnet.conftest import requires_gem5
 from tests.adapters.backend_checks import both_placements, exercise_totals
@@ -95,6 +96,38 @@ def test_mlsys22_exercises(name, comm_scale):
     """Exercise 1 as given; 2-2 at 4 MiB (1/256 of its 1 GiB)."""
     garnet, reference = exercise_totals(name, comm_scale, "garnet")
     assert abs(garnet / reference - 1) <= TOLERANCE, (garnet, reference)
+
+
+def _gem5_children() -> set[int]:
+    """This process's live gem5 children."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"gem5" in command:
+            found.add(int(entry))
+    return found
+
+
+def test_closing_the_run_stops_its_gem5_at_once():
+    """The engine closes its client when a run ends, and that ends gem5 even while the model
+    object is still referenced (it used to wait for the garbage collector, which a long-lived
+    process such as a test session or a sweep worker may not run on it for minutes)."""
+    before = _gem5_children()
+    model = build_garnet({"format": "v2", "network": network("Ring", 8), "options": {}}, "t")
+    client = InProcessClient(model)
+    started = _gem5_children() - before
+    assert len(started) == 1
+    client.close()
+    assert not _gem5_children() & started
+    assert client.final_stats["flits"] == 0
 
 
 def test_process_placement_gives_the_in_process_result(tmp_path):
