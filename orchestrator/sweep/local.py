@@ -76,6 +76,16 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _quiet_when_stopping(unraisable: Any) -> None:
+    """A stop that lands while a finalizer runs (e.g. ``subprocess.Popen.__del__``) cannot
+    interrupt the trial from there: Python drops the KeyboardInterrupt and would print a
+    traceback into the sweep's stderr. The worker is stopping anyway (the grace timer ends it),
+    so that one is not printed; anything else is, as by default."""
+    if _stopping.is_set() and isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def _exit_when_gone(pid: int) -> None:
     try:
         watch = os.pidfd_open(pid)        # readable once the process has exited
@@ -92,6 +102,7 @@ def watch_driver(driver_pid: int, scratch: str | None = None) -> None:
     global _scratch, _driver
     _scratch, _driver = scratch, driver_pid
     signal.signal(signal.SIGTERM, _on_sigterm)
+    sys.unraisablehook = _quiet_when_stopping
     if sys.platform.startswith("linux"):
         try:   # PR_SET_PDEATHSIG: SIGTERM when the parent (the forkserver) exits
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
