@@ -32,7 +32,8 @@ class _InProcess:
             stats = sorted(self.model.stats().items())     # in key order, as over the protocol
             self.final_stats = {key: float(value) for key, value in stats}
         finally:
-            close = getattr(self.model, "close", None)     # compute models may lack one
+            # a model from outside the project may not derive from adapters/base.py
+            close = getattr(self.model, "close", None)
             if close is not None:
                 close()
 

@@ -28,6 +28,7 @@ from orchestrator.errors import InputError
 from orchestrator.workload import chakra
 from orchestrator.workload.chakra_et_pb2 import Node
 from tests.cosim.test_faults import assert_one_line_error, free_endpoint, run_engine, wait_gone
+from tests.processes import live_processes
 from tests.workload.traces import COMP, CT, coll_node, network, system, write_configs, \
     write_traces
 
@@ -251,18 +252,7 @@ def test_unreachable_compute_adapter_is_named(inputs, tmp_path) -> None:
 
 def _children() -> list[int]:
     """Live processes whose parent is this test process (zombies excluded)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[1]) == os.getpid():
-            found.append(int(entry))
-    return found
+    return [process.pid for process in live_processes() if process.ppid == os.getpid()]
 
 
 def test_compute_process_children_are_gone_after_the_run(inputs, tmp_path) -> None:

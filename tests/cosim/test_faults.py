@@ -25,6 +25,7 @@ import pytest
 from orchestrator.cosim import codec
 from orchestrator.cosim import cosim_pb2 as pb
 from orchestrator.cosim.server import AdapterServer
+from tests.processes import live_processes
 
 pytest.importorskip("zmq")
 
@@ -46,18 +47,8 @@ def free_endpoint() -> tuple[int, str]:
 
 def processes_with(text: str) -> list[tuple[int, str]]:
     """Live processes (not zombies, not this one) whose command line contains ``text``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue
-        if cmdline and text in cmdline:      # a zombie's cmdline is empty
-            found.append((int(entry), cmdline))
-    return found
+    return [(process.pid, process.cmdline) for process in live_processes()
+            if process.pid != os.getpid() and process.cmdline and text in process.cmdline]
 
 
 def wait_gone(text: str, within_s: float, keep: frozenset[int] = frozenset()

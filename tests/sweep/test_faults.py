@@ -17,6 +17,7 @@ from orchestrator.cli.main import main
 from orchestrator.sweep import table
 from orchestrator.sweep.runner import run_sweep
 from orchestrator.sweep.spec import load_sweep
+from tests.processes import live_processes
 from tests.sweep.sweeps import EX1, ROOT, read_csv, write_sweep
 
 INPUTS = os.path.join(ROOT, "experiments", "tutorial", "inputs")
@@ -48,20 +49,8 @@ def test_a_sweep_with_some_failed_trials_exits_1(tmp_path: Path,
 # -- killed sweeps ------------------------------------------------------------------------------
 def _session(sid: int) -> list[tuple[int, str]]:
     """Live processes of session ``sid`` (the sweep was started as its leader)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if int(fields[3]) == sid and fields[0] != "Z":
-            found.append((int(entry), cmdline[:120]))
-    return found
+    return [(process.pid, process.cmdline[:120]) for process in live_processes()
+            if process.session == sid]
 
 
 def _long_sweep(tmp_path: Path, placement: str) -> str:

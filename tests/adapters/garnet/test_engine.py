@@ -24,6 +24,7 @@ from adapters.garnet.model import build_garnet
 from orchestrator.cosim.inprocess import InProcessClient
 from orchestrator.errors import SimulationError
 from tests.adapters.garnet.conftest import requires_gem5
+from tests.processes import live_processes
 from tests.adapters.backend_checks import both_placements, exercise_totals
 from tests.workload.traces import CT, network, run, system, write_micro
 
@@ -100,20 +101,8 @@ def test_mlsys22_exercises(name, comm_scale):
 
 def _gem5_children() -> set[int]:
     """This process's live gem5 children."""
-    found = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                command = handle.read()
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"gem5" in command:
-            found.add(int(entry))
-    return found
+    return {process.pid for process in live_processes()
+            if process.ppid == os.getpid() and "gem5" in process.cmdline}
 
 
 def test_closing_the_run_stops_its_gem5_at_once():
