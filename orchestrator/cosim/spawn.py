@@ -33,6 +33,7 @@ import threading
 import time
 
 from orchestrator.cosim import keys
+from orchestrator.errors import InputError
 from orchestrator.processes import alive
 
 START_UP_S = 600.0       # longest wait for a spawned adapter to load its backend and listen
@@ -205,7 +206,7 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
             channel, child_end = socket.socketpair()
             endpoint = f"fd:{child_end.fileno()}"
         else:
-            endpoint = (f"ipc://{workdir}/adapter.sock" if transport == "ipc"
+            endpoint = (_ipc_endpoint(workdir) if transport == "ipc"
                         else f"tcp://127.0.0.1:{_free_tcp_port()}")
             read_end, write_end = os.pipe()
         argv = _command(kind, endpoint, workdir, timeout_s, preload,
@@ -260,6 +261,21 @@ def spawn_adapter(kind: str, timeout_s: float, transport: str = "tcp",
 
 
 SCRATCH_PREFIX = "astra-cosim-adapter-"     # + the engine's pid + "-" + random
+SOCKET_PATH_MAX = 107     # bytes of a Unix socket path (sockaddr_un.sun_path less its NUL)
+
+
+def _ipc_endpoint(workdir: str) -> str:
+    """The Unix socket of an ipc child: a file in its scratch folder when the path fits the
+    kernel's limit; under a deep TMPDIR (a CI checkout, pytest's folders) a Linux abstract
+    name made of the folder's unique name instead, which needs no file at all."""
+    path = os.path.join(workdir, "adapter.sock")
+    if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
+        return f"ipc://{path}"
+    if sys.platform.startswith("linux"):
+        return f"ipc://@{os.path.basename(workdir)}"
+    raise InputError(f"transport ipc: the socket path {path} is longer than "
+                     f"{SOCKET_PATH_MAX} bytes; set TMPDIR to a shorter folder or use "
+                     f"transport tcp or pipe")
 
 
 def _remove_orphans() -> None:

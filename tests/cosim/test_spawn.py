@@ -169,6 +169,10 @@ def test_an_interrupt_while_the_child_starts_leaves_no_scratch_folder(stage: str
         raise KeyboardInterrupt
 
     monkeypatch.setattr(spawn, stage, interrupted)
+    if stage == "_prepare_fork":
+        # the stage runs only in an engine that forks; it is interrupted before any fork,
+        # so threads left by earlier tests in this process cannot hurt a child
+        monkeypatch.setattr(spawn.threading, "active_count", lambda: 1)
     with pytest.raises(KeyboardInterrupt):
         spawn_adapter("network", 30.0, "ipc")
     assert os.listdir(tmp_path) == []
@@ -192,8 +196,23 @@ def test_a_scratch_folder_of_a_killed_engine_is_removed_by_the_next_spawn(tmp_pa
         folder.mkdir()
     endpoint, process, _ = spawn_adapter("network", 30.0, "ipc")
     try:
-        assert endpoint.startswith(f"ipc://{tmp_path}/astra-cosim-adapter-{os.getpid()}-")
+        assert process.workdir.startswith(f"{tmp_path}/astra-cosim-adapter-{os.getpid()}-")
         assert not orphan.exists() and mine.is_dir() and other.is_dir()
     finally:
         process.kill()
         process.wait()
+
+
+def test_an_ipc_child_under_a_deep_temporary_folder_still_listens(tmp_path, monkeypatch) -> None:
+    """A Unix socket path has at most 107 bytes: under a deep TMPDIR (a CI checkout's pytest
+    folders) the child listens on an abstract name instead of failing to bind."""
+    import orchestrator.cosim.spawn as spawn
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setattr("tempfile.tempdir", str(deep))
+    endpoint, process, _ = spawn_adapter("network", 30.0, "ipc", "analytical-v2")
+    assert endpoint == f"ipc://@{os.path.basename(process.workdir)}"
+    assert process.workdir.startswith(f"{deep}/{spawn.SCRATCH_PREFIX}")
+    assert remote(endpoint, process) == in_process()
+    assert process.returncode == 0
+    assert not os.path.exists(process.workdir)
