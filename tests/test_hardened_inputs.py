@@ -127,6 +127,16 @@ def without_peer(per_npu: list[list[Node]], npu: int) -> list[list[Node]]:
     return per_npu[:npu] + [nodes] + per_npu[npu + 1:]
 
 
+def without_comm_type() -> list[list[Node]]:
+    """An all-reduce per NPU whose node lost its comm_type attribute."""
+    node = Node()
+    node.CopyFrom(coll_node(0, CT.ALL_GATHER, MIB))
+    keep = [attr for attr in node.attr if attr.name != "comm_type"]
+    del node.attr[:]
+    node.attr.extend(keep)
+    return [[node]] * NPUS
+
+
 def sized(size: int, kind: str = "int64_val") -> list[list[Node]]:
     return [[coll_node(0, CT.ALL_REDUCE, size, size_kind=kind)]] * NPUS
 
@@ -214,6 +224,9 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
     # a SEND/RECV without its peer was taken as NPU 0 (protobuf's default) and ran
     "chakra-recv-without-comm_src": (
         lambda c: c.v2(without_peer(exchange(), 1)), ("et.1.et", "RECV without comm_src")),
+    # a collective without comm_type ran as protobuf's default, ALL_REDUCE
+    "chakra-collective-without-comm_type": (
+        lambda c: c.v2(without_comm_type()), ("et.0.et", "COMM_COLL_NODE without comm_type")),
     "chakra-send-without-comm_dst": (
         lambda c: c.v2(without_peer(exchange(), 0)),
         ("et.0.et", "SEND without comm_dst")),

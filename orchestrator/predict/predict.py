@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from orchestrator.errors import InputError
+from orchestrator.limits import TIME_LIMIT_NS
 from orchestrator.output.instruments import Instruments
 from orchestrator.platforms.gpu import Platform
 from orchestrator.predict.memory import memory_gb
@@ -232,6 +233,10 @@ class Predictor:
             details.append((dp_ns, opt_ns))
         critical = max(range(par.pp), key=lambda s: ends[s])
         iteration = ends[critical]
+        if iteration >= TIME_LIMIT_NS:
+            raise InputError(f"the iteration would take {iteration} ns, past {TIME_LIMIT_NS} ns "
+                             "(2^62 ns, about 146 years, the longest time a run can reach): "
+                             f"--global-batch {par.global_batch} is too large for this platform")
         tokens = par.global_batch * par.seq
         flops = (model.megatron_eq3_flops(par.global_batch, par.seq)
                  if flop_formula == "megatron-eq3" else model.model_flops(tokens, par.seq))

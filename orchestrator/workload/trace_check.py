@@ -58,7 +58,7 @@ def check_traces(traces: list[chakra.Trace], npus_count: int, comm_scale: float,
             kind = node.type
             comm = kind in _P2P or kind == _COLL
             size = tag = peer = comm_type = 0
-            held_size = held_peer = False
+            held_size = held_peer = held_type = False
             for attr in node.attr:
                 name = attr.name
                 if name not in _READ:
@@ -77,13 +77,17 @@ def check_traces(traces: list[chakra.Trace], npus_count: int, comm_scale: float,
                         raise InputError(f"{_where(node)}: {name} is {number}; expected a "
                                          f"count from 0 to {INT64_MAX} (int64)", path)
                 elif name == "comm_type":
-                    comm_type = number
+                    comm_type, held_type = number, True
                 elif name == "comm_tag":
                     tag = number
                 elif name == ("comm_dst" if kind == _SEND else "comm_src"):
                     peer, held_peer = number, True
             if replay_only or not comm:
                 continue      # replay-only traces replay every node's recorded time
+            if kind == _COLL and not held_type:    # protobuf's default would be ALL_REDUCE
+                raise InputError(f"{_where(node)}: COMM_COLL_NODE without comm_type; expected "
+                                 "the collective it runs (ALL_REDUCE, ALL_GATHER, "
+                                 "REDUCE_SCATTER, ALL_TO_ALL or BROADCAST)", path)
             if kind == _COLL and comm_type == _BROADCAST:
                 continue      # replayed: its size is not simulated
             if not 1 <= size <= INT64_MAX or comm_scale != 1:

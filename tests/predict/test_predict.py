@@ -82,6 +82,16 @@ def test_bad_splits_are_one_line_errors(capsys, args, message) -> None:
     assert code == 2 and message in err and err.count("\n") == 1
 
 
+def test_an_iteration_past_the_time_limit_is_refused_not_printed(capsys) -> None:
+    """10^11 micro-batches of llama3-8b take ~1.7e19 ns, past 2^62 ns: an error, not a
+    number no run could reach."""
+    code = main(["predict", "--model", "llama3-8b", "--platform", "dgx-h100", "--gpus", "8",
+                 "--tp", "8", "--global-batch", str(10 ** 11), "--micro-batch", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert f"--global-batch {10 ** 11} is too large" in err and "2^62 ns" in err
+
+
 def test_unknown_platform_names_the_presets(capsys) -> None:
     code = main(["predict", "--model", "llama3-8b", "--platform", "dgx-z", "--global-batch", "8"])
     err = capsys.readouterr().err
