@@ -81,7 +81,8 @@ def serve_command(args: argparse.Namespace) -> int:
         raise InputError(f"--idle-timeout: found {args.idle_timeout}; expected seconds > 0")
     key_file = keys.key_file(args.curve_secret_key)
     if key_file is not None:
-        keys.load(key_file, "--curve-secret-key")     # a bad key fails before any loading
+        keys.load(key_file, "--curve-secret-key" if args.curve_secret_key
+                  else f"${keys.ENV_KEY}")     # a bad key fails before any loading
     if args.preload:
         if args.kind not in MODELS_BY_KIND:
             raise InputError(f"no adapter kind {args.kind!r}; expected one of "
@@ -97,7 +98,8 @@ def ping_command(args: argparse.Namespace) -> int:
         raise InputError(f"--timeout: found {args.timeout}; expected seconds > 0")
     from orchestrator.cosim.client import ping   # the engine's side: not on a server's path
 
-    kind, models = ping(args.endpoint, args.timeout, keys.key_file(args.key))
+    kind, models = ping(args.endpoint, args.timeout, keys.key_file(args.key),
+                        "--key" if args.key else f"${keys.ENV_KEY}")
     print(f"{kind} adapter at {args.endpoint}: ready ({', '.join(models)})")
     return 0
 

@@ -185,7 +185,8 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
         return AdapterPlacement(
             args.placement or current.placement, endpoint,
             args.adapter_timeout if args.adapter_timeout is not None else current.timeout_s,
-            args.transport or current.transport, args.adapter_key or current.key_file)
+            args.transport or current.transport, args.adapter_key or current.key_file,
+            "--adapter-key" if args.adapter_key else current.key_origin)
 
     experiment = dataclasses.replace(experiment, placement=where(experiment.placement, "network"))
     if args.symmetry:

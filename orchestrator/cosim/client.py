@@ -205,7 +205,7 @@ class ZmqClient(AdapterClient):
 
     def __init__(self, endpoint: str, name: str, timeout_s: float,
                  process: subprocess.Popen | ForkedAdapter | None = None, clock_now=lambda: 0,
-                 key_file: str | None = None) -> None:
+                 key_file: str | None = None, key_origin: str = "--adapter-key") -> None:
         import zmq
 
         super().__init__(endpoint, name, timeout_s, process, clock_now)
@@ -218,7 +218,7 @@ class ZmqClient(AdapterClient):
         # 10 ms rather than ZeroMQ's default 100 ms, which a process run pays as start-up
         self._socket.setsockopt(zmq.RECONNECT_IVL, 10)
         if key_file is not None:
-            public, secret = keys.load(key_file, "--adapter-key")
+            public, secret = keys.load(key_file, key_origin)
             # the client proves it holds the stack's pair by using it as its own key
             self._socket.curve_serverkey = public
             self._socket.curve_publickey = public
@@ -325,12 +325,13 @@ class PipeClient(AdapterClient):
         self._channel.close()
 
 
-def ping(endpoint: str, timeout_s: float, key_file: str | None = None
-         ) -> tuple[str, list[str]]:
+def ping(endpoint: str, timeout_s: float, key_file: str | None = None,
+         key_origin: str = "--key") -> tuple[str, list[str]]:
     """The hello handshake alone: the adapter's kind and models, or AdapterError. The session
     the hello opened is closed again; the server keeps serving (a healthcheck must not use
     up the adapter)."""
-    client = ZmqClient(endpoint, "astra-cosim", timeout_s, key_file=key_file)
+    client = ZmqClient(endpoint, "astra-cosim", timeout_s, key_file=key_file,
+                       key_origin=key_origin)
     try:
         try:
             kind, hello = client._request("hello", codec.hello("engine"))

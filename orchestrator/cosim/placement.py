@@ -36,6 +36,7 @@ class AdapterPlacement:
     timeout_s: float = 30.0
     transport: str = "tcp"             # for placement "process": tcp loopback, ipc or pipe
     key_file: str | None = None        # CURVE key of a running adapter server (keys.py)
+    key_origin: str = "--adapter-key"  # where key_file was given, for its errors
 
 
 def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacement,
@@ -66,8 +67,9 @@ def _connect(kind: str, model: str, config: dict[str, Any], where: AdapterPlacem
     else:
         # a spawned child listens on loopback for this engine alone: it needs no key
         key_file = keys.key_file(where.key_file) if process is None else None
+        origin = where.key_origin if where.key_file else f"${keys.ENV_KEY}"
         client = ZmqClient(endpoint, f"{model} {kind}", where.timeout_s, process,
-                           clock_now=clock_now, key_file=key_file)
+                           clock_now=clock_now, key_file=key_file, key_origin=origin)
     try:
         return client, client.handshake(model, json.dumps(config))
     except BaseException:

@@ -195,7 +195,8 @@ def _placement(section: dict[str, Any], name: str, path: str, base_dir: str
     placement = AdapterPlacement(section.get("placement", "inprocess"), section.get("endpoint"),
                                  section.get("timeout_s", 30.0),
                                  section.get("transport", "tcp"),
-                                 os.path.normpath(os.path.join(base_dir, key)) if key else None)
+                                 os.path.normpath(os.path.join(base_dir, key)) if key else None,
+                                 f"{path}: {name}.key")
     if placement.placement not in PLACEMENTS:
         raise InputError(f"{name}.placement: " + expected_one_of(str(placement.placement),
                                                                  PLACEMENTS), path)

@@ -287,6 +287,18 @@ def test_curve_keys_admit_the_key_holder_and_refuse_others_with_one_line(tmp_pat
                                "--timeout", "5"], cwd=REPO, capture_output=True, text=True,
                               timeout=30, env=os.environ | {"ASTRA_ADAPTER_KEY": key})
         assert ping.returncode == 0 and ping.stdout.startswith("network adapter at "), ping
+        # a bad key is reported where it was given: the file's field, or the variable
+        experiment.write_text(experiment.read_text().replace("adapter.key_secret",
+                                                             "adapter.key"))
+        wrong = run_engine(str(experiment), "--out", str(tmp_path / "wrong"))
+        assert_one_line_error(wrong, f"{experiment}: network.key ")
+        assert "holds no secret key" in wrong.stderr and "--adapter-key" not in wrong.stderr
+        public = str(tmp_path / "a" / "adapter.key")
+        ping = subprocess.run([sys.executable, "-m", "orchestrator", "adapter", "ping", endpoint,
+                               "--timeout", "5"], cwd=REPO, capture_output=True, text=True,
+                              timeout=30, env=os.environ | {"ASTRA_ADAPTER_KEY": public})
+        assert ping.returncode == 2
+        assert ping.stderr.startswith(f"astra-cosim: error: $ASTRA_ADAPTER_KEY {public}: holds")
         assert server.poll() is None
 
 
