@@ -78,6 +78,12 @@ def adapter_missing(*modules: str) -> str | None:
 def backend_missing(*roles: str) -> str | None:
     """Why these backends cannot run outside containers here (for the comparison), or None."""
     for role in roles:
+        if role == "garnet":
+            from adapters.garnet.locate import unavailable_reason
+            reason = unavailable_reason()
+            if reason:
+                return f"outside containers: {reason}"
+            continue
         if importlib.util.find_spec(BACKEND_PACKAGES[role]) is None:
             return (f"{BACKEND_PACKAGES[role]} is not installed here, so the run outside "
                     f"containers cannot be made: pip install 'astra-cosim[{role}]'")
@@ -88,6 +94,49 @@ def roles_to_build() -> list[str]:
     """The engine, and each adapter image whose adapter package exists."""
     return ["engine"] + [role for role in ("ns3", "scalesim")
                          if adapter_missing(f"adapters.{role}") is None]
+
+
+GARNET_DOCKERFILE = ROOT / "docker" / "garnet" / "Dockerfile"
+GEM5_SOURCE_LABEL = "org.astra-cosim.gem5-source"
+GEM5_SOURCES = ROOT / "docker" / "garnet" / "gem5-source"
+
+
+def garnet_image_missing() -> str | None:
+    """Why the garnet image cannot be brought up to date without building gem5 (over an hour
+    on 2 cores, never done by the tests), or None."""
+    label = _quiet(["docker", "image", "inspect", image("garnet"), "--format",
+                    f'{{{{index .Config.Labels "{GEM5_SOURCE_LABEL}"}}}}'])
+    if label.returncode != 0:
+        return (f"{image('garnet')} was never built here (gem5 builds for over an hour: "
+                "COMPOSE_PROFILES=garnet docker compose build garnet, docker/garnet/Dockerfile)")
+    source = label.stdout.strip()
+    if "://" not in source and not (GEM5_SOURCES / source).is_file():
+        return (f"{image('garnet')} was built from docker/garnet/gem5-source/{source}, which "
+                "is gone: rebuilding would build gem5 again (over an hour)")
+    return None
+
+
+def image_missing(role: str) -> str:
+    """Why an adapter image is not among the session's current images (a skip reason)."""
+    if role == "garnet":
+        return garnet_image_missing() or f"{image(role)} is not current"
+    return f"adapters.{role} does not exist yet, so its image is not built"
+
+
+def rebuild_garnet_image() -> None:
+    """The garnet image on the current engine image: its gem5 stage comes from the layer
+    cache (same base, SimObject and source), so only the final stage is built again."""
+    label = _quiet(["docker", "image", "inspect", image("garnet"), "--format",
+                    f'{{{{index .Config.Labels "{GEM5_SOURCE_LABEL}"}}}}'])
+    build = subprocess.run(
+        ["docker", "build", "-f", str(GARNET_DOCKERFILE), "-t", image("garnet"),
+         "--build-arg", f"BASE_IMAGE={image('base')}",
+         "--build-arg", f"ENGINE_IMAGE={image('engine')}",
+         "--build-arg", f"GEM5_SOURCE={label.stdout.strip()}", str(ROOT)],
+        env=os.environ | {"DOCKER_BUILDKIT": "0"}, capture_output=True, text=True,
+        timeout=1800)
+    assert build.returncode == 0, f"the garnet image failed to build:\n{build.stdout[-3000:]}" \
+                                  f"\n{build.stderr[-3000:]}"
 
 
 def rebuild_images(roles: list[str]) -> None:

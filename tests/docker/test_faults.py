@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.docker.stack import ROOT, Stack, adapter_missing
+from tests.docker.stack import ROOT, Stack, adapter_missing, garnet_image_missing
 
 # adapter service, its experiment, passes enough for a run of a minute or more (it is cut
 # short), adapter packages needed. The runs are simulated in full (symmetry off: reduced to one
@@ -23,6 +23,7 @@ from tests.docker.stack import ROOT, Stack, adapter_missing
 FAULTS = [
     ("analytical", "containers/analytical-adapter", 4000, ()),
     ("ns3", "containers/ns3", 200, ("adapters.ns3",)),
+    ("garnet", "containers/garnet", 200, ("adapters.garnet",)),
 ]
 DATA_LAYERS = 8     # each with a 1 MiB weight-gradient all-reduce per pass
 
@@ -62,7 +63,8 @@ def _wait_until(condition, timeout_s: float, what: str) -> None:
 def test_adapter_stopped_mid_run(images: list[str], tmp_path: Path, service: str,
                                  experiment: str, passes: int,
                                  modules: tuple[str, ...]) -> None:
-    reason = adapter_missing(*modules)
+    reason = adapter_missing(*modules) or \
+        (service == "garnet" and "garnet" not in images and garnet_image_missing())
     if reason:
         pytest.skip(reason)
     experiments = _long_experiments(tmp_path / "experiments", experiment, passes)

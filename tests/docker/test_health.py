@@ -12,16 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker.stack import Stack, adapter_missing, image
+from tests.docker.stack import Stack, adapter_missing, image, image_missing
 
 # compose service, adapter packages needed
-SERVICES = [("analytical", ()), ("ns3", ("adapters.ns3",)), ("scalesim", ("adapters.scalesim",))]
+SERVICES = [("analytical", ()), ("ns3", ("adapters.ns3",)), ("scalesim", ("adapters.scalesim",)),
+            ("garnet", ("adapters.garnet",))]
 
 
 @pytest.mark.parametrize("service, modules", SERVICES, ids=[service for service, _ in SERVICES])
 def test_adapter_container_becomes_healthy(images: list[str], tmp_path: Path, service: str,
                                            modules: tuple[str, ...]) -> None:
-    reason = adapter_missing(*modules)
+    reason = adapter_missing(*modules) or \
+        (service == "garnet" and "garnet" not in images and image_missing(service))
     if reason:
         pytest.skip(reason)
     with Stack(tmp_path, "containers/analytical", (service,)) as stack:
@@ -36,11 +38,11 @@ def test_adapter_container_becomes_healthy(images: list[str], tmp_path: Path, se
         assert 0 in stack.health_log(service).values()
 
 
-@pytest.mark.parametrize("role", ["ns3", "scalesim"])
+@pytest.mark.parametrize("role", ["ns3", "scalesim", "garnet"])
 def test_healthcheck_fails_while_no_adapter_answers(images: list[str], role: str) -> None:
     """The image's own healthcheck, in a container whose adapter server never starts."""
     if role not in images:
-        pytest.skip(f"adapters.{role} does not exist yet, so its image is not built")
+        pytest.skip(image_missing(role))
     name = f"astra-cosim-test-health-{uuid.uuid4().hex[:10]}"
     start = subprocess.run(["docker", "run", "-d", "--name", name, "--health-interval", "1s",
                             "--entrypoint", "sleep", image(role), "120"],

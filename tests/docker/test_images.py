@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.docker.stack import ROOT, image
+from tests.docker.stack import ROOT, image, image_missing
 
 
 def _config(role: str) -> dict:
@@ -19,10 +19,10 @@ def _config(role: str) -> dict:
     return json.loads(inspect.stdout)
 
 
-@pytest.mark.parametrize("role", ["ns3", "scalesim"])
+@pytest.mark.parametrize("role", ["ns3", "scalesim", "garnet"])
 def test_adapter_image_runs_as_non_root_in_a_workdir(images: list[str], role: str) -> None:
     if role not in images:
-        pytest.skip(f"adapters.{role} does not exist yet, so its image is not built")
+        pytest.skip(image_missing(role))
     config = _config(role)
     assert config["User"] == "astra"
     assert config["WorkingDir"] == "/home/astra/run"
@@ -44,11 +44,11 @@ def test_engine_starts_as_root_only_to_hand_results_over(images: list[str]) -> N
     assert run.stdout.strip() == "['10001', '10001']"
 
 
-@pytest.mark.parametrize("role, port", [("ns3", 5555), ("scalesim", 5556)])
+@pytest.mark.parametrize("role, port", [("ns3", 5555), ("scalesim", 5556), ("garnet", 5555)])
 def test_adapter_image_is_healthy_only_when_it_answers(images: list[str], role: str,
                                                        port: int) -> None:
     if role not in images:
-        pytest.skip(f"adapters.{role} does not exist yet, so its image is not built")
+        pytest.skip(image_missing(role))
     config = _config(role)
     assert config["Healthcheck"]["Test"] == [
         "CMD", "astra-cosim", "adapter", "ping", f"tcp://127.0.0.1:{port}", "--timeout", "5"]

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.docker.stack import (ROOT, Stack, adapter_missing, backend_missing,
-                                comparable_summary, outside_copy)
+                                comparable_summary, garnet_image_missing, outside_copy)
 
 # experiment (under experiments/, without .yaml), compose profiles, adapter images needed
 STACKS = [
@@ -25,6 +25,7 @@ STACKS = [
     ("containers/ns3", ("ns3",), ("ns3",)),
     ("containers/scalesim", ("scalesim",), ("scalesim",)),
     ("containers/ns3-scalesim", ("ns3", "scalesim"), ("ns3", "scalesim")),
+    ("containers/garnet", ("garnet",), ("garnet",)),
 ]
 
 
@@ -37,7 +38,9 @@ def _doc(experiment: str) -> dict:
                          ids=[experiment.split("/")[1] for experiment, _, _ in STACKS])
 def test_stack_equals_process_placement(images: list[str], tmp_path: Path, experiment: str,
                                         profiles: tuple[str, ...], roles: tuple[str, ...]) -> None:
-    reason = adapter_missing(*(f"adapters.{role}" for role in roles)) or backend_missing(*roles)
+    reason = adapter_missing(*(f"adapters.{role}" for role in roles)) or \
+        ("garnet" in roles and "garnet" not in images and garnet_image_missing()) or \
+        backend_missing(*roles)
     if reason:
         pytest.skip(reason)
     doc = _doc(experiment)
