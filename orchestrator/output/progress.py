@@ -60,7 +60,7 @@ def fraction_done(driver: Any, steps: StepCounter | None = None) -> float | None
         return done / driver.num_passes if done > 0 else None
     total = len(driver.trace.nodes)
     # the last nodes complete just before the run ends: as for steps, never claim 100%
-    done = 1 - len(driver.outstanding()) / total if total else 0.0
+    done = 1 - driver.nodes_left() / total if total else 0.0
     return min(done, MOST_DONE) if done > 0 else None
 
 

@@ -4,7 +4,8 @@ An executor is a function ``(trials, jobs) -> iterator of records`` that yields 
 record as it finishes, in any order; the driver stores and reports them (``runner.py``).
 
 The simulator is pure Python and CPU-bound, so parallelism needs processes, not threads. The
-workers are started by ``forkserver`` (``spawn`` where that is missing) rather than ``fork``:
+workers are started by ``forkserver`` (``spawn`` where that is missing, or where its socket path
+would be too long for a Unix socket: a deep TMPDIR) rather than ``fork``:
 forking a parent that holds threads (a Ray driver, a test runner's plugins) can deadlock the
 child, and the cost, one import of the engine per worker, is paid once per sweep. With one job
 the trials run in this process: no pool to start, and a debugger sees them.
@@ -44,9 +45,20 @@ class ExecutorError(AstraCosimError):
     """The executor itself failed (not a trial): a worker died, Ray is missing, ..."""
 
 
+SOCKET_PATH_MAX = 107      # bytes of a Unix socket path (sockaddr_un.sun_path less its NUL)
+# the forkserver listens on <multiprocessing's folder>/listener-<8 random characters>
+_LISTENER_NAME = len("listener-") + 8 + 1
+
+
 def _context() -> multiprocessing.context.BaseContext:
+    """forkserver where it exists and its socket path fits in a Unix socket address; under a
+    deep TMPDIR (Python 3.11 puts the forkserver's socket there) spawn, which needs none."""
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods and \
+            len(os.fsencode(multiprocessing.util.get_temp_dir())) + _LISTENER_NAME \
+            <= SOCKET_PATH_MAX:
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
 
 
 GRACE_S = 3.0        # how long a stopped worker may take to close its trial's adapters

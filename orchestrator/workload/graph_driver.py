@@ -327,3 +327,9 @@ class GraphDriver:
 
     def outstanding(self) -> list[str]:
         return [f"{n.id} {n.name!r}" for n in self._nodes.values()]
+
+    def nodes_left(self) -> int:
+        """How many nodes have not completed. Safe from another thread while the run goes on
+        (the progress display's): a length is read at once, a listing iterates the dict the
+        run is changing."""
+        return len(self._nodes)

@@ -202,3 +202,33 @@ def test_a_sweep_into_a_folder_of_something_else_is_refused(tmp_path: Path, hold
     assert main(["sweep", sweep, "--out", str(empty), "--quiet"]) == 0
     assert main(["sweep", sweep, "--out", str(empty), "--quiet"]) == 0
     assert len(os.listdir(empty / "trials")) == 2
+
+
+def test_a_parallel_sweep_under_a_deep_temporary_folder_runs(tmp_path: Path) -> None:
+    """Python 3.11's forkserver listens on a Unix socket in TMPDIR, whose path has at most 107
+    bytes: under a deeper TMPDIR the workers are spawned instead of refusing the sweep
+    ("AF_UNIX path too long"), with the same results and nothing left behind."""
+    scratch = tmp_path / ("t" * 50) / ("u" * 50)
+    scratch.mkdir(parents=True)
+    base = tmp_path / "base.yaml"
+    base.write_text(json.dumps({
+        "name": "deep", "workload": os.path.join(INPUTS, "allreduce_1MiB.txt"),
+        "system": os.path.join(INPUTS, "sys_ring.txt"),
+        "network": {"config": os.path.join(INPUTS, "ring8.json")}}))
+    sweep = write_sweep(tmp_path, "axes:\n  options.comm_scale: [1, 2]\n", base=str(base))
+    done = subprocess.run([sys.executable, "-m", "orchestrator", "sweep", sweep, "--out",
+                           str(tmp_path / "out"), "-j", "2"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env=os.environ | {"TMPDIR": str(scratch)})
+    assert done.returncode == 0, done.stderr
+    rows = read_csv(tmp_path / "out" / "results.csv")
+    totals = sorted(int(row["total_ns"]) for row in rows)
+    assert len(totals) == 2 and totals[0] < totals[1]
+    assert os.listdir(scratch) == []
+
+
+def test_the_forkserver_is_used_only_where_its_socket_path_fits(monkeypatch) -> None:
+    from orchestrator.sweep import local
+    monkeypatch.setattr(local.multiprocessing.util, "get_temp_dir", lambda: "/tmp/pymp-abcdefgh")
+    assert local._context().get_start_method() == "forkserver"
+    monkeypatch.setattr(local.multiprocessing.util, "get_temp_dir", lambda: "/" + "d" * 90)
+    assert local._context().get_start_method() == "spawn"
