@@ -81,7 +81,7 @@ def _number(value: Any, key: str, index: int, path: str, *, integer: bool, minim
 def parse_v2_network(doc: Any, path: str) -> NetworkConfigV2:
     if not isinstance(doc, dict):
         raise InputError("expected a mapping with keys " + ", ".join(KEYS), path)
-    unknown = sorted(set(doc) - set(KEYS))
+    unknown = sorted(set(doc) - set(KEYS), key=str)
     if unknown:
         raise InputError("unknown key: " + expected_one_of(unknown[0], KEYS), path)
     missing = [key for key in KEYS if key not in doc]

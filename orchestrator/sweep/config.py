@@ -97,7 +97,7 @@ def base_document(raw: Any, origin_dir: str, where: str) -> dict[str, Any]:
     if isinstance(network.get("options"), dict):      # ns-3's topology_file and the like
         network["options"] = {
             key: os.path.normpath(os.path.join(origin_dir, value))
-            if key.endswith("_file") and isinstance(value, str) else value
+            if str(key).endswith("_file") and isinstance(value, str) else value
             for key, value in network["options"].items()}
     doc["options"] = dict(doc.get("options") or {})
     return doc

@@ -109,7 +109,7 @@ def load_sweep(path: str) -> SweepSpec:
         raise InputError("expected a mapping with keys " + ", ".join(_TOP_KEYS), path)
     unknown = set(doc) - set(_TOP_KEYS)
     if unknown:
-        raise InputError("unknown key: " + expected_one_of(sorted(unknown)[0], _TOP_KEYS), path)
+        raise InputError("unknown key: " + expected_one_of(sorted(unknown, key=str)[0], _TOP_KEYS), path)
     base_dir = os.path.dirname(os.path.abspath(path))
     base = doc.get("base")
     kind = "experiment"

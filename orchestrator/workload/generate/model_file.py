@@ -140,7 +140,7 @@ def load_model(name_or_path: str) -> ModelDescription:
 def _keys(doc: dict[str, Any], allowed: tuple[str, ...], what: str, path: str,
           required: tuple[str, ...] = ()) -> int | None:
     line = doc.get("__line__")
-    unknown = sorted(set(doc) - set(allowed) - {"__line__"})
+    unknown = sorted(set(doc) - set(allowed) - {"__line__"}, key=str)
     if unknown:
         raise InputError(f"{what}: unknown key {unknown[0]!r}; expected {', '.join(allowed)}",
                          path, line)

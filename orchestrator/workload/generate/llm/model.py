@@ -104,7 +104,7 @@ def _build(name: str, entry: Any, path: str) -> LlmModel:
     if not isinstance(entry, dict):
         raise InputError(f"model {name}: expected a mapping of fields", path)
     known = {f.name for f in fields(LlmModel)} - {"name"}
-    unknown = sorted(set(entry) - known)
+    unknown = sorted(set(entry) - known, key=str)
     if unknown:
         raise InputError(f"model {name}: unknown field " + expected_one_of(unknown[0], known),
                          path)
