@@ -363,6 +363,59 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
             ['"topologies-per-dim": [Ring]', '"units-count": [8]', '"links-count": [2]',
              '"link-latency": [500]', '"link-bandwidth": [.nan]']) + "}")),
         ("exp.yaml", "link-bandwidth[0]")),
+    # YAML keys that are not all strings: sorting them for the message was a TypeError
+    "v2-network-keys-of-two-types": (lambda c: c.v2(None, None, v2_net() + "1: 2\nzz: 3\n"),
+                                     ("network.yml", "unknown key: found 1")),
+    "experiment-keys-of-two-types": (lambda c: c.experiment(experiment_text() + "1: x\nzz: y\n"),
+                                     ("exp.yaml", "unknown key: found 1")),
+    "experiment-option-keys-of-two-types": (
+        lambda c: c.experiment(experiment_text().replace("{comm_scale: 1}", "{1: 2, zz: 3}")),
+        ("exp.yaml", "options: found 1")),
+    "experiment-inline-network-keys-of-two-types": (
+        lambda c: c.experiment(experiment_text(network_config="{1: 2, zz: 3}")),
+        ("exp.yaml", "unknown key: found 1")),
+    # wrong types in the experiment file: tracebacks, or a folder named "['a', 'b']"
+    "experiment-options-not-a-mapping": (
+        lambda c: c.experiment(experiment_text().replace("{comm_scale: 1}", "5")),
+        ("exp.yaml", "options: found 5", "expected a mapping")),
+    "experiment-options-a-string": (
+        lambda c: c.experiment(experiment_text().replace("{comm_scale: 1}", "fast")),
+        ("exp.yaml", "options: found 'fast'", "expected a mapping")),
+    "experiment-network-option-key-not-a-name": (
+        lambda c: c.experiment(experiment_text().replace("  timeout_s: 30\n",
+                                                         "  timeout_s: 30\n  options: {1: 2}\n")),
+        ("exp.yaml", "network.options", "key 1")),
+    "experiment-name-a-list": (lambda c: c.experiment(experiment_text(name="[a, b]")),
+                               ("exp.yaml", "name: found ['a', 'b']", "a string")),
+    "experiment-name-a-boolean": (lambda c: c.experiment(experiment_text(name="true")),
+                                  ("exp.yaml", "name: found True")),
+    # 2.x system JSON: a string or a list where upstream's JSON reader takes a number ran
+    "v2-endpoint-delay-a-string": (lambda c: c.v2(None, json.dumps(system(endpoint_delay="10"))),
+                                   ("system.json", "endpoint-delay: found '10'", "JSON number")),
+    "v2-splits-a-list": (lambda c: c.v2(None, json.dumps(system(preferred_dataset_splits=[4]))),
+                         ("system.json", "preferred-dataset-splits: found [4]")),
+    "v2-active-chunks-true": (
+        lambda c: c.v2(None, json.dumps(system(active_chunks_per_dimension=True))),
+        ("system.json", "active-chunks-per-dimension: found True")),
+    "v2-collective-optimization-a-list": (
+        lambda c: c.v2(None, json.dumps(system(collective_optimization=["localBWAware"]))),
+        ("system.json", "collective-optimization: found ['localBWAware']", "a string")),
+    # 1.0 network JSON: true taken as 1 dimension; an HBM term divided by 0 (or by 1 GB/s
+    # when no hbm-bandwidth was given)
+    "v1-dimensions-count-true": (lambda c: c.v1(None, SYSTEM_V1, v1_net(dimensions_count=True)),
+                                 ("network.json", "dimensions-count is True")),
+    "v1-hbm-scale-without-hbm-bandwidth": (
+        lambda c: c.v1(None, SYSTEM_V1, v1_net(hbm_scale=[1])),
+        ("network.json", "hbm-bandwidth[0]: found nothing", "hbm-scale[0]")),
+    "v1-hbm-bandwidth-0": (lambda c: c.v1(None, SYSTEM_V1, v1_net(hbm_scale=[1], hbm_bandwidth=[0])),
+                           ("network.json", "hbm-bandwidth[0]: found 0")),
+    # --injection-scale: an OverflowError traceback past float32, a time beyond the clock
+    "v1-injection-scale-beyond-float32": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--injection-scale", "1e300"),
+        ("system.txt:2", "endpoint-delay (10 x injection-scale 1e+300)", "32-bit float")),
+    "v2-injection-scale-beyond-the-clock": (
+        lambda c: c.v2(None, None, None, "--injection-scale", "1e30"),
+        ("system.json", "endpoint-delay", "2^62")),
 }
 
 
