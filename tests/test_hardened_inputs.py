@@ -653,3 +653,53 @@ def test_report_of_a_sweep_whose_results_csv_is_not_text(tmp_path: Path, capsys)
     err = capsys.readouterr().err
     assert err.splitlines() == [f"astra-cosim: error: {tmp_path}/results.csv: not UTF-8 text "
                                 "(byte 0xbc at offset 0); expected a text file"]
+
+
+TRANSFORMER = ("HYBRID_TRANSFORMER model_parallel_NPU_group: 2\n1\n"
+               "l0 -1 10 ALLREDUCE 4096 10 ALLREDUCE 4096 10 ALLREDUCE 4096 1\n")
+
+
+@pytest.mark.parametrize("options,network_text,fragments", [
+    (["--num-passes", "0"], None, ("num_passes: found 0", ">= 1")),
+    (["--num-passes", str(10 ** 12)], None, ("num_passes", "2147483647")),
+    (["--compute-scale", "-1"], None, ("compute_scale: found -1.0", "> 0")),
+    (["--compute-scale", "nan"], None, ("compute_scale: found nan",)),
+    (["--comm-scale", "inf"], None, ("comm_scale: found inf", "finite")),
+    (["--comm-scale", "1e300"], None, ("w.txt:3", "32-bit float")),
+    (["--comm-scale", "1e-30"], None, ("w.txt:3", "is 0 bytes", "at least 1 byte")),
+    (["--npus", str(10 ** 12)], None, ("--npus: found 1000000000000", "2^31 - 1")),
+    ([], NETWORK_V1.replace("[8]", '["8"]'), ("n.json", "units-count[0]: found '8'")),
+    ([], NETWORK_V1.replace("[8]", "[[8]]"), ("n.json", "units-count[0]: found [8]")),
+], ids=["passes-0", "passes-10^12", "compute-scale-negative", "compute-scale-nan",
+        "comm-scale-inf", "comm-scale-beyond-float32", "comm-scale-to-0-bytes", "npus-10^12",
+        "network-units-a-string", "network-units-nested"])
+def test_trace_convert_refuses_what_run_refuses(options: list[str], network_text: str | None,
+                                                fragments: tuple[str, ...], tmp_path: Path,
+                                                capsys) -> None:
+    """--num-passes 0 wrote traces without a pass; a scale of -1, nan or inf and a network
+    whose units-count held a string ended in a traceback; --npus 10^12 wrote files for ever."""
+    case = Case(tmp_path)
+    argv = ["trace", "convert", "--npus", "8", "--out", str(tmp_path / "x"), "--workload",
+            case.write("w.txt", data_workload() if network_text is None else TRANSFORMER)]
+    if network_text is not None:
+        argv += ["--network", case.write("n.json", network_text)]
+    code = main(argv + options)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert chakra.trace_ranks(str(tmp_path / "x")) == []
+
+
+@pytest.mark.parametrize("npus", ["0", str(1 << 31)])
+def test_trace_collective_npus_out_of_range(npus: str, tmp_path: Path, capsys) -> None:
+    """10^12 NPUs wrote 662 000 files in a minute and did not stop."""
+    code = main(["trace", "collective", "--npus", npus, "--collective", "all_reduce",
+                 "--size", "1MiB", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.splitlines() == [
+        f"astra-cosim: error: --npus: found {npus}; expected a number from 1 to 2147483647 "
+        "(2^31 - 1)"], err
+    assert os.listdir(tmp_path) == []
