@@ -363,6 +363,10 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
             ['"topologies-per-dim": [Ring]', '"units-count": [8]', '"links-count": [2]',
              '"link-latency": [500]', '"link-bandwidth": [.nan]']) + "}")),
         ("exp.yaml", "link-bandwidth[0]")),
+    # a node type protobuf keeps but Chakra has not: a ValueError traceback from NodeType.Name
+    "chakra-node-type-99": (
+        lambda c: c.v2([[Node(id=0, name="x", type=99, duration_micros=5)]] * NPUS),
+        ("et.0.et", "node 0 ('x'): node type 99 is not a Chakra NodeType", "COMP_NODE 4")),
     # YAML keys that are not all strings: sorting them for the message was a TypeError
     "v2-network-keys-of-two-types": (lambda c: c.v2(None, None, v2_net() + "1: 2\nzz: 3\n"),
                                      ("network.yml", "unknown key: found 1")),
