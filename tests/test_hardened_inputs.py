@@ -411,7 +411,8 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
     "v1-hbm-scale-without-hbm-bandwidth": (
         lambda c: c.v1(None, SYSTEM_V1, v1_net(hbm_scale=[1])),
         ("network.json", "hbm-bandwidth[0]: found nothing", "hbm-scale[0]")),
-    "v1-hbm-bandwidth-0": (lambda c: c.v1(None, SYSTEM_V1, v1_net(hbm_scale=[1], hbm_bandwidth=[0])),
+    "v1-hbm-bandwidth-0": (
+        lambda c: c.v1(None, SYSTEM_V1, v1_net(hbm_scale=[1], hbm_bandwidth=[0])),
                            ("network.json", "hbm-bandwidth[0]: found 0")),
     # --injection-scale: an OverflowError traceback past float32, a time beyond the clock
     "v1-injection-scale-beyond-float32": (
@@ -707,3 +708,29 @@ def test_trace_collective_npus_out_of_range(npus: str, tmp_path: Path, capsys) -
         f"astra-cosim: error: --npus: found {npus}; expected a number from 1 to 2147483647 "
         "(2^31 - 1)"], err
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("axes,fragments", [
+    ("  options.comm_scale: &a [*a]\n", ("s.yaml", "value 1 of 1 contains itself")),
+    ("  network.link-bandwidth[0]: [10, 20]\n  network.config.link-bandwidth[0]: [30, 40]\n",
+     ("s.yaml", "both edit network.config.link-bandwidth[0]")),
+    ("  network.bogus-key: [1, 2]\n", ("s.yaml", "not an ASTRA-sim 1.0 network key",
+                                       "'bogus-key'")),
+    ("  system.bogus-key: [1, 2]\n", ("s.yaml", "not an ASTRA-sim 1.0 system key")),
+    ("  options.bogus: [1, 2]\n", ("s.yaml", "not an option: found 'bogus'")),
+], ids=["value-contains-itself", "one-key-two-spellings", "network-key-unknown",
+        "system-key-unknown", "option-unknown"])
+def test_a_sweep_axis_that_cannot_be_meant_is_refused_before_any_trial(
+        axes: str, fragments: tuple[str, ...], tmp_path: Path, capsys) -> None:
+    """A recursive value was a RecursionError traceback; two spellings of one key showed one
+    value in the table and ran the other; a key no input has failed every trial (exit 1)."""
+    from tests.sweep.sweeps import write_sweep
+    code = main(["sweep", write_sweep(tmp_path, "axes:\n" + axes), "--out",
+                 str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert not (tmp_path / "out").exists()

@@ -39,6 +39,7 @@ _TOP_KEYS = ("name", "description", "workload", "system", "network", "compute", 
 _WHERE_KEYS = ("placement", "transport", "endpoint", "timeout_s", "key")
 _OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale",
                 "num_queues_per_dim")
+OPTION_KEYS = _OPTION_KEYS
 _SCALE_KEYS = ("comm_scale", "compute_scale", "injection_scale")
 
 

@@ -35,7 +35,7 @@ from typing import Any
 from orchestrator.errors import InputError, expected_one_of
 from orchestrator.experiment.load import plain_name, read_yaml
 from orchestrator.limits import non_finite
-from orchestrator.sweep.config import base_document
+from orchestrator.sweep.config import base_document, check_axis_keys
 from orchestrator.sweep.keypath import KeyPathError, Segment, parse_key_path
 from orchestrator.sweep.parallelism import JOB_KEYS, check_job
 
@@ -93,7 +93,12 @@ def _axes(doc: dict[str, Any], path: str,
             raise InputError(f"axes: {key}: found {values!r}; expected a non-empty list of "
                              "values", path)
         for number, value in enumerate(values, 1):
-            bad = non_finite(value)
+            try:
+                bad = non_finite(value)
+            except RecursionError:       # a YAML alias inside its own anchor: &a [*a]
+                raise InputError(f"axes: {key}: value {number} of {len(values)} contains "
+                                 "itself (or is nested too deeply); expected plain data",
+                                 path) from None
             if bad is not None:          # a trial's config is JSON, which has no NaN
                 raise InputError(f"axes: {key}: value {number} of {len(values)}{bad[0]} is "
                                  f"{bad[1]}; expected a finite number", path)
@@ -109,7 +114,8 @@ def load_sweep(path: str) -> SweepSpec:
         raise InputError("expected a mapping with keys " + ", ".join(_TOP_KEYS), path)
     unknown = set(doc) - set(_TOP_KEYS)
     if unknown:
-        raise InputError("unknown key: " + expected_one_of(sorted(unknown, key=str)[0], _TOP_KEYS), path)
+        raise InputError("unknown key: " + expected_one_of(sorted(unknown, key=str)[0],
+                                                            _TOP_KEYS), path)
     base_dir = os.path.dirname(os.path.abspath(path))
     base = doc.get("base")
     kind = "experiment"
@@ -134,6 +140,7 @@ def load_sweep(path: str) -> SweepSpec:
         raise InputError("mode: " + expected_one_of(mode, MODES), path)
     if kind == "experiment":
         axes = _axes(doc, path)
+        check_axis_keys(base_doc, [(axis.path, axis.segments) for axis in axes], path)
     samples = _whole(doc, "samples", path, 1)
     seed = _whole(doc, "seed", path, 0)
     if mode != "random" and (samples is not None or seed is not None):
