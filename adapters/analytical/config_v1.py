@@ -72,7 +72,7 @@ def _number(value: object, path: str, key: str, index: int, *, integer: bool, mi
 def read_v1_network_doc(path: str) -> dict:
     """The network JSON as a document (what a remote adapter is configured with)."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:   # a BOM is skipped
             text = handle.read()
     except OSError as exc:
         raise InputError(f"cannot read network file ({exc.strerror})", path) from None

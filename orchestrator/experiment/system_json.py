@@ -64,7 +64,7 @@ def load_v2_system(path: str) -> SystemConfig:
 def read_v2_system_doc(path: str) -> dict[str, Any]:
     """The system JSON as a document, unchecked beyond being an object."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:   # a BOM is skipped
             text = handle.read()
     except OSError as exc:
         raise InputError(f"cannot read system file ({exc.strerror})", path) from None
