@@ -367,6 +367,20 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
     "chakra-node-type-99": (
         lambda c: c.v2([[Node(id=0, name="x", type=99, duration_micros=5)]] * NPUS),
         ("et.0.et", "node 0 ('x'): node type 99 is not a Chakra NodeType", "COMP_NODE 4")),
+    # numbers Python's int() reads but upstream's C++ readers do not (1_000: 1, then garbage)
+    "v1-compute-with-underscore": (lambda c: c.v1(data_workload().replace("-1 1000", "-1 1_000")),
+                                   ("workload.txt:3", "fwd_compute: found '1_000'")),
+    "v1-compute-in-arabic-digits": (
+        lambda c: c.v1(data_workload().replace("-1 1000", "-1 \u0661\u0660\u0660\u0660")),
+        ("workload.txt:3", "fwd_compute: found", "whole number")),
+    "v1-reserved-column-a-word": (lambda c: c.v1(data_workload().replace("l0 -1", "l0 dep")),
+                                  ("workload.txt:3", "column reserved: found 'dep'")),
+    "v1-system-value-with-underscore": (
+        lambda c: c.v1(None, SYSTEM_V1.replace("endpoint-delay: 10", "endpoint-delay: 1_0")),
+        ("system.txt:2", "endpoint-delay: found '1_0'")),
+    # a folder (or /dev/null) as the workload was reported as "No such file or directory"
+    "v1-workload-a-folder": (lambda c: (lambda a: a[:2] + [str(c.root)] + a[3:])(c.v1()),
+                             ("the workload is a folder",)),
     # YAML keys that are not all strings: sorting them for the message was a TypeError
     "v2-network-keys-of-two-types": (lambda c: c.v2(None, None, v2_net() + "1: 2\nzz: 3\n"),
                                      ("network.yml", "unknown key: found 1")),
@@ -413,7 +427,7 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
         ("network.json", "hbm-bandwidth[0]: found nothing", "hbm-scale[0]")),
     "v1-hbm-bandwidth-0": (
         lambda c: c.v1(None, SYSTEM_V1, v1_net(hbm_scale=[1], hbm_bandwidth=[0])),
-                           ("network.json", "hbm-bandwidth[0]: found 0")),
+        ("network.json", "hbm-bandwidth[0]: found 0")),
     # --injection-scale: an OverflowError traceback past float32, a time beyond the clock
     "v1-injection-scale-beyond-float32": (
         lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--injection-scale", "1e300"),
@@ -734,3 +748,23 @@ def test_a_sweep_axis_that_cannot_be_meant_is_refused_before_any_trial(
     for fragment in fragments:
         assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("generation,name", [
+    ("v1", "workload.txt"), ("v1", "system.txt"), ("v1", "network.json"),
+    ("v2", "system.json"), ("v2", "network.yml")])
+def test_a_byte_order_mark_is_skipped(generation: str, name: str, tmp_path: Path,
+                                      capsys) -> None:
+    """A UTF-8 BOM (Windows editors write one) made 'DATA' an unknown token, the first system
+    key unknown, the network 'not valid JSON' and a 2.x system file look like a 1.0 one; like
+    CRLF line ends it is now read through, with the same result."""
+    control = Case(tmp_path / "control")
+    assert main(getattr(control, generation)()) == 0
+    case = Case(tmp_path / "bom")
+    argv = getattr(case, generation)()
+    path = tmp_path / "bom" / name
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert main(argv) == 0, capsys.readouterr().err
+    def total(root: Path) -> int:
+        return json.loads((root / "out" / "summary.json").read_text())["total_ns"]
+    assert total(tmp_path / "bom") == total(tmp_path / "control")
