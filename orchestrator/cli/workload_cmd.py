@@ -16,6 +16,7 @@ on disk.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from typing import Any
 
@@ -75,6 +76,9 @@ def compute_config(path: str | None, options: list[str]) -> dict[str, Any]:
 
 
 def generate_command(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.timeout) and args.timeout > 0):     # nan was taken silently
+        raise InputError(f"--timeout: found {args.timeout:g}; expected a finite number of "
+                         "seconds > 0")
     model = load_model(args.model)
     parallel = Parallel(args.npus, args.packages, args.tp, args.pp)
     config = compute_config(args.compute_config, args.compute_option)
