@@ -381,6 +381,11 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
     # a folder (or /dev/null) as the workload was reported as "No such file or directory"
     "v1-workload-a-folder": (lambda c: (lambda a: a[:2] + [str(c.root)] + a[3:])(c.v1()),
                              ("the workload is a folder",)),
+    # an endpoint ZeroMQ refuses as an address: a ZMQError traceback
+    "v1-adapter-endpoint-not-a-port": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--adapter",
+                       "network=tcp://127.0.0.1:notaport"),
+        ("network endpoint tcp://127.0.0.1:notaport", "Invalid argument")),
     # YAML keys that are not all strings: sorting them for the message was a TypeError
     "v2-network-keys-of-two-types": (lambda c: c.v2(None, None, v2_net() + "1: 2\nzz: 3\n"),
                                      ("network.yml", "unknown key: found 1")),
@@ -732,12 +737,17 @@ def test_trace_collective_npus_out_of_range(npus: str, tmp_path: Path, capsys) -
                                        "'bogus-key'")),
     ("  system.bogus-key: [1, 2]\n", ("s.yaml", "not an ASTRA-sim 1.0 system key")),
     ("  options.bogus: [1, 2]\n", ("s.yaml", "not an option: found 'bogus'")),
+    ("  options.comm_scale:\n    - " + "{" + ", ".join(
+        ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"] +
+        [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]) + "}\n",
+     ("s.yaml", "more than 100000 items once its YAML aliases are expanded")),
 ], ids=["value-contains-itself", "one-key-two-spellings", "network-key-unknown",
-        "system-key-unknown", "option-unknown"])
+        "system-key-unknown", "option-unknown", "value-of-a-billion-items"])
 def test_a_sweep_axis_that_cannot_be_meant_is_refused_before_any_trial(
         axes: str, fragments: tuple[str, ...], tmp_path: Path, capsys) -> None:
-    """A recursive value was a RecursionError traceback; two spellings of one key showed one
-    value in the table and ran the other; a key no input has failed every trial (exit 1)."""
+    """A recursive value was a RecursionError traceback and nine levels of nine YAML aliases
+    ran for ever; two spellings of one key showed one value in the table and ran the other;
+    a key no input has failed every trial (exit 1)."""
     from tests.sweep.sweeps import write_sweep
     code = main(["sweep", write_sweep(tmp_path, "axes:\n" + axes), "--out",
                  str(tmp_path / "out"), "--quiet"])
@@ -768,3 +778,26 @@ def test_a_byte_order_mark_is_skipped(generation: str, name: str, tmp_path: Path
     def total(root: Path) -> int:
         return json.loads((root / "out" / "summary.json").read_text())["total_ns"]
     assert total(tmp_path / "bom") == total(tmp_path / "control")
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["adapter", "ping", "nonsense"], "endpoint: found 'nonsense'; expected e.g. tcp://"),
+    (["adapter", "ping", "tcp://127.0.0.1:notaport", "--timeout", "1"],
+     "endpoint tcp://127.0.0.1:notaport: Invalid argument"),
+    (["adapter", "ping", "tcp://127.0.0.1:1", "--timeout", "inf"],
+     "--timeout: found inf; expected seconds > 0"),
+    (["workload", "generate", "--model", "vgg16", "--parallelism", "DATA", "--npus", "8",
+      "--compute", "roofline", "--timeout", "nan", "--out", "{tmp}/x.txt"],
+     "--timeout: found nan; expected a finite number of seconds > 0"),
+], ids=["ping-not-an-endpoint", "ping-not-a-port", "ping-timeout-inf", "generate-timeout-nan"])
+def test_adapter_and_generator_options_are_refused_in_one_line(argv: list[str], fragment: str,
+                                                               tmp_path: Path, capsys) -> None:
+    """ping took ZeroMQ's ZMQError as a traceback and waited for ever with --timeout inf;
+    workload generate ran with --timeout nan."""
+    code = main([word.format(tmp=tmp_path) for word in argv])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    assert fragment in lines[0], lines[0]
+    assert os.listdir(tmp_path) == []

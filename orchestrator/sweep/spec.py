@@ -74,6 +74,24 @@ def _whole(doc: dict[str, Any], key: str, path: str, minimum: int) -> int | None
     return value
 
 
+MAX_VALUE_ITEMS = 100_000      # numbers, strings, list and mapping entries in one axis value
+
+
+def _items(value: Any, limit: int) -> int:
+    """How many items ``value`` holds with its aliases expanded, counting at most just past
+    ``limit`` (so a value that contains itself is counted in bounded time)."""
+    count, stack = 0, [value]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return count
+
+
 def _axes(doc: dict[str, Any], path: str,
           roots: tuple[str, ...] = AXIS_ROOTS) -> tuple[Axis, ...]:
     raw = doc.get("axes")
@@ -93,12 +111,13 @@ def _axes(doc: dict[str, Any], path: str,
             raise InputError(f"axes: {key}: found {values!r}; expected a non-empty list of "
                              "values", path)
         for number, value in enumerate(values, 1):
-            try:
-                bad = non_finite(value)
-            except RecursionError:       # a YAML alias inside its own anchor: &a [*a]
+            if _items(value, MAX_VALUE_ITEMS) > MAX_VALUE_ITEMS:
+                # &a [*a] holds itself; nine aliases of nine aliases of ... expand to 10^9
+                # items (a trial's config is JSON, written out in full): both ran for ever
                 raise InputError(f"axes: {key}: value {number} of {len(values)} contains "
-                                 "itself (or is nested too deeply); expected plain data",
-                                 path) from None
+                                 f"itself or more than {MAX_VALUE_ITEMS} items once its YAML "
+                                 "aliases are expanded; expected plain data", path)
+            bad = non_finite(value)
             if bad is not None:          # a trial's config is JSON, which has no NaN
                 raise InputError(f"axes: {key}: value {number} of {len(values)}{bad[0]} is "
                                  f"{bad[1]}; expected a finite number", path)
