@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-from orchestrator.documents import DuplicateKey, load_yaml
+from orchestrator.documents import DocumentError, load_yaml
 from orchestrator.errors import InputError, expected_one_of, not_text
 from orchestrator.limits import check_npus
 
@@ -51,7 +51,7 @@ def read_v2_network_doc(path: str) -> Any:
         raise InputError(f"cannot read network file ({exc.strerror})", path) from None
     except UnicodeDecodeError as exc:
         raise InputError(not_text(exc), path) from None
-    except DuplicateKey as exc:
+    except DocumentError as exc:     # a key twice, an alias bomb
         raise InputError(str(exc), path, exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

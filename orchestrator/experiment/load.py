@@ -28,7 +28,7 @@ from typing import Any
 
 
 from orchestrator.cosim.placement import PLACEMENTS, TRANSPORTS, AdapterPlacement
-from orchestrator.documents import DuplicateKey, load_yaml
+from orchestrator.documents import DocumentError, load_yaml
 from orchestrator.errors import InputError, expected_one_of, not_text
 from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, ComputeChoice,
                                            Experiment, RunOptions)
@@ -90,7 +90,7 @@ def read_yaml(path: str, what: str) -> Any:
         raise InputError(f"cannot read {what} ({exc.strerror})", path) from None
     except UnicodeDecodeError as exc:
         raise InputError(not_text(exc), path) from None
-    except DuplicateKey as exc:
+    except DocumentError as exc:     # a key twice, an alias bomb
         raise InputError(str(exc), path, exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

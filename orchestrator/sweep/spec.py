@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
+from orchestrator.documents import expanded_items
 from orchestrator.errors import InputError, expected_one_of
 from orchestrator.experiment.load import plain_name, read_yaml
 from orchestrator.limits import non_finite
@@ -77,21 +78,6 @@ def _whole(doc: dict[str, Any], key: str, path: str, minimum: int) -> int | None
 MAX_VALUE_ITEMS = 100_000      # numbers, strings, list and mapping entries in one axis value
 
 
-def _items(value: Any, limit: int) -> int:
-    """How many items ``value`` holds with its aliases expanded, counting at most just past
-    ``limit`` (so a value that contains itself is counted in bounded time)."""
-    count, stack = 0, [value]
-    while stack and count <= limit:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-    return count
-
-
 def _axes(doc: dict[str, Any], path: str,
           roots: tuple[str, ...] = AXIS_ROOTS) -> tuple[Axis, ...]:
     raw = doc.get("axes")
@@ -111,7 +97,7 @@ def _axes(doc: dict[str, Any], path: str,
             raise InputError(f"axes: {key}: found {values!r}; expected a non-empty list of "
                              "values", path)
         for number, value in enumerate(values, 1):
-            if _items(value, MAX_VALUE_ITEMS) > MAX_VALUE_ITEMS:
+            if expanded_items(value, MAX_VALUE_ITEMS) > MAX_VALUE_ITEMS:
                 # &a [*a] holds itself; nine aliases of nine aliases of ... expand to 10^9
                 # items (a trial's config is JSON, written out in full): both ran for ever
                 raise InputError(f"axes: {key}: value {number} of {len(values)} contains "
