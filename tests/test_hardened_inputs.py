@@ -813,3 +813,47 @@ def test_adapter_and_generator_options_are_refused_in_one_line(argv: list[str], 
     assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
     assert fragment in lines[0], lines[0]
     assert os.listdir(tmp_path) == []
+
+
+GEMM_MODEL = ("name: m\ndatatype_bytes: 2\nbatch: 8\nupdate_delay: 1\n"
+              "layers:\n  - {name: fc1, fc: {inputs: 1024, outputs: 1024}}\n")
+LLM_MODEL = ("layers: 32\nhidden: 4096\nheads: 32\nkv_heads: 8\nffn: 14336\nvocab: 128256\n"
+             "seq: 8192\nmlp: swiglu\nattention: flash\ntied_embeddings: false\n")
+ALIAS_BOMB = "".join(f"  a{i}: &a{i} [" + ", ".join([f"*a{i - 1}" if i else "1"] * 9) + "]\n"
+                     for i in range(9))
+
+
+@pytest.mark.parametrize("command,model,fragments", [
+    ("generate", GEMM_MODEL + "batch: 16\n", ("m.yaml:7", "'batch' is given twice")),
+    ("generate", "description:\n" + ALIAS_BOMB + GEMM_MODEL, ("m.yaml", "aliases (*name)")),
+    ("generate", GEMM_MODEL.replace("batch: 8", f"batch: {10 ** 20}"),
+     ("m.yaml", "layer fc1: generated fwd compute", "2^62")),
+    ("predict", LLM_MODEL + "layers: 64\n", ("m.yaml:11", "'layers' is given twice")),
+    ("predict", LLM_MODEL.replace("seq: 8192", f"seq: {10 ** 20}"),
+     ("m.yaml", "seq: found 100000000000000000000", "2^31 - 1")),
+], ids=["generate-key-twice", "generate-alias-bomb", "generate-batch-10^20", "predict-key-twice",
+        "predict-seq-10^20"])
+def test_model_files_are_read_as_strictly_as_run_inputs(command: str, model: str,
+                                                        fragments: tuple[str, ...],
+                                                        tmp_path: Path, capsys) -> None:
+    """Model files kept the last of two equal keys; a batch of 10^20 wrote a workload of 2^62
+    cycles and 10^23-byte collectives and exited 0; seq 10^20 ended in protobuf's "Value out
+    of range" traceback."""
+    case = Case(tmp_path)
+    path = case.write("m.yaml", model)
+    if command == "generate":
+        argv = ["workload", "generate", "--model", path, "--parallelism", "DATA", "--npus", "8",
+                "--compute", "roofline", "--compute-config",
+                case.write("c.yaml", "peak_tflops: 100\nlocal_mem_bw_gb_per_s: 1000\n"),
+                "--out", str(tmp_path / "x.txt")]
+    else:
+        argv = ["predict", "--model", path, "--platform", "dgx-h100", "--gpus", "8", "--tp", "8",
+                "--pp", "1", "--dp", "1", "--global-batch", "8", "--micro-batch", "1"]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert not (tmp_path / "x.txt").exists()
