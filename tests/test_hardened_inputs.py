@@ -398,6 +398,13 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
         lambda c: c.v2(None, None, v2_net(bandwidth="&b [ *b ]").replace("bandwidth: [ &b [ *b ] ]",
                                                                         "bandwidth: &b [ *b ]")),
         ("network.yml", "an alias inside its own anchor")),
+    # a scale that is 0 as the float32 it is taken in: the run of scale 0, which is refused
+    "v1-compute-scale-0-as-float32": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--compute-scale", "1e-320"),
+        ("compute_scale: found 1e-320, which is 0 as a 32-bit float",)),
+    "v1-injection-scale-0-as-float32": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--injection-scale", "1e-320"),
+        ("injection_scale: found 1e-320",)),
     # YAML keys that are not all strings: sorting them for the message was a TypeError
     "v2-network-keys-of-two-types": (lambda c: c.v2(None, None, v2_net() + "1: 2\nzz: 3\n"),
                                      ("network.yml", "unknown key: found 1")),

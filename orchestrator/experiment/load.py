@@ -33,6 +33,7 @@ from orchestrator.errors import InputError, expected_one_of, not_text
 from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, ComputeChoice,
                                            Experiment, RunOptions)
 from orchestrator.limits import MAX_COUNT, is_number
+from orchestrator.units import to_float32
 
 _TOP_KEYS = ("name", "description", "workload", "system", "network", "compute", "options",
              "comm_group", "symmetry")
@@ -41,6 +42,7 @@ _OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale",
                 "num_queues_per_dim")
 OPTION_KEYS = _OPTION_KEYS
 _SCALE_KEYS = ("comm_scale", "compute_scale", "injection_scale")
+FLOAT32_TINY = 2.0 ** -149      # the smallest float32 above 0 (a subnormal)
 
 
 def _resolve(base_dir: str, value: Any, key: str, path: str) -> str | dict[str, Any]:
@@ -76,6 +78,9 @@ def validate_options(values: dict[str, Any], where: str | None) -> RunOptions:
         value = values.get(key, 1.0)
         if not is_number(value) or not value > 0:
             raise InputError(f"{key}: found {value!r}; expected a finite number > 0", where)
+        if to_float32(value) == 0:      # 1e-320 is 0 as the float32 the scales are taken in
+            raise InputError(f"{key}: found {value!r}, which is 0 as a 32-bit float; expected "
+                             f"a number >= {FLOAT32_TINY:.4g}", where)
         scales[key] = float(value)
     return RunOptions(**counts, **scales)
 
