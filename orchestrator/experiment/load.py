@@ -78,7 +78,7 @@ def validate_options(values: dict[str, Any], where: str | None) -> RunOptions:
         value = values.get(key, 1.0)
         if not is_number(value) or not value > 0:
             raise InputError(f"{key}: found {value!r}; expected a finite number > 0", where)
-        if to_float32(value) == 0:      # 1e-320 is 0 as the float32 the scales are taken in
+        if value < 1 and to_float32(value) == 0:     # 1e-320: 0 as a float32, as 1.0 scales
             raise InputError(f"{key}: found {value!r}, which is 0 as a 32-bit float; expected "
                              f"a number >= {FLOAT32_TINY:.4g}", where)
         scales[key] = float(value)
