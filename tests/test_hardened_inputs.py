@@ -405,6 +405,15 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
     "v1-injection-scale-0-as-float32": (
         lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--injection-scale", "1e-320"),
         ("injection_scale: found 1e-320",)),
+    # --trace-npus 0-10000000000 expanded ten billion ids: the machine ran out of memory
+    "v1-trace-npus-beyond-2^31": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--trace", str(c.root / "t.json"),
+                       "--trace-npus", "0-10000000000"),
+        ("--trace-npus: found NPU 10000000000", "2^31 - 1")),
+    "v1-trace-npus-range-beyond-the-network": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--trace", str(c.root / "t.json"),
+                       "--trace-npus", "0-2000000000"),
+        ("--trace-npus: found NPU 2000000000; this network has 8 NPUs (0..7)",)),
     # YAML keys that are not all strings: sorting them for the message was a TypeError
     "v2-network-keys-of-two-types": (lambda c: c.v2(None, None, v2_net() + "1: 2\nzz: 3\n"),
                                      ("network.yml", "unknown key: found 1")),
