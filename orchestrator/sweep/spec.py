@@ -75,6 +75,7 @@ def _whole(doc: dict[str, Any], key: str, path: str, minimum: int) -> int | None
     return value
 
 
+MAX_POINTS = 1_000_000         # points of one sweep: each is a trial, resolved before any runs
 MAX_VALUE_ITEMS = 100_000      # numbers, strings, list and mapping entries in one axis value
 
 
@@ -158,8 +159,13 @@ def load_sweep(path: str) -> SweepSpec:
         if len(set(lengths.values())) > 1:
             raise InputError("axes: mode zip needs axes of one length; found "
                              + ", ".join(f"{key}: {n}" for key, n in lengths.items()), path)
+    size = math.prod(len(axis.values) for axis in axes)
+    if mode == "grid" and size > MAX_POINTS:       # 6 axes of 100 values: 10^12 points
+        raise InputError(f"axes: the grid has {size} points; expected at most {MAX_POINTS} "
+                         "(fewer values, mode: zip, or mode: random with samples: K)", path)
+    if mode == "random" and samples > MAX_POINTS:
+        raise InputError(f"samples: found {samples}; expected at most {MAX_POINTS}", path)
     if mode == "random":
-        size = math.prod(len(axis.values) for axis in axes)
         if samples > size:
             raise InputError(f"samples: found {samples}; expected at most {size} (the grid of "
                              "these axes has that many points)", path)

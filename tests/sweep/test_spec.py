@@ -86,6 +86,13 @@ def test_random_with_every_grid_point_is_a_permutation_of_the_grid(tmp_path: Pat
      "axes: options.comm_scale: value 2 of 2 is nan; expected a finite number"),
     ("axes:\n  network.link-bandwidth: [[50, -.inf]]\n",
      r"axes: network.link-bandwidth: value 1 of 1\[1\] is -inf; expected a finite number"),
+    # 10^12 points were expanded into a list before the first trial: it never started
+    ("axes:\n" + "".join(f"  {key}: [{', '.join(str(v) for v in range(1, 101))}]\n" for key in (
+        "options.comm_scale", "options.compute_scale", "options.injection_scale",
+        "options.num_passes", "network.link-latency[0]", "network.link-bandwidth[0]")),
+     "axes: the grid has 1000000000000 points; expected at most 1000000"),
+    ("mode: random\nsamples: 10000000\naxes:\n  options.comm_scale: [1, 2]\n",
+     "samples: found 10000000; expected at most 1000000"),
     # a value that holds itself: a RecursionError traceback (refused as the file is read)
     ("axes:\n  options.comm_scale: &a [*a]\n", "an alias inside its own anchor"),
     # two spellings of one key: the table showed one value, the trial ran the other
