@@ -873,3 +873,29 @@ def test_model_files_are_read_as_strictly_as_run_inputs(command: str, model: str
     for fragment in fragments:
         assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
     assert not (tmp_path / "x.txt").exists()
+
+
+@pytest.mark.parametrize("options,fragment", [
+    (["--micro-batch", "0"], "--micro-batch: found 0; expected a positive whole number"),
+    (["--virtual-stages", "0"], "--virtual-stages: found 0"),
+    (["--virtual-stages", "-2"], "--virtual-stages: found -2"),
+    (["--grad-bytes", "-4"], "--grad-bytes: found -4"),
+    (["--seq", "0"], "--seq: found 0"),
+    (["--seq", str(10 ** 20)], "--seq: found 100000000000000000000; expected at most"),
+    (["--dp", str(10 ** 12), "--global-batch", str(10 ** 12)],
+     "--dp: found 1000000000000; expected at most 2147483647"),
+    (["--dp", str(1 << 28), "--global-batch", str(1 << 28)],
+     f"tp x pp x dp x cp = {1 << 31} GPUs; expected at most 2147483647"),
+], ids=["micro-batch-0", "virtual-stages-0", "virtual-stages-negative", "grad-bytes-negative",
+        "seq-0", "seq-10^20", "dp-10^12", "gpus-2^31"])
+def test_predict_options_out_of_range(options: list[str], fragment: str, capsys) -> None:
+    """--micro-batch 0 and --virtual-stages 0 were ZeroDivisionErrors, --seq 0 ran with the
+    model's sequence, --grad-bytes -4 and --virtual-stages -2 ran, --seq 10^20 ended in a
+    protobuf traceback and --dp 10^12 never finished."""
+    code = main(["predict", "--model", "llama3-8b", "--platform", "dgx-h100", "--tp", "8",
+                 "--pp", "1", "--dp", "1", "--global-batch", "8", *options])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    assert fragment in lines[0], lines[0]
