@@ -425,6 +425,10 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
     "experiment-inline-network-keys-of-two-types": (
         lambda c: c.experiment(experiment_text(network_config="{1: 2, zz: 3}")),
         ("exp.yaml", "unknown key: found 1")),
+    "v2-compute-config-keys-of-two-types": (
+        lambda c: c.v2(None, None, None, "--compute-backend", "roofline", "--compute-config",
+                       c.write("c.yaml", "1: 2\nzz: 3\n")),
+        ("roofline: unknown key(s) 1, zz",)),
     # wrong types in the experiment file: tracebacks, or a folder named "['a', 'b']"
     "experiment-options-not-a-mapping": (
         lambda c: c.experiment(experiment_text().replace("{comm_scale: 1}", "5")),
