@@ -12,7 +12,13 @@ import json
 from typing import Any
 
 
-class DuplicateKey(ValueError):
+class DocumentError(ValueError):
+    """A document the readers refuse; ``line`` when one is known."""
+
+    line: int | None = None
+
+
+class DuplicateKey(DocumentError):
     def __init__(self, key: object, line: int | None, first_line: int | None = None) -> None:
         self.key = key
         self.line = line
@@ -50,13 +56,44 @@ def _construct_mapping(self: Any, node: Any, deep: bool = False) -> dict:
 
 _LOADER: list[type] = []
 
+# Items (scalars, list and mapping entries) a YAML document may hold once its aliases are
+# expanded. PyYAML shares an aliased node, so nine levels of nine aliases load at once, but
+# anything that walks, prints or writes the document out meets 9^9 items and never finishes.
+MAX_YAML_ITEMS = 1_000_000
+
+
+class TooManyItems(DocumentError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} items once its aliases (*name) are expanded, or "
+                         "an alias inside its own anchor; expected plain data")
+
+
+def expanded_items(value: Any, limit: int) -> int:
+    """How many items ``value`` holds with shared (aliased) parts counted each time they
+    occur, counted up to just past ``limit`` - so in bounded time, even for a value that
+    contains itself."""
+    count, stack = 0, [value]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return count
+
 
 def load_yaml(stream: Any) -> Any:
-    """``yaml.safe_load`` that raises ``DuplicateKey`` for a key given twice."""
+    """``yaml.safe_load`` that raises ``DuplicateKey`` for a key given twice and
+    ``TooManyItems`` for an alias bomb."""
     import yaml
     if not _LOADER:
         _LOADER.append(_strict_loader())
-    return yaml.load(stream, Loader=_LOADER[0])  # noqa: S506 - a SafeLoader subclass
+    doc = yaml.load(stream, Loader=_LOADER[0])  # noqa: S506 - a SafeLoader subclass
+    if expanded_items(doc, MAX_YAML_ITEMS) > MAX_YAML_ITEMS:
+        raise TooManyItems(MAX_YAML_ITEMS)
+    return doc
 
 
 def _pairs_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

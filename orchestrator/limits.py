@@ -10,6 +10,7 @@ of wrapping, hanging the synchronisation or turning into a traceback minutes lat
 from __future__ import annotations
 
 import math
+import re
 
 from adapters.base import NEVER
 from orchestrator.errors import InputError
@@ -71,3 +72,15 @@ def check_npus(count: int, key: str, path: str | None) -> int:
 def time_overflow_message(now_ns: int) -> str:
     return (f"the simulated time passed {TIME_LIMIT_NS} ns (2^62 ns, about 146 years) at "
             f"{now_ns} ns: the inputs' sizes or compute times are too large to give a result")
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+def whole_number(token: str) -> int:
+    """``int(token)`` for ASCII digits with an optional sign, else ``ValueError``: Python's
+    ``int`` also reads ``1_000``, ``' 7'`` and digits of other scripts (``١٠``), which the C++
+    readers of these files do not - they stop at the ``_`` and misread the rest of the line."""
+    if not _WHOLE.fullmatch(token):
+        raise ValueError(f"not a whole number: {token!r}")
+    return int(token)

@@ -363,6 +363,115 @@ CORPUS: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
             ['"topologies-per-dim": [Ring]', '"units-count": [8]', '"links-count": [2]',
              '"link-latency": [500]', '"link-bandwidth": [.nan]']) + "}")),
         ("exp.yaml", "link-bandwidth[0]")),
+    # a node type protobuf keeps but Chakra has not: a ValueError traceback from NodeType.Name
+    "chakra-node-type-99": (
+        lambda c: c.v2([[Node(id=0, name="x", type=99, duration_micros=5)]] * NPUS),
+        ("et.0.et", "node 0 ('x'): node type 99 is not a Chakra NodeType", "COMP_NODE 4")),
+    # numbers Python's int() reads but upstream's C++ readers do not (1_000: 1, then garbage)
+    "v1-compute-with-underscore": (lambda c: c.v1(data_workload().replace("-1 1000", "-1 1_000")),
+                                   ("workload.txt:3", "fwd_compute: found '1_000'")),
+    "v1-compute-in-arabic-digits": (
+        lambda c: c.v1(data_workload().replace("-1 1000", "-1 \u0661\u0660\u0660\u0660")),
+        ("workload.txt:3", "fwd_compute: found", "whole number")),
+    "v1-reserved-column-a-word": (lambda c: c.v1(data_workload().replace("l0 -1", "l0 dep")),
+                                  ("workload.txt:3", "column reserved: found 'dep'")),
+    "v1-system-value-with-underscore": (
+        lambda c: c.v1(None, SYSTEM_V1.replace("endpoint-delay: 10", "endpoint-delay: 1_0")),
+        ("system.txt:2", "endpoint-delay: found '1_0'")),
+    # a folder (or /dev/null) as the workload was reported as "No such file or directory"
+    "v1-workload-a-folder": (lambda c: (lambda a: a[:2] + [str(c.root)] + a[3:])(c.v1()),
+                             ("the workload is a folder",)),
+    # an endpoint ZeroMQ refuses as an address: a ZMQError traceback
+    "v1-adapter-endpoint-not-a-port": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--adapter",
+                       "network=tcp://127.0.0.1:notaport"),
+        ("network endpoint tcp://127.0.0.1:notaport", "Invalid argument")),
+    # YAML alias bombs: PyYAML shares aliased nodes, but printing or walking them (an error
+    # message's repr, str() of an inline system value) met 9^9 items and never finished
+    "experiment-alias-bomb": (
+        lambda c: c.experiment("bomb:\n" + "".join(
+            [f"  a{i}: &a{i} [" + ", ".join([f"*a{i - 1}" if i else "1"] * 9) + "]\n"
+             for i in range(9)]).replace("bomb:", "description:") + experiment_text().replace(
+                 "{comm_scale: 1}", "{comm_scale: *a8}")),
+        ("exp.yaml", "more than 1000000 items once its aliases (*name) are expanded")),
+    "v2-network-alias-inside-its-anchor": (
+        lambda c: c.v2(None, None, v2_net(bandwidth="&b [ *b ]").replace("bandwidth: [ &b [ *b ] ]",
+                                                                        "bandwidth: &b [ *b ]")),
+        ("network.yml", "an alias inside its own anchor")),
+    # a scale that is 0 as the float32 it is taken in: the run of scale 0, which is refused
+    "v1-compute-scale-0-as-float32": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--compute-scale", "1e-320"),
+        ("compute_scale: found 1e-320, which is 0 as a 32-bit float",)),
+    "v1-injection-scale-0-as-float32": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--injection-scale", "1e-320"),
+        ("injection_scale: found 1e-320",)),
+    # --trace-npus 0-10000000000 expanded ten billion ids: the machine ran out of memory
+    "v1-trace-npus-beyond-2^31": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--trace", str(c.root / "t.json"),
+                       "--trace-npus", "0-10000000000"),
+        ("--trace-npus: found NPU 10000000000", "2^31 - 1")),
+    "v1-trace-npus-range-beyond-the-network": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--trace", str(c.root / "t.json"),
+                       "--trace-npus", "0-2000000000"),
+        ("--trace-npus: found NPU 2000000000; this network has 8 NPUs (0..7)",)),
+    # YAML keys that are not all strings: sorting them for the message was a TypeError
+    "v2-network-keys-of-two-types": (lambda c: c.v2(None, None, v2_net() + "1: 2\nzz: 3\n"),
+                                     ("network.yml", "unknown key: found 1")),
+    "experiment-keys-of-two-types": (lambda c: c.experiment(experiment_text() + "1: x\nzz: y\n"),
+                                     ("exp.yaml", "unknown key: found 1")),
+    "experiment-option-keys-of-two-types": (
+        lambda c: c.experiment(experiment_text().replace("{comm_scale: 1}", "{1: 2, zz: 3}")),
+        ("exp.yaml", "options: found 1")),
+    "experiment-inline-network-keys-of-two-types": (
+        lambda c: c.experiment(experiment_text(network_config="{1: 2, zz: 3}")),
+        ("exp.yaml", "unknown key: found 1")),
+    "v2-compute-config-keys-of-two-types": (
+        lambda c: c.v2(None, None, None, "--compute-backend", "roofline", "--compute-config",
+                       c.write("c.yaml", "1: 2\nzz: 3\n")),
+        ("roofline: unknown key(s) 1, zz",)),
+    # wrong types in the experiment file: tracebacks, or a folder named "['a', 'b']"
+    "experiment-options-not-a-mapping": (
+        lambda c: c.experiment(experiment_text().replace("{comm_scale: 1}", "5")),
+        ("exp.yaml", "options: found 5", "expected a mapping")),
+    "experiment-options-a-string": (
+        lambda c: c.experiment(experiment_text().replace("{comm_scale: 1}", "fast")),
+        ("exp.yaml", "options: found 'fast'", "expected a mapping")),
+    "experiment-network-option-key-not-a-name": (
+        lambda c: c.experiment(experiment_text().replace("  timeout_s: 30\n",
+                                                         "  timeout_s: 30\n  options: {1: 2}\n")),
+        ("exp.yaml", "network.options", "key 1")),
+    "experiment-name-a-list": (lambda c: c.experiment(experiment_text(name="[a, b]")),
+                               ("exp.yaml", "name: found ['a', 'b']", "a string")),
+    "experiment-name-a-boolean": (lambda c: c.experiment(experiment_text(name="true")),
+                                  ("exp.yaml", "name: found True")),
+    # 2.x system JSON: a string or a list where upstream's JSON reader takes a number ran
+    "v2-endpoint-delay-a-string": (lambda c: c.v2(None, json.dumps(system(endpoint_delay="10"))),
+                                   ("system.json", "endpoint-delay: found '10'", "JSON number")),
+    "v2-splits-a-list": (lambda c: c.v2(None, json.dumps(system(preferred_dataset_splits=[4]))),
+                         ("system.json", "preferred-dataset-splits: found [4]")),
+    "v2-active-chunks-true": (
+        lambda c: c.v2(None, json.dumps(system(active_chunks_per_dimension=True))),
+        ("system.json", "active-chunks-per-dimension: found True")),
+    "v2-collective-optimization-a-list": (
+        lambda c: c.v2(None, json.dumps(system(collective_optimization=["localBWAware"]))),
+        ("system.json", "collective-optimization: found ['localBWAware']", "a string")),
+    # 1.0 network JSON: true taken as 1 dimension; an HBM term divided by 0 (or by 1 GB/s
+    # when no hbm-bandwidth was given)
+    "v1-dimensions-count-true": (lambda c: c.v1(None, SYSTEM_V1, v1_net(dimensions_count=True)),
+                                 ("network.json", "dimensions-count is True")),
+    "v1-hbm-scale-without-hbm-bandwidth": (
+        lambda c: c.v1(None, SYSTEM_V1, v1_net(hbm_scale=[1])),
+        ("network.json", "hbm-bandwidth[0]: found nothing", "hbm-scale[0]")),
+    "v1-hbm-bandwidth-0": (
+        lambda c: c.v1(None, SYSTEM_V1, v1_net(hbm_scale=[1], hbm_bandwidth=[0])),
+        ("network.json", "hbm-bandwidth[0]: found 0")),
+    # --injection-scale: an OverflowError traceback past float32, a time beyond the clock
+    "v1-injection-scale-beyond-float32": (
+        lambda c: c.v1(None, SYSTEM_V1, NETWORK_V1, "--injection-scale", "1e300"),
+        ("system.txt:2", "endpoint-delay (10 x injection-scale 1e+300)", "32-bit float")),
+    "v2-injection-scale-beyond-the-clock": (
+        lambda c: c.v2(None, None, None, "--injection-scale", "1e30"),
+        ("system.json", "endpoint-delay", "2^62")),
 }
 
 
@@ -600,3 +709,197 @@ def test_report_of_a_sweep_whose_results_csv_is_not_text(tmp_path: Path, capsys)
     err = capsys.readouterr().err
     assert err.splitlines() == [f"astra-cosim: error: {tmp_path}/results.csv: not UTF-8 text "
                                 "(byte 0xbc at offset 0); expected a text file"]
+
+
+TRANSFORMER = ("HYBRID_TRANSFORMER model_parallel_NPU_group: 2\n1\n"
+               "l0 -1 10 ALLREDUCE 4096 10 ALLREDUCE 4096 10 ALLREDUCE 4096 1\n")
+
+
+@pytest.mark.parametrize("options,network_text,fragments", [
+    (["--num-passes", "0"], None, ("num_passes: found 0", ">= 1")),
+    (["--num-passes", str(10 ** 12)], None, ("num_passes", "2147483647")),
+    (["--compute-scale", "-1"], None, ("compute_scale: found -1.0", "> 0")),
+    (["--compute-scale", "nan"], None, ("compute_scale: found nan",)),
+    (["--comm-scale", "inf"], None, ("comm_scale: found inf", "finite")),
+    (["--comm-scale", "1e300"], None, ("w.txt:3", "32-bit float")),
+    (["--comm-scale", "1e-30"], None, ("w.txt:3", "is 0 bytes", "at least 1 byte")),
+    (["--npus", str(10 ** 12)], None, ("--npus: found 1000000000000", "2^31 - 1")),
+    ([], NETWORK_V1.replace("[8]", '["8"]'), ("n.json", "units-count[0]: found '8'")),
+    ([], NETWORK_V1.replace("[8]", "[[8]]"), ("n.json", "units-count[0]: found [8]")),
+], ids=["passes-0", "passes-10^12", "compute-scale-negative", "compute-scale-nan",
+        "comm-scale-inf", "comm-scale-beyond-float32", "comm-scale-to-0-bytes", "npus-10^12",
+        "network-units-a-string", "network-units-nested"])
+def test_trace_convert_refuses_what_run_refuses(options: list[str], network_text: str | None,
+                                                fragments: tuple[str, ...], tmp_path: Path,
+                                                capsys) -> None:
+    """--num-passes 0 wrote traces without a pass; a scale of -1, nan or inf and a network
+    whose units-count held a string ended in a traceback; --npus 10^12 wrote files for ever."""
+    case = Case(tmp_path)
+    argv = ["trace", "convert", "--npus", "8", "--out", str(tmp_path / "x"), "--workload",
+            case.write("w.txt", data_workload() if network_text is None else TRANSFORMER)]
+    if network_text is not None:
+        argv += ["--network", case.write("n.json", network_text)]
+    code = main(argv + options)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert chakra.trace_ranks(str(tmp_path / "x")) == []
+
+
+@pytest.mark.parametrize("npus", ["0", str(1 << 31)])
+def test_trace_collective_npus_out_of_range(npus: str, tmp_path: Path, capsys) -> None:
+    """10^12 NPUs wrote 662 000 files in a minute and did not stop."""
+    code = main(["trace", "collective", "--npus", npus, "--collective", "all_reduce",
+                 "--size", "1MiB", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.splitlines() == [
+        f"astra-cosim: error: --npus: found {npus}; expected a number from 1 to 2147483647 "
+        "(2^31 - 1)"], err
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("axes,fragments", [
+    ("  options.comm_scale: &a [*a]\n", ("s.yaml", "an alias inside its own anchor")),
+    ("  network.link-bandwidth[0]: [10, 20]\n  network.config.link-bandwidth[0]: [30, 40]\n",
+     ("s.yaml", "both edit network.config.link-bandwidth[0]")),
+    ("  network.bogus-key: [1, 2]\n", ("s.yaml", "not an ASTRA-sim 1.0 network key",
+                                       "'bogus-key'")),
+    ("  system.bogus-key: [1, 2]\n", ("s.yaml", "not an ASTRA-sim 1.0 system key")),
+    ("  options.bogus: [1, 2]\n", ("s.yaml", "not an option: found 'bogus'")),
+    ("  options.comm_scale:\n    - " + "{" + ", ".join(
+        ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"] +
+        [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]) + "}\n",
+     ("s.yaml", "more than 1000000 items once its aliases (*name) are expanded")),
+], ids=["value-contains-itself", "one-key-two-spellings", "network-key-unknown",
+        "system-key-unknown", "option-unknown", "value-of-a-billion-items"])
+def test_a_sweep_axis_that_cannot_be_meant_is_refused_before_any_trial(
+        axes: str, fragments: tuple[str, ...], tmp_path: Path, capsys) -> None:
+    """A recursive value was a RecursionError traceback and nine levels of nine YAML aliases
+    ran for ever; two spellings of one key showed one value in the table and ran the other;
+    a key no input has failed every trial (exit 1)."""
+    from tests.sweep.sweeps import write_sweep
+    code = main(["sweep", write_sweep(tmp_path, "axes:\n" + axes), "--out",
+                 str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("generation,name", [
+    ("v1", "workload.txt"), ("v1", "system.txt"), ("v1", "network.json"),
+    ("v2", "system.json"), ("v2", "network.yml")])
+def test_a_byte_order_mark_is_skipped(generation: str, name: str, tmp_path: Path,
+                                      capsys) -> None:
+    """A UTF-8 BOM (Windows editors write one) made 'DATA' an unknown token, the first system
+    key unknown, the network 'not valid JSON' and a 2.x system file look like a 1.0 one; like
+    CRLF line ends it is now read through, with the same result."""
+    control = Case(tmp_path / "control")
+    assert main(getattr(control, generation)()) == 0
+    case = Case(tmp_path / "bom")
+    argv = getattr(case, generation)()
+    path = tmp_path / "bom" / name
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert main(argv) == 0, capsys.readouterr().err
+    def total(root: Path) -> int:
+        return json.loads((root / "out" / "summary.json").read_text())["total_ns"]
+    assert total(tmp_path / "bom") == total(tmp_path / "control")
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["adapter", "ping", "nonsense"], "endpoint: found 'nonsense'; expected e.g. tcp://"),
+    (["adapter", "ping", "tcp://127.0.0.1:notaport", "--timeout", "1"],
+     "endpoint tcp://127.0.0.1:notaport: Invalid argument"),
+    (["adapter", "ping", "tcp://127.0.0.1:1", "--timeout", "inf"],
+     "--timeout: found inf; expected seconds > 0"),
+    (["workload", "generate", "--model", "vgg16", "--parallelism", "DATA", "--npus", "8",
+      "--compute", "roofline", "--timeout", "nan", "--out", "{tmp}/x.txt"],
+     "--timeout: found nan; expected a finite number of seconds > 0"),
+], ids=["ping-not-an-endpoint", "ping-not-a-port", "ping-timeout-inf", "generate-timeout-nan"])
+def test_adapter_and_generator_options_are_refused_in_one_line(argv: list[str], fragment: str,
+                                                               tmp_path: Path, capsys) -> None:
+    """ping took ZeroMQ's ZMQError as a traceback and waited for ever with --timeout inf;
+    workload generate ran with --timeout nan."""
+    code = main([word.format(tmp=tmp_path) for word in argv])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    assert fragment in lines[0], lines[0]
+    assert os.listdir(tmp_path) == []
+
+
+GEMM_MODEL = ("name: m\ndatatype_bytes: 2\nbatch: 8\nupdate_delay: 1\n"
+              "layers:\n  - {name: fc1, fc: {inputs: 1024, outputs: 1024}}\n")
+LLM_MODEL = ("layers: 32\nhidden: 4096\nheads: 32\nkv_heads: 8\nffn: 14336\nvocab: 128256\n"
+             "seq: 8192\nmlp: swiglu\nattention: flash\ntied_embeddings: false\n")
+ALIAS_BOMB = "".join(f"  a{i}: &a{i} [" + ", ".join([f"*a{i - 1}" if i else "1"] * 9) + "]\n"
+                     for i in range(9))
+
+
+@pytest.mark.parametrize("command,model,fragments", [
+    ("generate", GEMM_MODEL + "batch: 16\n", ("m.yaml:7", "'batch' is given twice")),
+    ("generate", "description:\n" + ALIAS_BOMB + GEMM_MODEL, ("m.yaml", "aliases (*name)")),
+    ("generate", GEMM_MODEL.replace("batch: 8", f"batch: {10 ** 20}"),
+     ("m.yaml", "layer fc1: generated fwd compute", "2^62")),
+    ("predict", LLM_MODEL + "layers: 64\n", ("m.yaml:11", "'layers' is given twice")),
+    ("predict", LLM_MODEL.replace("seq: 8192", f"seq: {10 ** 20}"),
+     ("m.yaml", "seq: found 100000000000000000000", "2^31 - 1")),
+], ids=["generate-key-twice", "generate-alias-bomb", "generate-batch-10^20", "predict-key-twice",
+        "predict-seq-10^20"])
+def test_model_files_are_read_as_strictly_as_run_inputs(command: str, model: str,
+                                                        fragments: tuple[str, ...],
+                                                        tmp_path: Path, capsys) -> None:
+    """Model files kept the last of two equal keys; a batch of 10^20 wrote a workload of 2^62
+    cycles and 10^23-byte collectives and exited 0; seq 10^20 ended in protobuf's "Value out
+    of range" traceback."""
+    case = Case(tmp_path)
+    path = case.write("m.yaml", model)
+    if command == "generate":
+        argv = ["workload", "generate", "--model", path, "--parallelism", "DATA", "--npus", "8",
+                "--compute", "roofline", "--compute-config",
+                case.write("c.yaml", "peak_tflops: 100\nlocal_mem_bw_gb_per_s: 1000\n"),
+                "--out", str(tmp_path / "x.txt")]
+    else:
+        argv = ["predict", "--model", path, "--platform", "dgx-h100", "--gpus", "8", "--tp", "8",
+                "--pp", "1", "--dp", "1", "--global-batch", "8", "--micro-batch", "1"]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert not (tmp_path / "x.txt").exists()
+
+
+@pytest.mark.parametrize("options,fragment", [
+    (["--micro-batch", "0"], "--micro-batch: found 0; expected a positive whole number"),
+    (["--virtual-stages", "0"], "--virtual-stages: found 0"),
+    (["--virtual-stages", "-2"], "--virtual-stages: found -2"),
+    (["--grad-bytes", "-4"], "--grad-bytes: found -4"),
+    (["--seq", "0"], "--seq: found 0"),
+    (["--seq", str(10 ** 20)], "--seq: found 100000000000000000000; expected at most"),
+    (["--dp", str(10 ** 12), "--global-batch", str(10 ** 12)],
+     "--dp: found 1000000000000; expected at most 2147483647"),
+    (["--dp", str(1 << 28), "--global-batch", str(1 << 28)],
+     f"tp x pp x dp x cp = {1 << 31} GPUs; expected at most 2147483647"),
+], ids=["micro-batch-0", "virtual-stages-0", "virtual-stages-negative", "grad-bytes-negative",
+        "seq-0", "seq-10^20", "dp-10^12", "gpus-2^31"])
+def test_predict_options_out_of_range(options: list[str], fragment: str, capsys) -> None:
+    """--micro-batch 0 and --virtual-stages 0 were ZeroDivisionErrors, --seq 0 ran with the
+    model's sequence, --grad-bytes -4 and --virtual-stages -2 ran, --seq 10^20 ended in a
+    protobuf traceback and --dp 10^12 never finished."""
+    code = main(["predict", "--model", "llama3-8b", "--platform", "dgx-h100", "--tp", "8",
+                 "--pp", "1", "--dp", "1", "--global-batch", "8", *options])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    assert fragment in lines[0], lines[0]

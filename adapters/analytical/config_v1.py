@@ -72,7 +72,7 @@ def _number(value: object, path: str, key: str, index: int, *, integer: bool, mi
 def read_v1_network_doc(path: str) -> dict:
     """The network JSON as a document (what a remote adapter is configured with)."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:   # a BOM is skipped
             text = handle.read()
     except OSError as exc:
         raise InputError(f"cannot read network file ({exc.strerror})", path) from None
@@ -99,7 +99,7 @@ def parse_v1_network(doc: object, path: str) -> NetworkConfig:
         raise InputError("expected a JSON object with the 1.0 network keys", path)
     unknown = set(doc) - set(_REQUIRED) - set(_PER_DIM_OPTIONAL) - set(_OTHER_OPTIONAL)
     if unknown:
-        key = sorted(unknown)[0]
+        key = sorted(unknown, key=str)[0]
         valid = _REQUIRED + _PER_DIM_OPTIONAL + _OTHER_OPTIONAL
         raise InputError("unknown key: " + expected_one_of(key, valid), path)
     missing = [key for key in _REQUIRED if key not in doc]
@@ -110,7 +110,7 @@ def parse_v1_network(doc: object, path: str) -> NetworkConfig:
         raise InputError("topologies-per-dim: expected a non-empty list", path)
     count = len(topologies)
     declared = doc.get("dimensions-count", count)
-    if declared != count:
+    if isinstance(declared, bool) or declared != count:     # true == 1 in Python, not in JSON
         raise InputError(f"dimensions-count is {declared!r} but topologies-per-dim has {count} "
                          "entries", path)
     for key in _REQUIRED[1:] + tuple(k for k in _PER_DIM_OPTIONAL if k in doc):
@@ -137,6 +137,11 @@ def parse_v1_network(doc: object, path: str) -> NetworkConfig:
         optional = {key: _number(doc[key][index], path, key, index, integer=False, minimum=0,
                                  strict=False)
                     for key in _PER_DIM_OPTIONAL if key in doc and key != "dimension-type"}
+        if optional.get("hbm-scale", 0.0) > 0 and not optional.get("hbm-bandwidth", 0.0) > 0:
+            found = doc["hbm-bandwidth"][index] if "hbm-bandwidth" in doc else "nothing"
+            raise InputError(f"hbm-bandwidth[{index}]: found {found}; expected a bandwidth > 0 "
+                             f"GB/s when hbm-scale[{index}] is > 0 (the HBM term divides by it)",
+                             path)
         dims.append(NetworkDim(
             topology=topology,
             npus=npus,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-from orchestrator.documents import DuplicateKey, load_yaml
+from orchestrator.documents import DocumentError, load_yaml
 from orchestrator.errors import InputError, expected_one_of, not_text
 from orchestrator.limits import check_npus
 
@@ -51,7 +51,7 @@ def read_v2_network_doc(path: str) -> Any:
         raise InputError(f"cannot read network file ({exc.strerror})", path) from None
     except UnicodeDecodeError as exc:
         raise InputError(not_text(exc), path) from None
-    except DuplicateKey as exc:
+    except DocumentError as exc:     # a key twice, an alias bomb
         raise InputError(str(exc), path, exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -81,7 +81,7 @@ def _number(value: Any, key: str, index: int, path: str, *, integer: bool, minim
 def parse_v2_network(doc: Any, path: str) -> NetworkConfigV2:
     if not isinstance(doc, dict):
         raise InputError("expected a mapping with keys " + ", ".join(KEYS), path)
-    unknown = sorted(set(doc) - set(KEYS))
+    unknown = sorted(set(doc) - set(KEYS), key=str)
     if unknown:
         raise InputError("unknown key: " + expected_one_of(unknown[0], KEYS), path)
     missing = [key for key in KEYS if key not in doc]

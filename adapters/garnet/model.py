@@ -232,7 +232,7 @@ def build_plan(doc: dict[str, Any], source: str) -> tuple[GarnetPlan, GarnetOpti
     if not isinstance(doc, dict):
         raise InputError("garnet configuration: expected a mapping with format, network, "
                          "options", source)
-    unknown = sorted(set(doc) - {"format", "network", "options"})
+    unknown = sorted(set(doc) - {"format", "network", "options"}, key=str)
     if unknown:
         raise InputError(f"garnet configuration: unknown key {unknown[0]!r}; expected format, "
                          "network, options", source)

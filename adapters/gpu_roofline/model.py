@@ -142,10 +142,10 @@ def build_gpu_roofline(doc: dict[str, Any], source: str) -> GpuComputeModel:
     """The compute adapter (``--compute-backend gpu-roofline``): keys ``gpu`` (a name of
     orchestrator/platforms/gpus.yaml) and ``dtype`` (bf16, fp16, fp8, ...)."""
     from orchestrator.platforms.gpu import load_gpu
-    unknown = sorted(set(doc) - {"gpu", "dtype"})
+    unknown = sorted(set(doc) - {"gpu", "dtype"}, key=str)
     if unknown:
-        raise InputError(f"gpu-roofline: unknown key(s) {', '.join(unknown)}; expected gpu, "
-                         "dtype", source)
+        raise InputError(f"gpu-roofline: unknown key(s) {', '.join(map(str, unknown))}; "
+                         "expected gpu, dtype", source)
     if "gpu" not in doc:
         raise InputError("gpu-roofline: missing key gpu (e.g. h100-sxm5-80gb)", source)
     return GpuComputeModel(load_gpu(str(doc["gpu"])), str(doc.get("dtype", "bf16")))

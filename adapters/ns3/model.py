@@ -309,7 +309,7 @@ def build_ns3(doc: dict[str, Any], source: str) -> NetworkModel:
     if not isinstance(doc, dict):
         raise InputError("ns3 configuration: expected a mapping with format, network, options",
                          source)
-    unknown = sorted(set(doc) - {"format", "network", "options"})
+    unknown = sorted(set(doc) - {"format", "network", "options"}, key=str)
     if unknown:
         raise InputError(f"ns3 configuration: unknown key {unknown[0]!r}; expected format, "
                          "network, options", source)

@@ -70,9 +70,9 @@ class RooflineModel(ComputeModel):
 
 
 def build_roofline(doc: dict[str, Any], source: str) -> RooflineModel:
-    unknown = sorted(set(doc) - set(RooflineConfig.KEYS))
+    unknown = sorted(set(doc) - set(RooflineConfig.KEYS), key=str)
     if unknown:
-        raise InputError(f"roofline: unknown key(s) {', '.join(unknown)}; expected "
+        raise InputError(f"roofline: unknown key(s) {', '.join(map(str, unknown))}; expected "
                          f"{', '.join(RooflineConfig.KEYS)}", source)
     try:
         config = RooflineConfig(float(doc["peak_tflops"]), float(doc["local_mem_bw_gb_per_s"]),

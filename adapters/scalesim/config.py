@@ -81,9 +81,9 @@ def parse_config(doc: dict[str, Any], source: str) -> tuple[ScaleSimConfig, str 
     if not isinstance(doc, dict):
         raise InputError(f"scalesim: found {doc!r}; expected a mapping of SCALE-Sim keys",
                          source)
-    unknown = sorted(set(doc) - set(KEYS))
+    unknown = sorted(set(doc) - set(KEYS), key=str)
     if unknown:
-        raise InputError(f"scalesim: unknown key(s) {', '.join(unknown)}; expected "
+        raise InputError(f"scalesim: unknown key(s) {', '.join(map(str, unknown))}; expected "
                          f"{', '.join(KEYS)}", source)
     values = dict(_DEFAULTS)
     preset = doc.get("preset")

@@ -17,6 +17,7 @@ healthcheck).
 from __future__ import annotations
 
 import argparse
+import math
 
 from adapters.registry import MODELS_BY_KIND, preload
 from orchestrator.cosim import keys
@@ -94,8 +95,11 @@ def serve_command(args: argparse.Namespace) -> int:
 
 
 def ping_command(args: argparse.Namespace) -> int:
-    if not args.timeout > 0:
+    if not (math.isfinite(args.timeout) and args.timeout > 0):     # inf waited for ever
         raise InputError(f"--timeout: found {args.timeout}; expected seconds > 0")
+    if "://" not in args.endpoint:
+        raise InputError(f"endpoint: found {args.endpoint!r}; expected e.g. tcp://host:5555 "
+                         "or ipc:///path/socket")
     from orchestrator.cosim.client import ping   # the engine's side: not on a server's path
 
     kind, models = ping(args.endpoint, args.timeout, keys.key_file(args.key),

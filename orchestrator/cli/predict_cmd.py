@@ -75,7 +75,8 @@ def job(args: argparse.Namespace):
                          sequence_parallel=args.sequence_parallel,
                          virtual_stages=args.virtual_stages, zero=args.zero,
                          recompute=args.recompute, micro_batch=args.micro_batch,
-                         global_batch=args.global_batch, seq=args.seq or model.seq,
+                         global_batch=args.global_batch,
+                         seq=model.seq if args.seq is None else args.seq,     # 0 is refused
                          order=args.order, dp_overlap=args.dp_overlap,
                          grad_bytes=args.grad_bytes,
                          scatter_gather=not args.no_scatter_gather,

@@ -9,18 +9,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
-import yaml
-
 from orchestrator.errors import InputError
+from orchestrator.experiment.load import validate_options
+from orchestrator.limits import MAX_NPUS
 from orchestrator.system.topology import break_dimension
 from orchestrator.workload import chakra
-from orchestrator.units import parse_size
+from orchestrator.units import parse_size, scale_float32
 from orchestrator.workload.convert import convert_workload
 from orchestrator.workload.microbenchmark import write_collective_traces
-from orchestrator.workload.text_format import load_text_workload
+from orchestrator.workload.text_format import TextWorkload, load_text_workload
 from orchestrator.workload.trace_summary import format_summary, summarise
 
 
@@ -58,22 +57,40 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _network_dims(path: str) -> list[int]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            doc = yaml.safe_load(handle) if path.endswith((".yml", ".yaml")) \
-                else json.load(handle)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read network file ({exc})", path) from None
-    dims = doc.get("npus_count") or doc.get("units-count") if isinstance(doc, dict) else None
-    if not isinstance(dims, list):
-        raise InputError("expected npus_count (2.x YAML) or units-count (1.0 JSON)", path)
-    return dims
+    """NPUs per dimension, read and checked as a run reads the file (2.x YAML or 1.0 JSON)."""
+    if path.endswith((".yml", ".yaml")):
+        from adapters.analytical.config_v2 import load_v2_network
+        return [dim.npus for dim in load_v2_network(path).dims]
+    from adapters.analytical.config_v1 import load_v1_network
+    return [dim.npus for dim in load_v1_network(path).dims]
+
+
+def _check_npus(npus: int) -> None:
+    if not 1 <= npus <= MAX_NPUS:
+        raise InputError(f"--npus: found {npus}; expected a number from 1 to {MAX_NPUS} "
+                         "(2^31 - 1)")
+
+
+def _check_conversion(workload: TextWorkload, args: argparse.Namespace) -> None:
+    """The options and the workload's scaled sizes and times, as `run` checks them: a
+    --num-passes of 0 wrote traces without a pass, a scale of -1 or nan ended in a traceback."""
+    from orchestrator.experiment.run_v1 import check_ranges
+    options = validate_options({"num_passes": args.num_passes, "comm_scale": args.comm_scale,
+                                "compute_scale": args.compute_scale}, None)
+    check_ranges(workload, options)
+    for layer in workload.layers:
+        for kind in ("fwd", "ig", "wg"):
+            spec = getattr(layer, f"{kind}_comm")
+            if not spec.is_none and scale_float32(spec.size_bytes, options.comm_scale) < 1:
+                raise InputError(f"column {kind}_comm_bytes: {spec.size_bytes} x comm-scale "
+                                 f"{options.comm_scale:g} is 0 bytes; expected at least 1 byte",
+                                 workload.path, layer.line)
 
 
 def convert_command(args: argparse.Namespace) -> int:
-    if args.npus < 1:
-        raise InputError(f"--npus: found {args.npus}; expected a number >= 1")
+    _check_npus(args.npus)
     workload = load_text_workload(args.workload)
+    _check_conversion(workload, args)
     group = workload.loop_cls.model_parallel_group(workload.header)
     boundary = None
     if group is not None:
@@ -110,6 +127,7 @@ def collective_command(args: argparse.Namespace) -> int:
             raise InputError(f"--involved-dims: found {args.involved_dims!r}; expected 0/1 "
                              "flags separated by commas, e.g. 1,0")
         involved = [flag == "1" for flag in flags]
+    _check_npus(args.npus)
     paths = write_collective_traces(args.out, args.npus, args.collective, size, involved)
     removed = chakra.remove_ranks_from(args.out, len(paths))
     print(f"wrote {len(paths)} traces {args.out}.0.et ... {args.out}.{len(paths) - 1}.et "

@@ -16,6 +16,7 @@ on disk.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from typing import Any
 
@@ -25,6 +26,7 @@ from orchestrator.cosim.placement import PLACEMENTS, AdapterPlacement, open_comp
 from orchestrator.errors import InputError
 from orchestrator.experiment.load import read_mapping
 from orchestrator.experiment.model import COMPUTE_BACKENDS
+from orchestrator.limits import check_bytes, check_time
 from orchestrator.workload.generate.generator import PARALLELISMS, generate
 from orchestrator.workload.generate.model_file import load_model, preset_names
 from orchestrator.workload.generate.recipes import Parallel
@@ -75,6 +77,9 @@ def compute_config(path: str | None, options: list[str]) -> dict[str, Any]:
 
 
 def generate_command(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.timeout) and args.timeout > 0):     # nan was taken silently
+        raise InputError(f"--timeout: found {args.timeout:g}; expected a finite number of "
+                         "seconds > 0")
     model = load_model(args.model)
     parallel = Parallel(args.npus, args.packages, args.tp, args.pp)
     config = compute_config(args.compute_config, args.compute_option)
@@ -87,6 +92,7 @@ def generate_command(args: argparse.Namespace) -> int:
         if close is not None:
             close()
     stats = compute.stats()       # an adapter process reports its statistics as it stops
+    _check_rows(workload, model.path)
     try:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "w", encoding="utf-8") as handle:
@@ -106,6 +112,19 @@ def generate_command(args: argparse.Namespace) -> int:
                                            compute_scale=1.0, comm_scale=1.0))
         add_gemm_shapes(args.chakra, args.npus, workload.shapes)
     return 0
+
+
+def _check_rows(workload: Any, path: str) -> None:
+    """Every generated time must fit the simulated clock and every size int64, as a run
+    checks the file: a batch of 10^20 wrote compute times of 2^62 and sizes of 10^23 bytes
+    that no run can take, and exited 0."""
+    for row in workload.rows:
+        for kind in ("fwd", "ig", "wg"):
+            what = f"layer {row.name}: generated {kind} compute"
+            check_time(getattr(row, f"{kind}_cycles"), what, path)
+            comm, size = getattr(row, f"{kind}_comm")
+            if comm != "NONE":
+                check_bytes(int(size), f"layer {row.name}: generated {kind} {comm}", path)
 
 
 def add_gemm_shapes(prefix: str, npus: int, shapes: dict) -> None:

@@ -23,7 +23,7 @@ from orchestrator.cosim.spawn import START_UP_S, ForkedAdapter, forget_channel
 # the in-process clients live apart so that an in-process run never imports ZeroMQ or protobuf
 from orchestrator.cosim.inprocess import (AdapterError, InProcessClient,  # noqa: F401
                                           InProcessComputeClient)
-from orchestrator.errors import AstraCosimError
+from orchestrator.errors import AstraCosimError, InputError
 
 
 CHECK_EVERY_S = 0.1      # how often a run with no rounds looks whether its adapter lives
@@ -230,7 +230,13 @@ class ZmqClient(AdapterClient):
                                   zmq.EVENT_HANDSHAKE_FAILED_AUTH)
         self._monitor = self._socket.get_monitor_socket(zmq.EVENT_DISCONNECTED |
                                                         self._handshake_failed)
-        self._socket.connect(endpoint)
+        try:
+            self._socket.connect(endpoint)
+        except zmq.ZMQError as exc:     # ZeroMQ refuses the address itself (a bad port, ...)
+            self._monitor.close(linger=0)
+            self._socket.close(linger=0)
+            raise InputError(f"{name} endpoint {endpoint}: {exc.strerror}; expected e.g. "
+                             "tcp://host:5555 or ipc:///path/socket") from None
         self._poller = zmq.Poller()
         self._poller.register(self._socket, zmq.POLLIN)
         self._poller.register(self._monitor, zmq.POLLIN)

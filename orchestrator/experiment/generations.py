@@ -21,7 +21,7 @@ _NETWORK = {"v1": "a 1.0 analytical network JSON (dimensions-count, units-count,
 
 def _head(path: str) -> str | None:
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
             return handle.read(1 << 16)
     except OSError:
         return None              # the reader of that file reports it

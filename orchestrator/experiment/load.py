@@ -28,18 +28,21 @@ from typing import Any
 
 
 from orchestrator.cosim.placement import PLACEMENTS, TRANSPORTS, AdapterPlacement
-from orchestrator.documents import DuplicateKey, load_yaml
+from orchestrator.documents import DocumentError, load_yaml
 from orchestrator.errors import InputError, expected_one_of, not_text
 from orchestrator.experiment.model import (COMPUTE_BACKENDS, NETWORK_BACKENDS, ComputeChoice,
                                            Experiment, RunOptions)
 from orchestrator.limits import MAX_COUNT, is_number
+from orchestrator.units import to_float32
 
 _TOP_KEYS = ("name", "description", "workload", "system", "network", "compute", "options",
              "comm_group", "symmetry")
 _WHERE_KEYS = ("placement", "transport", "endpoint", "timeout_s", "key")
 _OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale",
                 "num_queues_per_dim")
+OPTION_KEYS = _OPTION_KEYS
 _SCALE_KEYS = ("comm_scale", "compute_scale", "injection_scale")
+FLOAT32_TINY = 2.0 ** -149      # the smallest float32 above 0 (a subnormal)
 
 
 def _resolve(base_dir: str, value: Any, key: str, path: str) -> str | dict[str, Any]:
@@ -53,9 +56,12 @@ def _resolve(base_dir: str, value: Any, key: str, path: str) -> str | dict[str, 
 def validate_options(values: dict[str, Any], where: str | None) -> RunOptions:
     """Options from YAML or the command line: passes and queues per dimension whole numbers
     >= 1, scales > 0."""
+    if not isinstance(values, dict):
+        raise InputError(f"options: found {values!r}; expected a mapping of "
+                         f"{', '.join(_OPTION_KEYS)}", where)
     unknown = set(values) - set(_OPTION_KEYS)
     if unknown:
-        key = sorted(unknown)[0]
+        key = sorted(unknown, key=str)[0]
         raise InputError("options: " + expected_one_of(key, _OPTION_KEYS), where)
     counts = {}
     for key in ("num_passes", "num_queues_per_dim"):
@@ -72,6 +78,9 @@ def validate_options(values: dict[str, Any], where: str | None) -> RunOptions:
         value = values.get(key, 1.0)
         if not is_number(value) or not value > 0:
             raise InputError(f"{key}: found {value!r}; expected a finite number > 0", where)
+        if value < 1 and to_float32(value) == 0:     # 1e-320: 0 as a float32, as 1.0 scales
+            raise InputError(f"{key}: found {value!r}, which is 0 as a 32-bit float; expected "
+                             f"a number >= {FLOAT32_TINY:.4g}", where)
         scales[key] = float(value)
     return RunOptions(**counts, **scales)
 
@@ -86,7 +95,7 @@ def read_yaml(path: str, what: str) -> Any:
         raise InputError(f"cannot read {what} ({exc.strerror})", path) from None
     except UnicodeDecodeError as exc:
         raise InputError(not_text(exc), path) from None
-    except DuplicateKey as exc:
+    except DocumentError as exc:     # a key twice, an alias bomb
         raise InputError(str(exc), path, exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -107,7 +116,7 @@ def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
         raise InputError("expected a mapping with keys " + ", ".join(_TOP_KEYS), path)
     unknown = set(doc) - set(_TOP_KEYS)
     if unknown:
-        key = sorted(unknown)[0]
+        key = sorted(unknown, key=str)[0]
         raise InputError("unknown key: " + expected_one_of(key, _TOP_KEYS), path)
     for key in ("workload", "system", "network"):
         if key not in doc:
@@ -128,10 +137,14 @@ def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
         if not isinstance(network_options, dict):
             raise InputError(f"network.options: found {network_options!r}; expected a mapping",
                              path)
+        for key in network_options:
+            if not isinstance(key, str):
+                raise InputError(f"network.options: found the key {key!r}; expected option "
+                                 "names (strings)", path)
         # a file named by an option (ns-3's topology_file) is relative to this file, as every
         # path here is; an adapter in another process has another working directory
         network_options = {key: os.path.normpath(os.path.join(base_dir, value))
-                           if key.endswith("_file") and isinstance(value, str) else value
+                           if str(key).endswith("_file") and isinstance(value, str) else value
                            for key, value in network_options.items()}
         placement = _placement(network, "network", path, base_dir)
         network = network["config"]
@@ -143,7 +156,7 @@ def experiment_from_mapping(doc: Any, path: str, base_dir: str) -> Experiment:
         network_backend=backend,
         network_options=network_options,
         compute=_compute(doc.get("compute"), base_dir, path),
-        options=validate_options(doc.get("options") or {}, path),
+        options=validate_options({} if doc.get("options") is None else doc["options"], path),
         source=path,
         comm_group=_comm_group(base_dir, doc.get("comm_group"), path),
         placement=placement,
@@ -156,6 +169,9 @@ def plain_name(value: Any, path: str) -> str:
     folder name - ``../x`` or ``a/b`` would write elsewhere than ``results/``."""
     if value is None or value == "":
         return os.path.splitext(os.path.basename(path))[0]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise InputError(f"name: found {value!r}; expected a plain name (a string): it names "
+                         "the folder results/<name>", path)
     name = str(value)
     if name in (".", "..") or "/" in name or "\\" in name or \
             any(ord(char) < 32 for char in name):
@@ -174,7 +190,7 @@ def _symmetry(value: Any, path: str) -> str:
 def _check_keys(section: dict[str, Any], keys: tuple[str, ...], name: str, path: str) -> None:
     extra = set(section) - set(keys)
     if extra:
-        raise InputError(f"{name}: " + expected_one_of(sorted(extra)[0], keys), path)
+        raise InputError(f"{name}: " + expected_one_of(sorted(extra, key=str)[0], keys), path)
     if "backend" in section and "adapter" in section:
         raise InputError(f"{name}: give backend or adapter (the same thing), not both", path)
 

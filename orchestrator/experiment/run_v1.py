@@ -29,7 +29,8 @@ from orchestrator.symmetry.reduced import (SymmetryBroken, derive_counts, engine
                                            fallback_reason,
                                            reduce_context, summary)
 from orchestrator.system.collective import CollectivePlanner
-from orchestrator.system.costs import V1_REDUCTION, endpoint_delay_cycles
+from orchestrator.system.costs import (V1_REDUCTION, check_endpoint_delay,
+                                       endpoint_delay_cycles)
 from orchestrator.system.npu import SystemContext
 from orchestrator.system.scheduling.policies import OFFLINE_GREEDY, OFFLINE_GREEDY_FLEX
 from orchestrator.system.scheduling.queue_levels import chunks_per_queue
@@ -115,6 +116,7 @@ def simulate_v1(experiment: Experiment, instruments: Instruments | None = None) 
     check_ranges(workload, options)
     source = experiment.source or "<experiment>"
     system = _system(experiment.system, source)
+    check_endpoint_delay(system, options.injection_scale)
     network_config, network_doc = _network(experiment.network, source)
     network_model, network_adapter_doc = network_adapter(experiment, "v1", network_doc)
     topology = HierarchicalTopologyV1(network_config)

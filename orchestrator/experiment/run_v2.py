@@ -26,7 +26,8 @@ from orchestrator.output.instruments import Instruments, observe
 from orchestrator.output.results import RunResult
 from orchestrator.system.collective import CollectivePlanner
 from orchestrator.system.config import SystemConfig
-from orchestrator.system.costs import ReductionCost, endpoint_delay_cycles
+from orchestrator.system.costs import (ReductionCost, check_endpoint_delay,
+                                       endpoint_delay_cycles)
 from orchestrator.system.groups import load_groups
 from orchestrator.system.npu import SystemContext
 from orchestrator.system.topology import plan_dimensions
@@ -100,6 +101,7 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
         warnings.warn("--compute-scale is not used by ASTRA-sim 2.x; compute times come from "
                       "the traces", stacklevel=2)
     system = _system(experiment.system, source)
+    check_endpoint_delay(system, options.injection_scale)
     network_config, network_doc = _network(experiment.network, source)
     model, adapter_doc = network_adapter(experiment, "v2", network_doc)
     npus_count = network_config.npus_count

@@ -29,6 +29,11 @@ def input_format(workload: str) -> str:
     from orchestrator.workload.chakra import trace_path   # protobuf: only for 2.x inputs
     if os.path.isfile(trace_path(workload, 0)):
         return "v2"
+    if os.path.exists(workload):        # it exists: "No such file" would be wrong
+        what = "a folder" if os.path.isdir(workload) else "not a regular file"
+        raise InputError(f"the workload is {what}; expected a 1.0 workload file or the prefix "
+                         f"of execution traces ({trace_path(workload, 0)} does not exist)",
+                         workload)
     raise InputError("cannot read workload file (No such file or directory); nor is it the "
                      f"prefix of execution traces ({trace_path(workload, 0)} does not exist)",
                      workload)

@@ -11,7 +11,7 @@ import warnings
 from typing import Any
 
 from orchestrator.errors import InputError, expected_one_of, not_text
-from orchestrator.limits import INT64_MAX
+from orchestrator.limits import INT64_MAX, whole_number
 from orchestrator.system.config import SystemConfig
 from orchestrator.system.scheduling.policies import (
     INTER_ALIASES, INTER_POLICIES, INTRA_ALIASES, INTRA_POLICIES, resolve)
@@ -36,7 +36,7 @@ REQUIRED_KEYS = ("scheduling-policy", "collective-optimization", *COLLECTIVE_KEY
 
 def _positive_int(value: str, key: str, path: str, line: int | None, *, allow_zero: bool) -> int:
     try:
-        number = int(value)
+        number = whole_number(value)
     except ValueError:
         raise InputError(f"{key}: found {value!r}; expected a whole number", path, line) from None
     if number < 0 or (number == 0 and not allow_zero):
@@ -147,7 +147,7 @@ def parse_system_items(items: list[tuple[str, str, int | None]], path: str) -> S
 def read_v1_system_items(path: str) -> list[tuple[str, str, int]]:
     """The file's ``(key, value, line)`` triples, unchecked (a sweep edits them as a mapping)."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:   # a BOM is skipped
             lines = handle.read().splitlines()
     except OSError as exc:
         raise InputError(f"cannot read system file ({exc.strerror})", path) from None

@@ -64,7 +64,7 @@ def load_v2_system(path: str) -> SystemConfig:
 def read_v2_system_doc(path: str) -> dict[str, Any]:
     """The system JSON as a document, unchecked beyond being an object."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:   # a BOM is skipped
             text = handle.read()
     except OSError as exc:
         raise InputError(f"cannot read system file ({exc.strerror})", path) from None
@@ -82,12 +82,26 @@ def read_v2_system_doc(path: str) -> dict[str, Any]:
     return doc
 
 
+# JSON types upstream's reader takes for these keys (nlohmann::json refuses a string where it
+# reads a number, and a list where it reads a string)
+_WHOLE_KEYS = ("endpoint-delay", "active-chunks-per-dimension", "preferred-dataset-splits")
+_NAME_KEYS = ("collective-optimization",)
+
+
 def parse_v2_system(doc: dict[str, Any], path: str) -> SystemConfig:
     for key in ("all-reduce-implementation", "all-gather-implementation",
                 "reduce-scatter-implementation", "all-to-all-implementation"):
         if key in doc and not isinstance(doc[key], list):
             raise InputError(f"{key}: found {doc[key]!r}; expected a list with one algorithm "
                              "per dimension, e.g. [\"ring\"]", path)
+    for key in _WHOLE_KEYS:
+        value = doc.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"{key}: found {value!r}; expected a whole number (a JSON number, "
+                             "not a string or list)", path)
+    for key in _NAME_KEYS:
+        if key in doc and not isinstance(doc[key], str):
+            raise InputError(f"{key}: found {doc[key]!r}; expected a string", path)
     policy = doc.get("scheduling-policy")
     items = [(key, _scalar(doc[key]), None) for key in _SHARED_KEYS
              if key in doc and key != "scheduling-policy"]

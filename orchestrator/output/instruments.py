@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.errors import InputError
+from orchestrator.limits import MAX_NPUS, whole_number
 from orchestrator.output.recorder import Recorder
 from orchestrator.units import gb_per_s_to_bytes_per_ns
 
@@ -46,7 +47,7 @@ class Instruments:
         if not self.trace_npus:
             count = npus_count if npus_count <= TRACE_ALL_NPUS_UP_TO else 1
             return frozenset(range(count))
-        chosen = parse_npu_selection(self.trace_npus)
+        chosen = parse_npu_selection(self.trace_npus, npus_count)
         return frozenset(range(npus_count)) if chosen is None else chosen
 
     def selected(self, npus_count: int) -> frozenset[int]:
@@ -59,22 +60,35 @@ class Instruments:
         return frozenset(wanted)
 
 
-def parse_npu_selection(text: str) -> frozenset[int] | None:
-    """``0,1,8`` or ``0-7,16`` -> NPU ids; ``all`` -> None (every NPU)."""
+def parse_npu_selection(text: str, npus_count: int | None = None) -> frozenset[int] | None:
+    """``0,1,8`` or ``0-7,16`` -> NPU ids; ``all`` -> None (every NPU). With ``npus_count``,
+    an id the network lacks is refused before any range is expanded (0-10000000000 filled
+    the memory); without it the list is only checked (nothing is expanded): returns None."""
     if text.strip() == "all":
         return None
-    npus: set[int] = set()
+    ranges: list[tuple[int, int]] = []
     for item in text.split(","):
         first, sep, last = item.strip().partition("-")
         try:
-            low = int(first)
-            high = int(last) if sep else low
+            low = whole_number(first.strip())
+            high = whole_number(last.strip()) if sep else low
         except ValueError:
             raise InputError(f"--trace-npus: found {item.strip()!r}; expected NPU ids like "
                              "0,1,8 or ranges like 0-7, or 'all'") from None
         if low < 0 or high < low:
             raise InputError(f"--trace-npus: found {item.strip()!r}; expected ids >= 0 and "
                              "ranges low-high with low <= high")
+        limit = MAX_NPUS if npus_count is None else npus_count
+        if high >= limit:
+            raise InputError(f"--trace-npus: found NPU {high}; this network has {limit} NPUs "
+                             f"(0..{limit - 1})" if npus_count is not None else
+                             f"--trace-npus: found NPU {high}; expected ids below {MAX_NPUS} "
+                             "(2^31 - 1)")
+        ranges.append((low, high))
+    if npus_count is None:
+        return None
+    npus: set[int] = set()
+    for low, high in ranges:
         npus.update(range(low, high + 1))
     return frozenset(npus)
 

@@ -42,8 +42,10 @@ from orchestrator.experiment.system_json import read_v2_system_doc
 from orchestrator.sweep import generated
 from orchestrator.sweep.keypath import KeyPathError, Segment, parse_key_path, set_path
 
-# Keys of the experiment's network mapping that are not network-model keys.
-NETWORK_WRAPPER_KEYS = ("backend", "config", "placement", "endpoint", "timeout_s")
+# Keys of the experiment's network mapping that are not network-model keys (load.py's
+# network section: an axis network.transport edits the section, not the model).
+NETWORK_WRAPPER_KEYS = ("backend", "adapter", "config", "options", "placement", "transport",
+                        "endpoint", "timeout_s", "key")
 _PLACEMENT_KEYS = ("placement", "endpoint", "timeout_s")
 # Paths whose string values are file paths (relative to the file that wrote them).
 _FILE_PATHS = (("workload",), ("system",), ("network", "config"), ("comm_group",))
@@ -97,7 +99,7 @@ def base_document(raw: Any, origin_dir: str, where: str) -> dict[str, Any]:
     if isinstance(network.get("options"), dict):      # ns-3's topology_file and the like
         network["options"] = {
             key: os.path.normpath(os.path.join(origin_dir, value))
-            if key.endswith("_file") and isinstance(value, str) else value
+            if str(key).endswith("_file") and isinstance(value, str) else value
             for key, value in network["options"].items()}
     doc["options"] = dict(doc.get("options") or {})
     return doc
@@ -109,11 +111,7 @@ def resolve_point(base: dict[str, Any], point: dict[str, Any], sweep_dir: str, w
     doc = copy.deepcopy(base)
     edits = []
     for text, value in point.items():
-        segments = parse_key_path(text)
-        if segments[0] == "network" and len(segments) > 1 and \
-                segments[1] not in NETWORK_WRAPPER_KEYS:
-            segments = ("network", "config", *segments[1:])    # a network-model key
-        edits.append((text, segments, copy.deepcopy(value)))
+        edits.append((text, axis_segments(parse_key_path(text)), copy.deepcopy(value)))
     # Whole sections first (a new system file), then keys inside them.
     edits.sort(key=lambda edit: len(edit[1]))
     added = []
@@ -148,6 +146,58 @@ def resolve_point(base: dict[str, Any], point: dict[str, Any], sweep_dir: str, w
     if doc.get("comm_group") is not None:
         config["comm_group"] = _relative(doc["comm_group"], sweep_dir)
     return Resolved(config, key, tuple(added))
+
+
+def axis_segments(segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
+    """The path an axis edits: ``network.link-bandwidth`` is a network-model key, so
+    ``network.config.link-bandwidth``."""
+    if segments[0] == "network" and len(segments) > 1 and \
+            segments[1] not in NETWORK_WRAPPER_KEYS:
+        return ("network", "config", *segments[1:])
+    return segments
+
+
+def check_axis_keys(base: dict[str, Any], paths: list[tuple[str, tuple[Segment, ...]]],
+                    where: str) -> None:
+    """Before any trial: two axes that edit one key (``network.link-bandwidth[0]`` and
+    ``network.config.link-bandwidth[0]``: the table showed one value, the trial ran the
+    other), and an axis over a key the inputs of this generation do not have (every trial
+    failed, or ran unchanged) are refused, naming the sweep file."""
+    from adapters.analytical import config_v1, config_v2
+    from orchestrator.errors import expected_one_of
+    from orchestrator.experiment import system_file, system_json
+    from orchestrator.experiment.load import OPTION_KEYS
+
+    seen: dict[tuple[Segment, ...], str] = {}
+    for text, segments in paths:
+        target = axis_segments(segments)
+        if target in seen:
+            dotted = "".join(f"[{part}]" if isinstance(part, int) else f".{part}"
+                             for part in target)[1:]
+            raise InputError(f"axes: {seen[target]} and {text} both edit {dotted}; expected "
+                             "one axis per key", where)
+        seen[target] = text
+    if any(segments[0] == "workload" for _, segments in paths):
+        return          # the generation may differ from point to point
+    v1 = _v1(base)
+    system_keys = (tuple(system_file._PARSERS) + tuple(system_file.IGNORED_KEYS)) if v1 else \
+        (system_json._SHARED_KEYS + system_json._V2_ONLY + tuple(system_json._NO_EFFECT))
+    network_keys = (config_v1._REQUIRED + config_v1._PER_DIM_OPTIONAL +
+                    config_v1._OTHER_OPTIONAL) if v1 else config_v2.KEYS
+    generation = "ASTRA-sim 1.0" if v1 else "ASTRA-sim 2.x"
+    for text, segments in paths:
+        target = axis_segments(segments)
+        if target[0] == "options" and len(target) > 1:
+            key, valid, what = target[1], OPTION_KEYS, "option"
+        elif target[0] == "system" and len(target) > 1:
+            key, valid, what = target[1], system_keys, f"{generation} system key"
+        elif target[:2] == ("network", "config") and len(target) > 2:
+            key, valid, what = target[2], network_keys, f"{generation} network key"
+        else:
+            continue
+        if key not in valid:
+            raise InputError(f"axes: {text}: not an {what}: " + expected_one_of(key, valid),
+                             where)
 
 
 def trial_key(doc: dict[str, Any], digests: dict[str, str]) -> str:

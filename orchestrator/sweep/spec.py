@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from typing import Any
 
 
+from orchestrator.documents import expanded_items
 from orchestrator.errors import InputError, expected_one_of
 from orchestrator.experiment.load import plain_name, read_yaml
 from orchestrator.limits import non_finite
-from orchestrator.sweep.config import base_document
+from orchestrator.sweep.config import base_document, check_axis_keys
 from orchestrator.sweep.keypath import KeyPathError, Segment, parse_key_path
 from orchestrator.sweep.parallelism import JOB_KEYS, check_job
 
@@ -74,6 +75,10 @@ def _whole(doc: dict[str, Any], key: str, path: str, minimum: int) -> int | None
     return value
 
 
+MAX_POINTS = 1_000_000         # points of one sweep: each is a trial, resolved before any runs
+MAX_VALUE_ITEMS = 100_000      # numbers, strings, list and mapping entries in one axis value
+
+
 def _axes(doc: dict[str, Any], path: str,
           roots: tuple[str, ...] = AXIS_ROOTS) -> tuple[Axis, ...]:
     raw = doc.get("axes")
@@ -93,6 +98,12 @@ def _axes(doc: dict[str, Any], path: str,
             raise InputError(f"axes: {key}: found {values!r}; expected a non-empty list of "
                              "values", path)
         for number, value in enumerate(values, 1):
+            if expanded_items(value, MAX_VALUE_ITEMS) > MAX_VALUE_ITEMS:
+                # &a [*a] holds itself; nine aliases of nine aliases of ... expand to 10^9
+                # items (a trial's config is JSON, written out in full): both ran for ever
+                raise InputError(f"axes: {key}: value {number} of {len(values)} contains "
+                                 f"itself or more than {MAX_VALUE_ITEMS} items once its YAML "
+                                 "aliases are expanded; expected plain data", path)
             bad = non_finite(value)
             if bad is not None:          # a trial's config is JSON, which has no NaN
                 raise InputError(f"axes: {key}: value {number} of {len(values)}{bad[0]} is "
@@ -109,7 +120,8 @@ def load_sweep(path: str) -> SweepSpec:
         raise InputError("expected a mapping with keys " + ", ".join(_TOP_KEYS), path)
     unknown = set(doc) - set(_TOP_KEYS)
     if unknown:
-        raise InputError("unknown key: " + expected_one_of(sorted(unknown)[0], _TOP_KEYS), path)
+        raise InputError("unknown key: " + expected_one_of(sorted(unknown, key=str)[0],
+                                                            _TOP_KEYS), path)
     base_dir = os.path.dirname(os.path.abspath(path))
     base = doc.get("base")
     kind = "experiment"
@@ -134,6 +146,7 @@ def load_sweep(path: str) -> SweepSpec:
         raise InputError("mode: " + expected_one_of(mode, MODES), path)
     if kind == "experiment":
         axes = _axes(doc, path)
+        check_axis_keys(base_doc, [(axis.path, axis.segments) for axis in axes], path)
     samples = _whole(doc, "samples", path, 1)
     seed = _whole(doc, "seed", path, 0)
     if mode != "random" and (samples is not None or seed is not None):
@@ -146,8 +159,13 @@ def load_sweep(path: str) -> SweepSpec:
         if len(set(lengths.values())) > 1:
             raise InputError("axes: mode zip needs axes of one length; found "
                              + ", ".join(f"{key}: {n}" for key, n in lengths.items()), path)
+    size = math.prod(len(axis.values) for axis in axes)
+    if mode == "grid" and size > MAX_POINTS:       # 6 axes of 100 values: 10^12 points
+        raise InputError(f"axes: the grid has {size} points; expected at most {MAX_POINTS} "
+                         "(fewer values, mode: zip, or mode: random with samples: K)", path)
+    if mode == "random" and samples > MAX_POINTS:
+        raise InputError(f"samples: found {samples}; expected at most {MAX_POINTS}", path)
     if mode == "random":
-        size = math.prod(len(axis.values) for axis in axes)
         if samples > size:
             raise InputError(f"samples: found {samples}; expected at most {size} (the grid of "
                              "these axes has that many points)", path)

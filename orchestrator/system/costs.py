@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+from orchestrator.errors import InputError
+from orchestrator.limits import check_time
+from orchestrator.system.config import SystemConfig
 from orchestrator.units import scale_float32
 
 V1_MEMORY_BYTES_PER_CYCLE = 500_000
@@ -25,6 +28,19 @@ def endpoint_delay_cycles(endpoint_delay: int | None, injection_scale: float) ->
     if endpoint_delay is None:
         return DEFAULT_ENDPOINT_DELAY
     return scale_float32(endpoint_delay, injection_scale)
+
+
+def check_endpoint_delay(system: SystemConfig, injection_scale: float) -> int:
+    """The scaled delay, refused (naming the system file) when it leaves the float32 range
+    the product is taken in or the simulated clock."""
+    what = f"endpoint-delay ({system.endpoint_delay} x injection-scale {injection_scale:g})"
+    line = system.line_of("endpoint-delay")
+    try:
+        delay = endpoint_delay_cycles(system.endpoint_delay, injection_scale)
+    except OverflowError:
+        raise InputError(f"{what}: beyond the 32-bit float ASTRA-sim scales it in", system.path,
+                         line) from None
+    return check_time(delay, what, system.path, line)
 
 
 class ReductionCost:

@@ -67,7 +67,7 @@ class GroupTable:
 
 def load_groups(path: str, npus_count: int) -> GroupTable:
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:   # a BOM is skipped
             doc = load_json(handle.read())
     except DuplicateKey as exc:
         raise InputError(str(exc), path) from None

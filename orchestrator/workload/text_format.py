@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.errors import InputError, expected_one_of
+from orchestrator.limits import whole_number
 from orchestrator.workload.layer import COMM_TYPES, NO_COMM, CommSpec, Layer
 from orchestrator.workload.loops.base import TrainingLoop, training_loops
 
@@ -40,7 +41,7 @@ class TextWorkload:
 
 def _int(token: str, column: str, path: str, line: int) -> int:
     try:
-        value = int(token)
+        value = whole_number(token)
     except ValueError:
         raise InputError(f"column {column}: found {token!r}; expected a whole number",
                          path, line) from None
@@ -67,7 +68,7 @@ def _comm(kind: str, size_token: str, column: str, path: str, line: int) -> Comm
 
 def load_text_workload(path: str) -> TextWorkload:
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:   # a BOM is skipped
             raw_lines = handle.read().splitlines()
     except OSError as exc:
         raise InputError(f"cannot read workload file ({exc.strerror})", path) from None
@@ -111,6 +112,11 @@ def _parse_layer(index: int, tokens: list[str], loop_cls: type[TrainingLoop], pa
     if len(tokens) != want:
         expected = " ".join(_COLUMNS) + (" policy" if extra else "")
         raise InputError(f"found {len(tokens)} columns; expected {want}: {expected}", path, line)
+    try:        # upstream reads it into an int and ignores it; a word there derails its reader
+        whole_number(tokens[1])
+    except ValueError:
+        raise InputError(f"column reserved: found {tokens[1]!r}; expected a whole number "
+                         "(-1 in every upstream workload)", path, line) from None
     policy = None
     if extra:
         policy = tokens[-1]

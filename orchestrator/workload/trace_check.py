@@ -27,6 +27,7 @@ _SEND = int(chakra.NodeType.COMM_SEND_NODE)
 _RECV = int(chakra.NodeType.COMM_RECV_NODE)
 _BROADCAST = int(chakra.CollectiveCommType.BROADCAST)
 _P2P = (_SEND, _RECV)
+_NODE_TYPES = frozenset(chakra.NodeType.values())
 # the attributes read here; one pass over a node's attributes collects them all
 _SHAPE = frozenset(("num_ops", "tensor_size", "gemm_m", "gemm_n", "gemm_k"))
 _READ = frozenset(("comm_type", "comm_size", "comm_tag", "comm_src", "comm_dst",
@@ -56,6 +57,11 @@ def check_traces(traces: list[chakra.Trace], npus_count: int, comm_scale: float,
                 check_time(node.duration_micros * 1000,
                            f"{_where(node)}: duration_micros {node.duration_micros}", path)
             kind = node.type
+            if kind not in _NODE_TYPES:      # protobuf keeps an enum value it does not know
+                raise InputError(f"{_where(node)}: node type {kind} is not a Chakra NodeType; "
+                                 "expected one of " + ", ".join(
+                                     f"{name} {number}" for name, number in
+                                     chakra.NodeType.items()), path)
             comm = kind in _P2P or kind == _COLL
             size = tag = peer = comm_type = 0
             held_size = held_peer = held_type = False

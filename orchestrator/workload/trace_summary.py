@@ -34,7 +34,8 @@ def _duration_ns(node, path: str) -> int:
 def summarise(trace: chakra.Trace) -> TraceSummary:
     summary = TraceSummary(trace.path, nodes=len(trace.nodes))
     for node in trace.nodes:
-        summary.by_type[chakra.NodeType.Name(node.type)] += 1
+        summary.by_type[chakra.NodeType.Name(node.type) if node.type in
+                        chakra.NodeType.values() else f"unknown type {node.type}"] += 1
         duration = _duration_ns(node, trace.path)
         summary.compute_ns += duration
         if node.type == chakra.NodeType.COMM_COLL_NODE:

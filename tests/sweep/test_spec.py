@@ -86,6 +86,28 @@ def test_random_with_every_grid_point_is_a_permutation_of_the_grid(tmp_path: Pat
      "axes: options.comm_scale: value 2 of 2 is nan; expected a finite number"),
     ("axes:\n  network.link-bandwidth: [[50, -.inf]]\n",
      r"axes: network.link-bandwidth: value 1 of 1\[1\] is -inf; expected a finite number"),
+    # 10^12 points were expanded into a list before the first trial: it never started
+    ("axes:\n" + "".join(f"  {key}: [{', '.join(str(v) for v in range(1, 101))}]\n" for key in (
+        "options.comm_scale", "options.compute_scale", "options.injection_scale",
+        "options.num_passes", "network.link-latency[0]", "network.link-bandwidth[0]")),
+     "axes: the grid has 1000000000000 points; expected at most 1000000"),
+    ("mode: random\nsamples: 10000000\naxes:\n  options.comm_scale: [1, 2]\n",
+     "samples: found 10000000; expected at most 1000000"),
+    # a value that holds itself: a RecursionError traceback (refused as the file is read)
+    ("axes:\n  options.comm_scale: &a [*a]\n", "an alias inside its own anchor"),
+    # two spellings of one key: the table showed one value, the trial ran the other
+    ("axes:\n  network.link-bandwidth[0]: [10, 20]\n"
+     "  network.config.link-bandwidth[0]: [30, 40]\n",
+     r"axes: network.link-bandwidth\[0\] and network.config.link-bandwidth\[0\] both edit "
+     r"network.config.link-bandwidth\[0\]; expected one axis per key"),
+    # a key no input of the generation has: every trial failed (exit 1) or ran unchanged
+    ("axes:\n  options.comm_scal: [1, 2]\n",
+     "axes: options.comm_scal: not an option: found 'comm_scal'; expected one of comm_scale"),
+    ("axes:\n  system.endpoint-dealy: [1, 2]\n",
+     "axes: system.endpoint-dealy: not an ASTRA-sim 1.0 system key: found 'endpoint-dealy'"),
+    ("axes:\n  network.link-bandwith[0]: [1, 2]\n",
+     "axes: network.link-bandwith\\[0\\]: not an ASTRA-sim 1.0 network key: found "
+     "'link-bandwith'"),
 ])
 def test_bad_sweep_files_name_file_and_key(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(InputError, match=message) as info:
@@ -134,3 +156,13 @@ def test_a_sweep_name_that_leaves_results_is_refused(tmp_path: Path, name: str) 
     with pytest.raises(InputError, match="name: found .*; expected a plain name") as info:
         load_sweep(str(path))
     assert str(info.value).startswith(f"{path}: ")
+
+
+def test_an_axis_over_the_network_section_edits_the_section(tmp_path: Path) -> None:
+    """network.transport (like backend, placement) is the experiment's network section, not a
+    key of the network model: it was written into the model, and every trial failed."""
+    from orchestrator.sweep.runner import make_trials
+    spec = load_sweep(write_sweep(tmp_path, "axes:\n  network.transport: [tcp, pipe]\n"))
+    trials, _ = make_trials(spec)
+    assert [trial.config["network"]["transport"] for trial in trials] == ["tcp", "pipe"]
+    assert all("transport" not in trial.config["network"]["config"] for trial in trials)

@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from orchestrator.documents import (MAX_YAML_ITEMS, DuplicateKey, TooManyItems,
+                                    _construct_mapping, expanded_items)
 from orchestrator.errors import InputError, not_text
 
 PRESET_DIR = os.path.join(os.path.dirname(__file__), "presets")
@@ -99,7 +101,7 @@ class _LineLoader(yaml.SafeLoader):
     """Safe YAML that remembers the line of every mapping, so errors can point at it."""
 
     def construct_mapping(self, node, deep=False):
-        mapping = super().construct_mapping(node, deep=deep)
+        mapping = _construct_mapping(self, node, deep=deep)     # a key twice: DuplicateKey
         mapping["__line__"] = node.start_mark.line + 1
         return mapping
 
@@ -128,10 +130,14 @@ def load_model(name_or_path: str) -> ModelDescription:
         raise InputError(f"cannot read model file ({exc.strerror})", path) from None
     except UnicodeDecodeError as exc:
         raise InputError(not_text(exc), path) from None
+    except DuplicateKey as exc:
+        raise InputError(str(exc), path, exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path,
                          mark.line + 1 if mark else None) from None
+    if expanded_items(doc, MAX_YAML_ITEMS) > MAX_YAML_ITEMS:
+        raise InputError(str(TooManyItems(MAX_YAML_ITEMS)), path)
     if not isinstance(doc, dict):
         raise InputError("expected a mapping with keys " + ", ".join(_TOP_KEYS), path)
     return _model(doc, path)
@@ -140,7 +146,7 @@ def load_model(name_or_path: str) -> ModelDescription:
 def _keys(doc: dict[str, Any], allowed: tuple[str, ...], what: str, path: str,
           required: tuple[str, ...] = ()) -> int | None:
     line = doc.get("__line__")
-    unknown = sorted(set(doc) - set(allowed) - {"__line__"})
+    unknown = sorted(set(doc) - set(allowed) - {"__line__"}, key=str)
     if unknown:
         raise InputError(f"{what}: unknown key {unknown[0]!r}; expected {', '.join(allowed)}",
                          path, line)

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from orchestrator.errors import InputError
+from orchestrator.limits import whole_number
 from orchestrator.workload.layer import Layer
 from orchestrator.workload.loops.base import (
     ALL_DIMS, NO_DIMS, TICK, Compute, Issue, Step, TrainingLoop, Wait, training_loops)
@@ -33,7 +34,7 @@ class HybridDlrm(TrainingLoop):
             raise InputError(f"header: found {found} after the parallelism token; expected the "
                              "index of the last bottom-MLP layer", path, line)
         try:
-            last_bottom = int(tokens[0])
+            last_bottom = whole_number(tokens[0])
         except ValueError:
             raise InputError(f"header: found {tokens[0]!r}; expected the index of the last "
                              "bottom-MLP layer (a whole number)", path, line) from None

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from orchestrator.errors import InputError
+from orchestrator.limits import whole_number
 from orchestrator.workload.layer import Layer
 from orchestrator.workload.loops.base import (
     TICK, Compute, Issue, IssueBlocking, Step, TrainingLoop, Wait, blocking_forward,
@@ -37,7 +38,7 @@ def _whole(tokens: list[str], position: int, what: str, path: str, line: int) ->
     if position >= len(tokens):
         raise InputError(f"header: missing {what}", path, line)
     try:
-        value = int(tokens[position])
+        value = whole_number(tokens[position])
     except ValueError:
         raise InputError(f"header: {what}: found {tokens[position]!r}; expected a whole number",
                          path, line) from None

@@ -10,7 +10,9 @@ from typing import Any
 
 import yaml
 
+from orchestrator.documents import DocumentError, load_yaml
 from orchestrator.errors import InputError, expected_one_of, not_text
+from orchestrator.limits import MAX_COUNT
 
 PRESETS_FILE = os.path.join(os.path.dirname(__file__), "presets.yaml")
 
@@ -104,7 +106,7 @@ def _build(name: str, entry: Any, path: str) -> LlmModel:
     if not isinstance(entry, dict):
         raise InputError(f"model {name}: expected a mapping of fields", path)
     known = {f.name for f in fields(LlmModel)} - {"name"}
-    unknown = sorted(set(entry) - known)
+    unknown = sorted(set(entry) - known, key=str)
     if unknown:
         raise InputError(f"model {name}: unknown field " + expected_one_of(unknown[0], known),
                          path)
@@ -117,6 +119,9 @@ def _build(name: str, entry: Any, path: str) -> LlmModel:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise InputError(f"model {name}: {key}: found {value!r}; expected a positive "
                              "whole number", path)
+        if value > MAX_COUNT:       # seq 10^20 ended in a protobuf "Value out of range"
+            raise InputError(f"model {name}: {key}: found {value}; expected at most "
+                             f"{MAX_COUNT} (2^31 - 1)", path)
     if model.hidden % model.heads or model.heads % model.kv:
         raise InputError(f"model {name}: hidden must divide by heads and heads by kv_heads",
                          path)
@@ -137,9 +142,11 @@ def load_llm(name_or_path: str) -> LlmModel:
     if os.path.isfile(name_or_path):
         try:
             with open(name_or_path, encoding="utf-8") as handle:
-                doc = yaml.safe_load(handle)
+                doc = load_yaml(handle)         # a key twice, an alias bomb: refused
         except (OSError, yaml.YAMLError) as exc:
             raise InputError(f"cannot read model file ({exc})", name_or_path) from None
+        except DocumentError as exc:
+            raise InputError(str(exc), name_or_path, exc.line) from None
         except UnicodeDecodeError as exc:
             raise InputError(not_text(exc), name_or_path) from None
         name = os.path.splitext(os.path.basename(name_or_path))[0]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orchestrator.errors import InputError
+from orchestrator.limits import MAX_COUNT, MAX_NPUS
 
 DIMENSIONS = ("tp", "cp", "ep", "dp", "pp")
 DEFAULT_ORDER = "tp-cp-ep-dp-pp"
@@ -117,6 +118,18 @@ def validate(par: ParallelConfig, layers: int, heads: int, kv_heads: int, expert
             raise InputError(message)
     for name in DIMENSIONS:
         need(getattr(par, name) >= 1, f"--{name}: expected a positive whole number")
+    # before any division by them: --micro-batch 0 and --virtual-stages 0 were
+    # ZeroDivisionErrors, --seq 0, --grad-bytes -4 and --virtual-stages -2 ran
+    for name in ("micro_batch", "global_batch", "virtual_stages", "seq", "grad_bytes",
+                 *DIMENSIONS):
+        value = getattr(par, name)
+        flag = "--" + name.replace("_", "-")
+        need(value >= 1, f"{flag}: found {value}; expected a positive whole number")
+        # (a large global batch is timed, and past 2^62 ns refused, by the predictor)
+        need(value <= MAX_COUNT or name == "global_batch", f"{flag}: found {value}; expected "
+             f"at most {MAX_COUNT} (2^31 - 1)")
+    need(par.gpus <= MAX_NPUS, f"tp x pp x dp x cp = {par.gpus} GPUs; expected at most "
+         f"{MAX_NPUS} (2^31 - 1)")
     dims = par.dims()
     need(sorted(dims) == sorted(DIMENSIONS), f"--order {par.order!r}: expected the five "
          f"dimensions {', '.join(DIMENSIONS)} joined by '-', innermost first")
