@@ -39,6 +39,15 @@ NETWORK_V1 = ('{"dimensions-count": 1, "topologies-per-dim": ["Ring"], "units-co
 DATA_LAYER = "l{n} -1 {fwd} NONE 0 {ig} NONE 0 {wg} ALLREDUCE {size} 10"
 
 
+
+def assert_refused_in_one_line(code: int, err: str, *fragments: str) -> None:
+    """Exit 2, no traceback, one ``astra-cosim: error:`` line holding every fragment."""
+    assert code == 2 and "Traceback" not in err, f"exit {code}; stderr:\n{err}"
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+
 def data_workload(fwd: int = 1000, ig: int = 1000, wg: int = 1000, size: int = MIB,
                   layers: int = 1) -> str:
     body = "\n".join(DATA_LAYER.format(n=n, fwd=fwd, ig=ig, wg=wg, size=size)
@@ -482,12 +491,7 @@ def test_malformed_input_is_refused_in_one_line(case_id: str, tmp_path: Path,
     argv = build(Case(tmp_path))
     code = main(argv)
     err = capsys.readouterr().err
-    assert code == 2, f"exit {code}; stderr:\n{err}"
-    assert "Traceback" not in err
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert_refused_in_one_line(code, err, *fragments)
     assert not (tmp_path / "out").exists(), "a refused run left a result folder"
     assert not [name for name in os.listdir(tmp_path) if "astra-cosim-tmp" in name]
 
@@ -541,11 +545,7 @@ def test_unwritable_output_is_refused_before_the_run(case_id: str, tmp_path: Pat
     _no_simulation(monkeypatch)
     code = main(argv)
     err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err, err
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert_refused_in_one_line(code, err, *fragments)
     assert not (tmp_path / "out").exists()
     assert not [name for name in os.listdir(tmp_path) if "astra-cosim-tmp" in name]
 
@@ -741,11 +741,7 @@ def test_trace_convert_refuses_what_run_refuses(options: list[str], network_text
         argv += ["--network", case.write("n.json", network_text)]
     code = main(argv + options)
     err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err, err
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert_refused_in_one_line(code, err, *fragments)
     assert chakra.trace_ranks(str(tmp_path / "x")) == []
 
 
@@ -784,11 +780,7 @@ def test_a_sweep_axis_that_cannot_be_meant_is_refused_before_any_trial(
     code = main(["sweep", write_sweep(tmp_path, "axes:\n" + axes), "--out",
                  str(tmp_path / "out"), "--quiet"])
     err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err, err
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert_refused_in_one_line(code, err, *fragments)
     assert not (tmp_path / "out").exists()
 
 
@@ -828,10 +820,7 @@ def test_adapter_and_generator_options_are_refused_in_one_line(argv: list[str], 
     workload generate ran with --timeout nan."""
     code = main([word.format(tmp=tmp_path) for word in argv])
     err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err, err
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
-    assert fragment in lines[0], lines[0]
+    assert_refused_in_one_line(code, err, fragment)
     assert os.listdir(tmp_path) == []
 
 
@@ -871,11 +860,7 @@ def test_model_files_are_read_as_strictly_as_run_inputs(command: str, model: str
                 "--pp", "1", "--dp", "1", "--global-batch", "8", "--micro-batch", "1"]
     code = main(argv)
     err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err, err
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} missing from: {lines[0]}"
+    assert_refused_in_one_line(code, err, *fragments)
     assert not (tmp_path / "x.txt").exists()
 
 
@@ -899,7 +884,4 @@ def test_predict_options_out_of_range(options: list[str], fragment: str, capsys)
     code = main(["predict", "--model", "llama3-8b", "--platform", "dgx-h100", "--tp", "8",
                  "--pp", "1", "--dp", "1", "--global-batch", "8", *options])
     err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err, err
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("astra-cosim: error: "), err
-    assert fragment in lines[0], lines[0]
+    assert_refused_in_one_line(code, err, fragment)

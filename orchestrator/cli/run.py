@@ -31,7 +31,7 @@ from orchestrator.experiment import plots
 from orchestrator.output.files import write_results
 from orchestrator.output.staging import StagedFile, StagedFolder
 from orchestrator.output.instruments import (TRACE_ALL_NPUS_UP_TO, Instruments,
-                                             parse_npu_selection)
+                                             npu_ranges)
 from orchestrator.output.statistics import write_statistics
 from orchestrator.output.trace_events import write_trace
 from orchestrator.units import ns_to_us_text
@@ -217,7 +217,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.trace_npus and not args.trace:
         raise InputError("--trace-npus selects the NPUs of a trace; add --trace FILE")
     if args.trace_npus:
-        parse_npu_selection(args.trace_npus)          # bad lists fail before the run
+        npu_ranges(args.trace_npus)          # bad lists fail before the run
     if not (math.isfinite(args.progress_interval) and args.progress_interval > 0):
         raise InputError(f"--progress-interval: found {args.progress_interval:g}; expected a "
                          "finite number of seconds > 0")

@@ -38,9 +38,8 @@ from orchestrator.units import to_float32
 _TOP_KEYS = ("name", "description", "workload", "system", "network", "compute", "options",
              "comm_group", "symmetry")
 _WHERE_KEYS = ("placement", "transport", "endpoint", "timeout_s", "key")
-_OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale",
+OPTION_KEYS = ("num_passes", "comm_scale", "compute_scale", "injection_scale",
                 "num_queues_per_dim")
-OPTION_KEYS = _OPTION_KEYS
 _SCALE_KEYS = ("comm_scale", "compute_scale", "injection_scale")
 FLOAT32_TINY = 2.0 ** -149      # the smallest float32 above 0 (a subnormal)
 
@@ -58,11 +57,11 @@ def validate_options(values: dict[str, Any], where: str | None) -> RunOptions:
     >= 1, scales > 0."""
     if not isinstance(values, dict):
         raise InputError(f"options: found {values!r}; expected a mapping of "
-                         f"{', '.join(_OPTION_KEYS)}", where)
-    unknown = set(values) - set(_OPTION_KEYS)
+                         f"{', '.join(OPTION_KEYS)}", where)
+    unknown = set(values) - set(OPTION_KEYS)
     if unknown:
         key = sorted(unknown, key=str)[0]
-        raise InputError("options: " + expected_one_of(key, _OPTION_KEYS), where)
+        raise InputError("options: " + expected_one_of(key, OPTION_KEYS), where)
     counts = {}
     for key in ("num_passes", "num_queues_per_dim"):
         count = values.get(key, 1)

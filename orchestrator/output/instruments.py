@@ -60,10 +60,10 @@ class Instruments:
         return frozenset(wanted)
 
 
-def parse_npu_selection(text: str, npus_count: int | None = None) -> frozenset[int] | None:
-    """``0,1,8`` or ``0-7,16`` -> NPU ids; ``all`` -> None (every NPU). With ``npus_count``,
-    an id the network lacks is refused before any range is expanded (0-10000000000 filled
-    the memory); without it the list is only checked (nothing is expanded): returns None."""
+def npu_ranges(text: str, npus_count: int = MAX_NPUS) -> list[tuple[int, int]] | None:
+    """``0,1,8`` or ``0-7,16`` -> inclusive (low, high) ranges; ``all`` -> None (every NPU).
+    Every id is checked against ``npus_count`` before anything is expanded (0-10000000000
+    would fill the memory); without a network yet, against upstream's int."""
     if text.strip() == "all":
         return None
     ranges: list[tuple[int, int]] = []
@@ -78,19 +78,21 @@ def parse_npu_selection(text: str, npus_count: int | None = None) -> frozenset[i
         if low < 0 or high < low:
             raise InputError(f"--trace-npus: found {item.strip()!r}; expected ids >= 0 and "
                              "ranges low-high with low <= high")
-        limit = MAX_NPUS if npus_count is None else npus_count
-        if high >= limit:
-            raise InputError(f"--trace-npus: found NPU {high}; this network has {limit} NPUs "
-                             f"(0..{limit - 1})" if npus_count is not None else
-                             f"--trace-npus: found NPU {high}; expected ids below {MAX_NPUS} "
-                             "(2^31 - 1)")
+        if high >= npus_count:
+            expected = (f"expected ids below {MAX_NPUS} (2^31 - 1)" if npus_count == MAX_NPUS
+                        else f"this network has {npus_count} NPUs (0..{npus_count - 1})")
+            raise InputError(f"--trace-npus: found NPU {high}; {expected}")
         ranges.append((low, high))
-    if npus_count is None:
+    return ranges
+
+
+def parse_npu_selection(text: str, npus_count: int) -> frozenset[int] | None:
+    """The NPU ids of ``text`` (see ``npu_ranges``) on a network of ``npus_count``; None for
+    every NPU."""
+    ranges = npu_ranges(text, npus_count)
+    if ranges is None:
         return None
-    npus: set[int] = set()
-    for low, high in ranges:
-        npus.update(range(low, high + 1))
-    return frozenset(npus)
+    return frozenset(npu for low, high in ranges for npu in range(low, high + 1))
 
 
 @contextmanager

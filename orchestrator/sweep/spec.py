@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 
 
-from orchestrator.documents import expanded_items
 from orchestrator.errors import InputError, expected_one_of
 from orchestrator.experiment.load import plain_name, read_yaml
 from orchestrator.limits import non_finite
@@ -76,7 +75,6 @@ def _whole(doc: dict[str, Any], key: str, path: str, minimum: int) -> int | None
 
 
 MAX_POINTS = 1_000_000         # points of one sweep: each is a trial, resolved before any runs
-MAX_VALUE_ITEMS = 100_000      # numbers, strings, list and mapping entries in one axis value
 
 
 def _axes(doc: dict[str, Any], path: str,
@@ -98,12 +96,6 @@ def _axes(doc: dict[str, Any], path: str,
             raise InputError(f"axes: {key}: found {values!r}; expected a non-empty list of "
                              "values", path)
         for number, value in enumerate(values, 1):
-            if expanded_items(value, MAX_VALUE_ITEMS) > MAX_VALUE_ITEMS:
-                # &a [*a] holds itself; nine aliases of nine aliases of ... expand to 10^9
-                # items (a trial's config is JSON, written out in full): both ran for ever
-                raise InputError(f"axes: {key}: value {number} of {len(values)} contains "
-                                 f"itself or more than {MAX_VALUE_ITEMS} items once its YAML "
-                                 "aliases are expanded; expected plain data", path)
             bad = non_finite(value)
             if bad is not None:          # a trial's config is JSON, which has no NaN
                 raise InputError(f"axes: {key}: value {number} of {len(values)}{bad[0]} is "

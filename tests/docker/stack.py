@@ -101,15 +101,20 @@ GEM5_SOURCE_LABEL = "org.astra-cosim.gem5-source"
 GEM5_SOURCES = ROOT / "docker" / "garnet" / "gem5-source"
 
 
+def _gem5_source() -> str | None:
+    """The GEM5_SOURCE the garnet image was built from (its label); None without the image."""
+    label = _quiet(["docker", "image", "inspect", image("garnet"), "--format",
+                    f'{{{{index .Config.Labels "{GEM5_SOURCE_LABEL}"}}}}'])
+    return label.stdout.strip() if label.returncode == 0 else None
+
+
 def garnet_image_missing() -> str | None:
     """Why the garnet image cannot be brought up to date without building gem5 (over an hour
     on 2 cores, never done by the tests), or None."""
-    label = _quiet(["docker", "image", "inspect", image("garnet"), "--format",
-                    f'{{{{index .Config.Labels "{GEM5_SOURCE_LABEL}"}}}}'])
-    if label.returncode != 0:
+    source = _gem5_source()
+    if source is None:
         return (f"{image('garnet')} was never built here (gem5 builds for over an hour: "
                 "COMPOSE_PROFILES=garnet docker compose build garnet, docker/garnet/Dockerfile)")
-    source = label.stdout.strip()
     if "://" not in source and not (GEM5_SOURCES / source).is_file():
         return (f"{image('garnet')} was built from docker/garnet/gem5-source/{source}, which "
                 "is gone: rebuilding would build gem5 again (over an hour)")
@@ -126,13 +131,11 @@ def image_missing(role: str) -> str:
 def rebuild_garnet_image() -> None:
     """The garnet image on the current engine image: its gem5 stage comes from the layer
     cache (same base, SimObject and source), so only the final stage is built again."""
-    label = _quiet(["docker", "image", "inspect", image("garnet"), "--format",
-                    f'{{{{index .Config.Labels "{GEM5_SOURCE_LABEL}"}}}}'])
     build = subprocess.run(
         ["docker", "build", "-f", str(GARNET_DOCKERFILE), "-t", image("garnet"),
          "--build-arg", f"BASE_IMAGE={image('base')}",
          "--build-arg", f"ENGINE_IMAGE={image('engine')}",
-         "--build-arg", f"GEM5_SOURCE={label.stdout.strip()}", str(ROOT)],
+         "--build-arg", f"GEM5_SOURCE={_gem5_source()}", str(ROOT)],
         env=os.environ | {"DOCKER_BUILDKIT": "0"}, capture_output=True, text=True,
         timeout=1800)
     assert build.returncode == 0, f"the garnet image failed to build:\n{build.stdout[-3000:]}" \
