@@ -26,18 +26,19 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.analytical.addressing import MixedRadix
-from adapters.analytical.config_v1 import parse_v1_network
 from adapters.analytical.config_v2 import NetworkConfigV2, parse_v2_network
-from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 from adapters.base import NEVER, NetworkModel
 from orchestrator.errors import AstraCosimError
 from orchestrator.engine.clock import EventQueue
 from orchestrator.symmetry.group import OrbitGroup
 from orchestrator.symmetry.guard import BROKEN_MARK, SymmetryBroken
 from orchestrator.units import gb_per_s_to_bytes_per_ns
+
+if TYPE_CHECKING:
+    from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 
 
 class _Counting(NetworkModel):
@@ -359,6 +360,9 @@ class AwareV2(_Counting):
 
 
 def build_unaware_v1(doc: dict[str, Any], source: str) -> NetworkModel:
+    # imported here: a 2.x run does not pay for 1.0's network file and topology classes
+    from adapters.analytical.config_v1 import parse_v1_network
+    from adapters.analytical.topology_v1 import HierarchicalTopologyV1
     return UnawareV1(HierarchicalTopologyV1(parse_v1_network(doc, source)))
 
 
