@@ -77,7 +77,7 @@ def main() -> None:
         run_args = switch64_inputs(folder)
         rows = [
             ("`python -S -c pass` (no site packages)", [python, "-S", "-c", "pass"]),
-            ("`python -c pass` (the venv's site: the editable install's finder)",
+            ("`python -c pass` (the venv's site; the editable install is a .pth path)",
              [python, "-c", "pass"]),
             ("`python -c 'import dataclasses'`", [python, "-c", "import dataclasses"]),
             ("`python -c 'import yaml'` (2.x network files)", [python, "-c", "import yaml"]),
