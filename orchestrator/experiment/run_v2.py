@@ -130,7 +130,12 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
 
     group, reason = None, "--symmetry off"
     if experiment.symmetry != "off":
-        group, reason = _orbit_group(experiment, model, network_config, dims, plans, groups)
+        # node names appear only in the spans of a trace: they must agree when the trace
+        # shows other NPUs than NPU 0, whose spans a reduced run copies
+        names_shown = instruments is not None and bool(
+            instruments.traced(npus_count) - {0})
+        group, reason = _orbit_group(experiment, model, network_config, dims, plans, groups,
+                                     names_shown)
     if group is not None:
         try:
             return _execute(experiment, instruments, group, "", npus_count, model, adapter_doc,
@@ -144,7 +149,8 @@ def simulate_v2(experiment: Experiment, instruments: Instruments | None = None) 
 
 
 def _orbit_group(experiment: Experiment, model: str, network_config: NetworkConfigV2,
-                 dims: list[int], plans: dict, groups: Any) -> tuple[OrbitGroup | None, str]:
+                 dims: list[int], plans: dict, groups: Any, names_shown: bool
+                 ) -> tuple[OrbitGroup | None, str]:
     """The group to reduce this run by (orchestrator/symmetry), or None and why not."""
     if groups is not None:
         return None, "communicator groups are given"
@@ -155,7 +161,7 @@ def _orbit_group(experiment: Experiment, model: str, network_config: NetworkConf
                                 dims, plans, {kind for kind in kinds if kind})
     if group is None:
         return None, reason
-    differ = why_traces_differ(experiment.workload, network_config.npus_count)
+    differ = why_traces_differ(experiment.workload, network_config.npus_count, names_shown)
     return (None, differ) if differ else (group, "")
 
 

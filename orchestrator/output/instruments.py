@@ -9,7 +9,7 @@ display when asked, and after the run reads per-link counters from the network m
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,8 +125,22 @@ def observe(instruments: Instruments | None, clock: Any, network: Any,
         if display is not None:
             display.stop()
     if len(drivers) < npus_count:
-        instruments.recorder.replicate(0, sorted(npu for npu in traced if npu >= len(drivers)))
+        instruments.recorder.replicate(0, sorted(npu for npu in traced if npu >= len(drivers)),
+                                       _boosted_phases(drivers[0].npu, network))
     _read_links(instruments, network)
+
+
+def _boosted_phases(npu: Any, network: Any) -> Callable[[int, int], bool] | None:
+    """Under 1.0's boost mode, which NPUs run a dimension's phases: those on NPU 0's axis
+    along it (every other coordinate 0; ``Npu._advance_boosted``), over the reduced run's
+    group of logical dimensions. None when every NPU runs every phase."""
+    if not npu.context.boost_mode:
+        return None
+    sizes, strides = network.group.sizes, network.group.strides
+
+    def runs_phase(npu_id: int, dim: int) -> bool:
+        return npu_id == (npu_id // strides[dim]) % sizes[dim] * strides[dim]
+    return runs_phase
 
 
 def _read_links(instruments: Instruments, network: Any) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from orchestrator.system.streams import DataSet, Stream
 
 
@@ -113,14 +115,20 @@ class Recorder:
         self.link_utilisation: dict[str, float] = {}     # where the model measures it (ns-3)
         self.network_stats: dict[str, float] = {}
 
-    def replicate(self, source: int, npus: list[int]) -> None:
-        """Copy NPU ``source``'s spans to ``npus`` (a reduced run: they all did the same)."""
+    def replicate(self, source: int, npus: list[int],
+                  runs_phase: Callable[[int, int], bool] | None = None) -> None:
+        """Copy NPU ``source``'s spans to ``npus`` (a reduced run: they all did the same, at
+        the same times). ``runs_phase(npu, dim)``: whether an NPU runs its chunks' phases on
+        a dimension (1.0's boost mode: only NPUs on NPU 0's axis do); None: every NPU does."""
         for npu in npus:
             self.compute += [replace(span, npu=npu) for span in self.compute
                              if span.npu == source]
             self.waits += [replace(span, npu=npu) for span in self.waits if span.npu == source]
-            self.collectives += [replace(record, npu=npu) for record in self.collectives
-                                 if record.npu == source]
+            for record in [record for record in self.collectives if record.npu == source]:
+                chunks = record.chunks if runs_phase is None else [
+                    [phase for phase in phases if runs_phase(npu, phase.dim)]
+                    for phases in record.chunks]
+                self.collectives.append(replace(record, npu=npu, chunks=chunks))
 
     # -- hooks -------------------------------------------------------------------------------
     def compute_span(self, npu: int, start_ns: int, duration_ns: int, name: str,
@@ -131,9 +139,15 @@ class Recorder:
         self.waits.append(WaitSpan(npu, start_ns, end_ns, layer, kind))
 
     def chunk_done(self, npu: int, stream: Stream) -> None:
-        phases = [PhaseSpan(phase.kind, phase.dim, algorithm_token(phase.algorithm),
-                            phase.ring.size, phase.size_bytes, queued, start, end)
-                  for phase, (_dim, queued, start, end) in zip(stream.phases, stream.phase_log)]
+        """The log holds the phases this NPU ran, in order; under 1.0's boost mode it skips
+        the dimensions where the NPU is off NPU 0's axis, so each entry is matched to the
+        next phase on its dimension rather than to the phase at its position."""
+        phases = []
+        remaining = iter(stream.phases)
+        for dim, queued, start, end in stream.phase_log:
+            phase = next(phase for phase in remaining if phase.dim == dim)
+            phases.append(PhaseSpan(phase.kind, dim, algorithm_token(phase.algorithm),
+                                    phase.ring.size, phase.size_bytes, queued, start, end))
         self._chunks.setdefault((npu, stream.dataset.id), []).append(phases)
 
     def collective_done(self, npu: int, dataset: DataSet, label: str, layer: str) -> None:

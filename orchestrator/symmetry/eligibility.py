@@ -82,7 +82,7 @@ def orbit_group(model: str, physical: Sequence[tuple[str, int]], logical: Sequen
                               "different relabellings")
             kinds[position] = wanted
     final = [kind or CYCLIC for kind in kinds]
-    problem = _network_invariant(physical, logical, final)
+    problem = _network_invariant(physical, logical, final, model in ORBIT_NETWORK_MODELS)
     if problem:
         return None, problem
     return OrbitGroup(list(logical), final), ""
@@ -96,8 +96,14 @@ def _stride(sizes: Sequence[int], position: int) -> int:
 
 
 def _network_invariant(physical: Sequence[tuple[str, int]], logical: Sequence[int],
-                       kinds: Sequence[str]) -> str:
-    """Why the physical network's delays are not preserved by the group ('' when they are)."""
+                       kinds: Sequence[str], routes_links: bool) -> str:
+    """Why the physical network's delays are not preserved by the group ('' when they are).
+
+    ``routes_links``: the model queues messages on directed links (the congestion-aware
+    network). Then a Ring dimension needs rotations: a bit flip keeps a ring of 4's distances
+    but reverses directions, and the route of a message half-way round (clockwise on a tie)
+    is not mapped onto the route of its image, so the links' queues would not be the images
+    of NPU 0's."""
     position = 0
     for index, (topology, npus) in enumerate(physical):
         parts = []
@@ -114,6 +120,9 @@ def _network_invariant(physical: Sequence[tuple[str, int]], logical: Sequence[in
             continue
         if len(parts) > 1:
             return f"model parallelism splits Ring dimension {index}"
+        if kinds[parts[0]] == XOR and routes_links:
+            return (f"halving-doubling's bit flips reverse the links of Ring dimension {index}, "
+                    "on which the congestion-aware network routes half-way messages clockwise")
         if kinds[parts[0]] == XOR and not _xor_keeps_ring_distances(npus):
             return f"halving-doubling's partners on Ring dimension {index} are not symmetric"
     if position != len(logical):

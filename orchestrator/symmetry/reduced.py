@@ -72,8 +72,10 @@ def derive_counts(stats: dict[str, Any], port: MirrorPort, npus_count: int,
         copies = port.group.sizes[dim] if boost_mode and dim >= 0 else npus_count
         messages += count * copies
         sent += size * copies
+    # the model's own types: a full run reports what the model (or the protocol's float map,
+    # in process placement) gave, and the reduced run's summary must be the same text
     if "messages" in derived:
-        derived["messages"] = messages
+        derived["messages"] = type(derived["messages"])(messages)
     if "bytes" in derived:
-        derived["bytes"] = sent
+        derived["bytes"] = type(derived["bytes"])(sent)
     return derived
