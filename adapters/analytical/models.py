@@ -29,7 +29,6 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from adapters.analytical.addressing import MixedRadix
-from adapters.analytical.config_v2 import NetworkConfigV2, parse_v2_network
 from adapters.base import NEVER, NetworkModel
 from orchestrator.errors import AstraCosimError
 from orchestrator.engine.clock import EventQueue
@@ -38,6 +37,7 @@ from orchestrator.symmetry.guard import BROKEN_MARK, SymmetryBroken
 from orchestrator.units import gb_per_s_to_bytes_per_ns
 
 if TYPE_CHECKING:
+    from adapters.analytical.config_v2 import NetworkConfigV2
     from adapters.analytical.topology_v1 import HierarchicalTopologyV1
 
 
@@ -360,18 +360,20 @@ class AwareV2(_Counting):
 
 
 def build_unaware_v1(doc: dict[str, Any], source: str) -> NetworkModel:
-    # imported here: a 2.x run does not pay for 1.0's network file and topology classes
+    # imported here: a run of one generation does not pay for the other's network file
     from adapters.analytical.config_v1 import parse_v1_network
     from adapters.analytical.topology_v1 import HierarchicalTopologyV1
     return UnawareV1(HierarchicalTopologyV1(parse_v1_network(doc, source)))
 
 
 def build_unaware_v2(doc: dict[str, Any], source: str) -> NetworkModel:
+    from adapters.analytical.config_v2 import parse_v2_network      # as 1.0's, lazily
     return UnawareV2(parse_v2_network(doc, source))
 
 
 def build_aware_v2(doc: dict[str, Any], source: str) -> NetworkModel:
     """``doc`` is the YAML network; a reduced run adds ``orbit: {sizes, kinds}``."""
+    from adapters.analytical.config_v2 import parse_v2_network
     doc = dict(doc)
     orbit = doc.pop("orbit", None)
     group = OrbitGroup(orbit["sizes"], orbit["kinds"]) if orbit else None

@@ -6,14 +6,15 @@ that the system layer does not depend on an adapter's configuration classes."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from orchestrator.system.collective import CollectivePlanner
-from orchestrator.system.config import SystemConfig
 from orchestrator.system.scheduler import QueueSet
-from orchestrator.system.scheduling.dimension_order import ThemisScheduler
-from orchestrator.system.scheduling.intra import queue_set_factory
-from orchestrator.system.scheduling.ordered import OrderedChunking
-from orchestrator.system.scheduling.policies import ASCENDING, ROUND_ROBIN
+from orchestrator.system.scheduling.policies import ASCENDING, FIFO, ROUND_ROBIN
+
+if TYPE_CHECKING:
+    from orchestrator.system.collective import CollectivePlanner
+    from orchestrator.system.config import SystemConfig
+    from orchestrator.system.scheduling.ordered import OrderedChunking
 
 
 NetworkDimension = tuple[str, int, int, float]     # topology, NPUs, links, link GB/s
@@ -35,11 +36,19 @@ def build_scheduling(system: SystemConfig, planner: CollectivePlanner,
                      logical_dims: Sequence[int], split_at: int | None, npus_count: int
                      ) -> tuple[OrderedChunking | None, Callable[..., QueueSet]]:
     """The chunking (None for ascending) and the queue class of the configured policies. A
-    dimension split for model parallelism keeps its physical bandwidth in both halves."""
-    queue_set = queue_set_factory(system.intra_dimension_scheduling)
+    dimension split for model parallelism keeps its physical bandwidth in both halves.
+
+    The default (ascending, FIFO) imports none of the policies' modules: most runs use it."""
     policy = system.inter_dimension_scheduling
+    if system.intra_dimension_scheduling == FIFO:
+        queue_set: Callable[..., QueueSet] = QueueSet
+    else:
+        from orchestrator.system.scheduling.intra import queue_set_factory
+        queue_set = queue_set_factory(system.intra_dimension_scheduling)
     if policy == ASCENDING:
         return None, queue_set
+    from orchestrator.system.scheduling.dimension_order import ThemisScheduler
+    from orchestrator.system.scheduling.ordered import OrderedChunking
     if policy == ROUND_ROBIN:
         return OrderedChunking(planner, npus_count, None), queue_set
     bandwidths = []
