@@ -7,8 +7,12 @@ own message (its arrival runs NPU 0's send handler, if any) and the mirror from 
 long; a network for which they do not is not symmetric and the run is redone in full.
 
 A receive's handler runs at the arrival, or when it is posted if that is later (SEMANTICS
-§5.1). Where within that nanosecond the full run would run it depends on other NPUs' events;
-``guard.py`` makes sure that never matters.
+§5.1), in the slot the full run gives it: the sequence number reserved when the receive was
+posted while the message was in flight, else the one its send reserved (``NetworkPort``). So
+a receive runs before work NPU 0 scheduled for that nanosecond after posting it, as in the
+full run. Where within a nanosecond the full run would run it relative to other NPUs' events
+of that nanosecond (the mirror's sender sends in NPU 0's nanosecond, not in its event) is
+unknown; ``guard.py`` makes sure that never matters.
 """
 
 from __future__ import annotations
@@ -29,12 +33,14 @@ REPRESENTATIVE = 0
 class _Mirror:
     """A message reaching NPU 0: the relabelled copy of one of its sends (or a send to itself)."""
 
-    __slots__ = ("recv", "recv_arg", "arrival", "arrived", "sent_ns")
+    __slots__ = ("recv", "recv_arg", "arrival", "arrived", "sent_ns", "seq", "recv_seq")
 
-    def __init__(self, sent_ns: int) -> None:
+    def __init__(self, sent_ns: int, seq: int) -> None:
         self.sent_ns = sent_ns
+        self.seq = seq                # the slot the mirror's send reserved
         self.recv: Handler | None = None
         self.recv_arg: Any = None
+        self.recv_seq = -1            # reserved by a receive posted while it is in flight
         self.arrival = -1             # known arrival time, -1 until the adapter says
         self.arrived = False          # its arrival has run (v2) or passed (v1)
 
@@ -56,7 +62,7 @@ class MirrorPort(NetworkPort):
         # a dimension's phases only on the NPUs of NPU 0's axis, so counts scale per dimension)
         self.own_by_dim: dict[int, list[int]] = {}
         self._peers: dict[int, tuple[list[int], int]] = {}
-        self._own: dict[int, tuple[Handler | None, Any, int]] = {}
+        self._own: dict[int, tuple[Handler | None, Any, int, int]] = {}
         self._mirrors: dict[int, tuple[_Mirror, int]] = {}
         self._first_arrival: dict[int, int] = {}
         self._unreceived_m: dict[tuple[int, int, int, int], deque[_Mirror]] = {}
@@ -97,15 +103,18 @@ class MirrorPort(NetworkPort):
         counts, sender = self._peer(dst)
         counts[0] += 1
         counts[1] += size_bytes
-        mirror = _Mirror(now)
+        own_seq = clock.reserve()
         own_op = self._inject(src, dst, size_bytes, now)
         if dst == REPRESENTATIVE:            # a message to itself is its own mirror
             mirror_op = own_op
-        elif self.own_only:                  # the mirror arrives when the own message does
-            mirror_op = own_op
+            mirror = _Mirror(now, own_seq)
         else:
-            mirror_op = self._inject(sender, REPRESENTATIVE, size_bytes, now)
-        self._own[own_op] = (handler, arg, mirror_op)
+            # the mirror's sender sends in this nanosecond too
+            mirror = _Mirror(now, clock.reserve())
+            # a model keeping orbits delivers the mirror when the own message arrives
+            mirror_op = own_op if self.own_only else \
+                self._inject(sender, REPRESENTATIVE, size_bytes, now)
+        self._own[own_op] = (handler, arg, mirror_op, own_seq)
         self._mirrors[mirror_op] = (mirror, own_op)
         key = (tag, sender, REPRESENTATIVE, size_bytes)
         early = self._early_m.get(key)
@@ -139,6 +148,8 @@ class MirrorPort(NetworkPort):
             clock.schedule(mirror.arrival - clock.now_ns, handler, arg)
         else:
             mirror.recv, mirror.recv_arg = handler, arg
+            if not self.v2:
+                mirror.recv_seq = clock.reserve()
 
     # -- arrivals ---------------------------------------------------------------------------
     def synchronise(self, next_local_ns: int) -> None:
@@ -157,19 +168,20 @@ class MirrorPort(NetworkPort):
         clock = self.clock
         own = self._own.pop(op, None)
         if own is not None:
-            handler, arg, mirror_op = own
+            handler, arg, mirror_op, own_seq = own
             checked = mirror_op != op
             if checked:
                 self._check(op, time_ns)
             if handler is not None:
-                clock.schedule(time_ns - clock.now_ns, handler, arg)
+                clock.schedule_at(time_ns, own_seq, handler, arg)
             if checked:
                 return
         mirror, own_op = self._mirrors.pop(op)
         if own_op != op:
             self._check(own_op, time_ns)
         mirror.arrival = time_ns
-        clock.schedule(time_ns - clock.now_ns, self._arrive, mirror)
+        slot = mirror.recv_seq if mirror.recv_seq >= 0 else mirror.seq
+        clock.schedule_at(time_ns, slot, self._arrive, mirror)
 
     def _check(self, own_op: int, time_ns: int) -> None:
         """A message and its mirror left together; they must arrive together."""

@@ -6,7 +6,10 @@
 * 1.0's boost mode: NPUs off NPU 0's axes run no phases, yet their derived trace had NPU 0's;
 * 2.x traces whose node names differ per NPU: the trace of NPU 3 showed NPU 0's names;
 * the network's message and byte counters were integers in a reduced run and floats in the
-  full one, so the two ``summary.json`` texts differed.
+  full one, so the two ``summary.json`` texts differed;
+* a receive and a release of one chunk in one nanosecond ran in the opposite order to the
+  full run's (the mirror's arrival took a new slot instead of the one its receive reserved):
+  a direct all-reduce with a window of 2 on a ring of 4 ended 1 ns late.
 """
 
 from __future__ import annotations
@@ -132,3 +135,25 @@ def test_reduced_summary_is_the_full_runs_text(tmp_path) -> None:
         summary = json.loads((tmp_path / name / "summary.json").read_text())
         texts.append(json.dumps(summary["adapter_stats"]))
     assert texts[0] == texts[1]
+
+
+def test_a_receive_runs_in_the_slot_its_posting_reserved(tmp_path) -> None:
+    workload = tmp_path / "w.txt"
+    workload.write_text("DATA\n1\nl0 -1 5 NONE 0 0 NONE 0 5 ALLREDUCE 7 0\n")
+    system = tmp_path / "s.txt"
+    system.write_text("scheduling-policy: LIFO\nendpoint-delay: 1\n"
+                      "active-chunks-per-dimension: 4\npreferred-dataset-splits: 1\n"
+                      "all-reduce-implementation: direct2\nall-gather-implementation: direct2\n"
+                      "reduce-scatter-implementation: direct2\n"
+                      "all-to-all-implementation: direct2\ncollective-optimization: baseline\n")
+    network = tmp_path / "n.json"
+    network.write_text(json.dumps({"dimensions-count": 1, "topologies-per-dim": ["Ring"],
+                                   "units-count": [4], "links-count": [2],
+                                   "link-latency": [10], "link-bandwidth": [6.25]}))
+    experiment = Experiment(name="window", workload=str(workload), system=str(system),
+                            network=str(network))
+    (full, _), (auto, _) = _both(experiment)
+    assert auto.symmetry["reduced"] is True
+    assert full.total_ns == 55                 # the window's third packet waits for a receive
+    assert auto.total_ns == full.total_ns
+    assert auto.layers == full.layers
