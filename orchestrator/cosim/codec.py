@@ -76,8 +76,9 @@ def injections(message: pb.Round) -> list[tuple[int, int, int, int, int]]:
 
 def check_round(message: pb.Round, npus_count: int | None) -> None:
     """A network round the engine could have sent: a grant of at most ``NEVER``, and
-    injections between NPUs of the model, of 1 byte to int64, stamped before ``NEVER``. A
-    peer that breaks this would get arrivals computed from nonsense, so it gets an error."""
+    injections between NPUs of the model, of 0 bytes to int64, stamped before ``NEVER``. A
+    peer that breaks this would get arrivals computed from nonsense, so it gets an error.
+    (0 bytes is a real message: a chunk of a collective smaller than its peers gets none.)"""
     if message.grant_ns > NEVER:
         raise ProtocolError(f"round grants {message.grant_ns} ns; expected at most {NEVER}")
     if not message.injection_records:
@@ -88,9 +89,9 @@ def check_round(message: pb.Round, npus_count: int | None) -> None:
     if npus_count is not None and highest >= npus_count:
         raise ProtocolError(f"round injects between NPUs up to {highest}; the model has "
                             f"{npus_count} NPUs (0 to {npus_count - 1})")
-    if min(size) < 1 or max(size) > INT64_MAX:
-        raise ProtocolError(f"round injects a message of {min(size) or max(size)} bytes; "
-                            f"expected 1 to {INT64_MAX}")
+    if max(size) > INT64_MAX:
+        raise ProtocolError(f"round injects a message of {max(size)} bytes; expected 0 to "
+                            f"{INT64_MAX}")
     if max(time_ns) >= NEVER:
         raise ProtocolError(f"round injects at {max(time_ns)} ns; expected a time before "
                             f"{NEVER}")

@@ -163,3 +163,29 @@ def test_process_placement_equals_inprocess(case_id: str, tmp_path, monkeypatch,
 
     # and both are the reference's answer
     assert inproc["total_ns"] == _load_case(case_id)["expected"]["total_ns"]
+
+
+def test_zero_byte_messages_travel_in_every_placement(tmp_path) -> None:
+    """A 1-byte all-reduce in 16 splits sends messages of 0 bytes (a chunk's share rounds
+    down to nothing). In-process they always ran; the protocol refused them as malformed, so
+    the same run failed with ``--placement process``."""
+    from orchestrator.experiment.model import Experiment
+    from orchestrator.experiment.runner import simulate
+    from orchestrator.cosim.placement import AdapterPlacement
+    from orchestrator.workload.microbenchmark import write_collective_traces
+
+    prefix = str(tmp_path / "ar")
+    write_collective_traces(prefix, 8, "all_reduce", 1)
+    hd = ["halvingDoubling"]
+    system = {"scheduling-policy": "FIFO", "endpoint-delay": 1,
+              "active-chunks-per-dimension": 4, "preferred-dataset-splits": 16,
+              "collective-optimization": "baseline", "local-mem-bw": 1600,
+              "all-reduce-implementation": hd, "all-gather-implementation": hd,
+              "reduce-scatter-implementation": hd, "all-to-all-implementation": ["direct"]}
+    network = {"topology": ["Switch"], "npus_count": [8], "bandwidth": [50.0],
+               "latency": [500.0]}
+    results = [simulate(Experiment(name="zero", workload=prefix, system=system,
+                                   network=network, placement=AdapterPlacement(where)))
+               for where in ("inprocess", "process")]
+    assert results[0].total_ns == results[1].total_ns == 24_028
+    assert results[0].payload_bytes == results[1].payload_bytes

@@ -152,14 +152,13 @@ def test_interleaved_sessions_see_only_their_own_messages() -> None:
 @pytest.mark.parametrize("grant,injections,fragment", [
     (10_000, [(0, 0, 99, 64, 0)], "NPUs up to 99; the model has 8 NPUs"),
     (10_000, [(0, (1 << 64) - 1, 1, 64, 0)], f"NPUs up to {(1 << 64) - 1}"),
-    (10_000, [(0, 0, 1, 0, 0)], "a message of 0 bytes"),
     (10 ** 9, [(0, 0, 1, 1 << 63, 0)], f"a message of {1 << 63} bytes"),
     (10_000, [(0, 0, 1, 64, 1 << 62)], f"injects at {1 << 62} ns"),
     ((1 << 62) + 1, [], f"grants {(1 << 62) + 1} ns"),
 ])
 def test_a_round_no_engine_could_send_is_answered_with_an_error(grant, injections,
                                                                 fragment) -> None:
-    """Injections naming NPUs the model lacks, sizes outside 1..int64 or times past the
+    """Injections naming NPUs the model lacks, sizes past int64 or times past the
     engine's NEVER were answered with arrivals computed from them (issue 14: garbage to that
     peer is an error); the session ends, the server and other sessions go on."""
     server = AdapterServer("network")
