@@ -8,7 +8,8 @@ FullyConnected, every reducible algorithm, splits, active chunks, LIFO/FIFO, loc
 baseline, several layers or collectives overlapping — with latencies of 1-3 ns and small
 endpoint delays so that many events of different NPUs fall on the same nanosecond (the ties
 whose order the reduction must reproduce). Each example runs twice, ``symmetry="auto"`` and
-``"off"``, and every reported number must agree.
+``"off"``, and every reported number must agree, and so must the trace of every NPU (the
+reduced run derives the other NPUs' spans from NPU 0's).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from hypothesis import strategies as st
 from orchestrator.errors import InputError
 from orchestrator.experiment.model import Experiment, RunOptions
 from orchestrator.experiment.runner import simulate
+from orchestrator.output.instruments import Instruments
+from orchestrator.output.trace_events import trace_events
 from orchestrator.workload import chakra
 
 EXAMPLES = int(os.environ.get("ASTRA_TEST_EXAMPLES", "150")) // 2
@@ -75,7 +78,8 @@ def _system(draw, algorithms: str, v2: bool) -> dict:
     return system
 
 
-def _same(full, reduced) -> None:
+def _same(full_run, reduced_run) -> None:
+    (full, full_recorder), (reduced, reduced_recorder) = full_run, reduced_run
     reason = reduced.symmetry.get("reason", "")
     # halving-doubling commutes with bit flips, direct (its all-to-all) with rotations
     assume("different relabellings" not in reason)
@@ -94,11 +98,16 @@ def _same(full, reduced) -> None:
     assert json.dumps(reduced.adapter_stats["network"], sort_keys=True) == \
         json.dumps(full.adapter_stats["network"], sort_keys=True)
     assert reduced.symmetry["npus_simulated"] == 1 or not reduced.symmetry["reduced"]
+    assert trace_events(reduced, reduced_recorder) == trace_events(full, full_recorder)
 
 
 def _both(experiment: Experiment):
-    return (simulate(dataclasses.replace(experiment, symmetry="off")),
-            simulate(dataclasses.replace(experiment, symmetry="auto")))
+    runs = []
+    for mode in ("off", "auto"):
+        instruments = Instruments(trace=True, trace_npus="all")
+        runs.append((simulate(dataclasses.replace(experiment, symmetry=mode), instruments),
+                     instruments.recorder))
+    return tuple(runs)
 
 
 @SETTINGS
@@ -127,7 +136,10 @@ def test_v1_reduced_equals_full(tmp_path, data) -> None:
         "link-latency": [draw(st.sampled_from((1, 2, 3))) for _ in dims],
         "link-bandwidth": [draw(st.sampled_from((25, 50, 100))) for _ in dims],
     }
-    system = _system(draw, "_".join(name for _, _, name in dims), v2=False)
+    # 1.0's direct takes a window (directW: W messages in flight)
+    algorithms = [name if name != "direct" else name + draw(st.sampled_from(("", "1", "2")))
+                  for _, _, name in dims]
+    system = _system(draw, "_".join(algorithms), v2=False)
     # 1.0's other scheduling keys (Themis itself is never reduced: its shared scheduler)
     system["intra-dimension-scheduling"] = draw(st.sampled_from(
         ("FIFO", "smallestFirst", "lessRemainingPhaseFirst", "RG")))
