@@ -204,12 +204,15 @@ class NetworkPort:
                         f"decide message {op} ({src} -> {dst}, {size} bytes) at its injection")
                 delays[(src, dst, size)] = arrival - time_ns
         self.reused_messages += len(injections) - len(unknown)
+        file_arrival = self._arrival
+        reused_bytes = 0
         for op, src, dst, size, time_ns in injections:
-            arrival = decided.pop(op, None)
+            arrival = decided.pop(op, None) if decided else None
             if arrival is None:
-                self.reused_bytes += size
+                reused_bytes += size
                 arrival = time_ns + delays[(src, dst, size)]
-            self._arrival(op, arrival)
+            file_arrival(op, arrival)
+        self.reused_bytes += reused_bytes
         if decided:
             raise AstraCosimError(f"{self.client.name} adapter declared its network pure but "
                                   f"reported arrivals of messages not sent in the round: "

@@ -111,12 +111,9 @@ class Npu:
             bucket.append((handler, arg))
 
     def run_tick(self, tick: int) -> None:
-        bucket = self._buckets[tick]
-        index = 0
-        while index < len(bucket):          # registrations for this tick join the walk
-            handler, arg = bucket[index]
+        # registrations for this tick join the walk (a list's iterator yields appended items)
+        for handler, arg in self._buckets[tick]:
             handler(arg)
-            index += 1
         del self._buckets[tick]
 
     # -- network ----------------------------------------------------------------------------
@@ -198,14 +195,14 @@ class Npu:
     def _start_stream(self, stream: Stream) -> None:
         stream.initialized = True
         stream.started_ns = self.clock.now_ns
-        phase = stream.phase
-        stream.algorithm = phase.algorithm(self, stream, phase)
-        stream.algorithm.start()
+        phase = stream.phases[stream.phase_index]          # stream.phase, without the call
+        algorithm = stream.algorithm = phase.algorithm(self, stream, phase)
+        algorithm.start()
 
     def phase_finished(self, stream: Stream) -> None:
         """Called by an algorithm when this NPU's part of the stream's phase is done."""
-        stream.phase_log.append((stream.phase.dim, stream.queued_ns, stream.started_ns,
-                                 self.clock.now_ns))
+        stream.phase_log.append((stream.phases[stream.phase_index].dim, stream.queued_ns,
+                                 stream.started_ns, self.clock.now_ns))
         barrier = self.context.barrier
         if barrier is not None:
             released = barrier.arrive(self, stream)
@@ -236,7 +233,7 @@ class Npu:
             return
         stream.phase_index += 1
         stream.queued_ns = self.clock.now_ns
-        stream.queue = stream.phase.queue
+        stream.queue = stream.phases[stream.phase_index].queue
         stream.initialized = False
         if self._boost:
             self._advance_boosted(stream, previous)
