@@ -78,6 +78,10 @@ class Npu:
         self.network = network
         self.endpoint_delay = context.endpoint_delay
         self.reduction_cycles = context.reduction_cycles
+        # what a packet algorithm calls per message, bound once here rather than per phase:
+        # (register_event, reduction_cycles, endpoint_delay, network send, network recv, id)
+        self.packet_hooks = (self.register_event, self.reduction_cycles, self.endpoint_delay,
+                             network.send, network.recv, npu_id)
         self.queues = context.queue_set(context.queues_count, context.active_chunks,
                                         self._start_stream)
         self.streams_injected = 0
