@@ -13,7 +13,6 @@ A receive's handler runs at the arrival, or when it is posted if that is later (
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 from orchestrator.cosim.port import Handler, NetworkPort, RoundClient
@@ -66,8 +65,9 @@ class MirrorPort(NetworkPort):
         self.own_by_dim: dict[int, list[int]] = {}
         self._peers: dict[int, tuple[list[int], int]] = {}
         self._sent: dict[int, _Mirror] = {}       # by op of either injection, until it arrives
-        self._unreceived_m: dict[tuple[int, int, int, int], deque[_Mirror]] = {}
-        self._early_m: dict[tuple[int, int, int, int], deque[tuple[Handler, Any]]] = {}
+        # FIFO per ASTRA-sim's key, in short plain lists as in NetworkPort
+        self._unreceived_m: dict[tuple[int, int, int, int], list[_Mirror]] = {}
+        self._early_m: dict[tuple[int, int, int, int], list[tuple[Handler, Any]]] = {}
         self._arrive_m = self._arrive
         self._guard = clock.guard
 
@@ -119,13 +119,13 @@ class MirrorPort(NetworkPort):
         key = (tag, sender, REPRESENTATIVE, size_bytes)
         early = self._early_m.get(key)
         if early:
-            mirror.recv, mirror.recv_arg = early.popleft()
+            mirror.recv, mirror.recv_arg = early.pop(0)
             if not early:
                 del self._early_m[key]
         else:
             waiting = self._unreceived_m.get(key)
             if waiting is None:
-                self._unreceived_m[key] = deque((mirror,))
+                self._unreceived_m[key] = [mirror]
             else:
                 waiting.append(mirror)
         horizon = now + self.lookahead_ns
@@ -140,9 +140,13 @@ class MirrorPort(NetworkPort):
         key = (tag, src, dst, size_bytes)
         waiting = self._unreceived_m.get(key)
         if not waiting:
-            self._early_m.setdefault(key, deque()).append((handler, arg))
+            early = self._early_m.get(key)
+            if early is None:
+                self._early_m[key] = [(handler, arg)]
+            else:
+                early.append((handler, arg))
             return
-        mirror = waiting.popleft()
+        mirror = waiting.pop(0)
         if not waiting:
             del self._unreceived_m[key]
         clock = self.clock
