@@ -18,7 +18,6 @@ Two generations of handler timing (SEMANTICS §5.1):
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any, Protocol
 
 from adapters.base import NEVER
@@ -85,8 +84,10 @@ class NetworkPort:
         self._messages: dict[int, _Message] = {}
         self._injections: list[tuple[int, int, int, int, int]] = []
         self._adapter_next = NEVER
-        self._unreceived: dict[tuple[int, int, int, int], deque[_Message]] = {}
-        self._early_recvs: dict[tuple[int, int, int, int], deque[tuple[Handler, Any]]] = {}
+        # FIFO per (tag, src, dst, bytes); plain lists: a key is one chunk's messages between
+        # two NPUs, so the lists stay short, and most live for one message (cheaper than deques)
+        self._unreceived: dict[tuple[int, int, int, int], list[_Message]] = {}
+        self._early_recvs: dict[tuple[int, int, int, int], list[tuple[Handler, Any]]] = {}
         self._arrive_v2 = self.arrive_v2
         # a pure network's delays by (src, dst, bytes), learnt from its replies; None when the
         # model is not pure (reuse_delays)
@@ -105,13 +106,13 @@ class NetworkPort:
         key = (tag, src, dst, size_bytes)
         early = self._early_recvs.get(key)
         if early:
-            message.recv, message.recv_arg = early.popleft()
+            message.recv, message.recv_arg = early.pop(0)
             if not early:
                 del self._early_recvs[key]
         else:
             waiting = self._unreceived.get(key)
             if waiting is None:
-                self._unreceived[key] = deque((message,))
+                self._unreceived[key] = [message]
             else:
                 waiting.append(message)
         op = self._next_op
@@ -135,11 +136,11 @@ class NetworkPort:
         if not waiting:
             early = self._early_recvs.get(key)
             if early is None:
-                self._early_recvs[key] = deque(((handler, arg),))
+                self._early_recvs[key] = [(handler, arg)]
             else:
                 early.append((handler, arg))
             return
-        message = waiting.popleft()
+        message = waiting.pop(0)
         if not waiting:
             del self._unreceived[key]
         clock = self.clock
@@ -204,12 +205,15 @@ class NetworkPort:
                         f"decide message {op} ({src} -> {dst}, {size} bytes) at its injection")
                 delays[(src, dst, size)] = arrival - time_ns
         self.reused_messages += len(injections) - len(unknown)
+        file_arrival = self._arrival
+        reused_bytes = 0
         for op, src, dst, size, time_ns in injections:
-            arrival = decided.pop(op, None)
+            arrival = decided.pop(op, None) if decided else None
             if arrival is None:
-                self.reused_bytes += size
+                reused_bytes += size
                 arrival = time_ns + delays[(src, dst, size)]
-            self._arrival(op, arrival)
+            file_arrival(op, arrival)
+        self.reused_bytes += reused_bytes
         if decided:
             raise AstraCosimError(f"{self.client.name} adapter declared its network pure but "
                                   f"reported arrivals of messages not sent in the round: "

@@ -95,25 +95,24 @@ class EventQueue:
             time_ns = heapq.heappop(times)
             self.now_ns = time_ns
             bucket = buckets[time_ns]
-            index = 0
-            while index < len(bucket):
-                _, handler, arg = bucket[index]
+            for _, handler, arg in bucket:       # items appended meanwhile are walked too
                 handler(arg)
-                index += 1
-            self.events_processed += index
+            self.events_processed += len(bucket)
             del buckets[time_ns]
 
     def run(self) -> None:
         """Process events in time order until none remain."""
-        # Hot loop: locals avoid attribute lookups per event.
+        # Hot loop: locals avoid attribute lookups per event. ``on_horizon`` is set before a
+        # run (by the network port), never during it.
         times = self._times
         buckets = self._buckets
         heappop = heapq.heappop
+        on_horizon = self.on_horizon
         processed = 0
         while True:
-            if self.on_horizon is not None and (not times or times[0] >= self.horizon_ns):
+            if on_horizon is not None and (not times or times[0] >= self.horizon_ns):
                 # synchronise first: adapters may add events before the next local one
-                self.on_horizon(times[0] if times else NEVER)
+                on_horizon(times[0] if times else NEVER)
                 if times and times[0] >= self.horizon_ns:
                     raise RuntimeError("synchronisation did not advance the horizon")
             if not times:
@@ -121,13 +120,10 @@ class EventQueue:
             time_ns = heappop(times)
             self.now_ns = time_ns
             bucket = buckets[time_ns]
-            index = 0
-            # The bucket may grow while it is walked: work scheduled for "now" joins it.
-            while index < len(bucket):
-                _, handler, arg = bucket[index]
+            # The bucket may grow while it is walked (work scheduled for "now" joins it); a
+            # list's iterator goes on to the items appended meanwhile.
+            for _, handler, arg in bucket:
                 handler(arg)
-                index += 1
-            processed += index
+            processed += len(bucket)
             del buckets[time_ns]
         self.events_processed += processed
-

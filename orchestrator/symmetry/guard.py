@@ -62,11 +62,15 @@ class OrderGuard:
         actor have an order only the full run knows."""
         now = self.clock.now_ns
         if now != self._time:
-            self.settle()
+            if self._touched:
+                self.settle()
+            elif self._stamps:             # settle(), without the call: nothing to check
+                self._stamps = {}
             self._time = now
         key = (self.actor, since_ns)
-        seen = self._stamps.get(key, 0) | kind
-        self._stamps[key] = seen
+        stamps = self._stamps
+        seen = stamps.get(key, 0) | kind
+        stamps[key] = seen
         if seen == 3:
             self._broken(now, "one chunk (a receive and a release scheduled together)")
 

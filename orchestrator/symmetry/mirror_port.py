@@ -17,7 +17,6 @@ unknown; ``guard.py`` makes sure that never matters.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 from orchestrator.cosim.port import Handler, NetworkPort, RoundClient
@@ -31,17 +30,27 @@ REPRESENTATIVE = 0
 
 
 class _Mirror:
-    """A message reaching NPU 0: the relabelled copy of one of its sends (or a send to itself)."""
+    """One send of NPU 0: its own message and the mirror reaching NPU 0 (the relabelled copy
+    of the send, or the send itself when NPU 0 sends to itself or the model keeps orbits).
+    Both injections' ops lead here."""
 
-    __slots__ = ("recv", "recv_arg", "arrival", "arrived", "sent_ns", "seq", "recv_seq")
+    __slots__ = ("recv", "recv_arg", "arrival", "arrived", "sent_ns", "send", "send_arg",
+                 "own_op", "mirror_op", "first_arrival", "own_seq", "seq", "recv_seq")
 
-    def __init__(self, sent_ns: int, seq: int) -> None:
+    def __init__(self, sent_ns: int, send: Handler | None, send_arg: Any, own_op: int,
+                 mirror_op: int, own_seq: int, seq: int) -> None:
         self.sent_ns = sent_ns
+        self.send = send              # NPU 0's send handler, run at its own message's arrival
+        self.send_arg = send_arg
+        self.own_op = own_op
+        self.mirror_op = mirror_op
+        self.own_seq = own_seq        # the slot NPU 0's send reserved
         self.seq = seq                # the slot the mirror's send reserved
+        self.recv_seq = -1            # reserved by a receive posted while it is in flight
+        self.first_arrival = -1       # two injections: the first one's arrival, to compare
         self.recv: Handler | None = None
         self.recv_arg: Any = None
-        self.recv_seq = -1            # reserved by a receive posted while it is in flight
-        self.arrival = -1             # known arrival time, -1 until the adapter says
+        self.arrival = -1             # the mirror's arrival time, -1 until the adapter says
         self.arrived = False          # its arrival has run (v2) or passed (v1)
 
 
@@ -62,11 +71,12 @@ class MirrorPort(NetworkPort):
         # a dimension's phases only on the NPUs of NPU 0's axis, so counts scale per dimension)
         self.own_by_dim: dict[int, list[int]] = {}
         self._peers: dict[int, tuple[list[int], int]] = {}
-        self._own: dict[int, tuple[Handler | None, Any, int, int]] = {}
-        self._mirrors: dict[int, tuple[_Mirror, int]] = {}
-        self._first_arrival: dict[int, int] = {}
-        self._unreceived_m: dict[tuple[int, int, int, int], deque[_Mirror]] = {}
-        self._early_m: dict[tuple[int, int, int, int], deque[tuple[Handler, Any]]] = {}
+        self._sent: dict[int, _Mirror] = {}       # by op of either injection, until it arrives
+        # FIFO per ASTRA-sim's key, in short plain lists as in NetworkPort
+        self._unreceived_m: dict[tuple[int, int, int, int], list[_Mirror]] = {}
+        self._early_m: dict[tuple[int, int, int, int], list[tuple[Handler, Any]]] = {}
+        self._arrive_m = self._arrive
+        self._guard = clock.guard
 
     # -- sending ----------------------------------------------------------------------------
     def _dimension(self, npu: int) -> int:
@@ -85,12 +95,6 @@ class MirrorPort(NetworkPort):
             peer = self._peers[dst] = (counts, self.group.inverse(dst))
         return peer
 
-    def _inject(self, src: int, dst: int, size_bytes: int, now: int) -> int:
-        op = self._next_op
-        self._next_op = op + 1
-        self._injections.append((op, src, dst, size_bytes, now))
-        return op
-
     def send(self, src: int, dst: int, size_bytes: int, tag: int,
              handler: Handler | None, arg: Any) -> None:
         if src != REPRESENTATIVE:
@@ -100,30 +104,40 @@ class MirrorPort(NetworkPort):
         self.bytes_sent[REPRESENTATIVE] += size_bytes
         self.own_messages += 1
         self.messages += 1
-        counts, sender = self._peer(dst)
+        peer = self._peers.get(dst)
+        counts, sender = peer if peer is not None else self._peer(dst)
         counts[0] += 1
         counts[1] += size_bytes
-        own_seq = clock.reserve()
-        own_op = self._inject(src, dst, size_bytes, now)
-        if dst == REPRESENTATIVE:            # a message to itself is its own mirror
+        own_op = self._next_op
+        injections = self._injections
+        injections.append((own_op, src, dst, size_bytes, now))
+        # a message to itself is its own mirror; a model keeping orbits delivers the mirror
+        # when the own message arrives
+        if dst == REPRESENTATIVE or self.own_only:
             mirror_op = own_op
-            mirror = _Mirror(now, own_seq)
         else:
-            # the mirror's sender sends in this nanosecond too
-            mirror = _Mirror(now, clock.reserve())
-            # a model keeping orbits delivers the mirror when the own message arrives
-            mirror_op = own_op if self.own_only else \
-                self._inject(sender, REPRESENTATIVE, size_bytes, now)
-        self._own[own_op] = (handler, arg, mirror_op, own_seq)
-        self._mirrors[mirror_op] = (mirror, own_op)
+            mirror_op = own_op + 1
+            injections.append((mirror_op, sender, REPRESENTATIVE, size_bytes, now))
+        self._next_op = mirror_op + 1
+        own_seq = clock.reserve()
+        # the mirror's sender sends in this nanosecond too; a message to itself is one send
+        mirror = _Mirror(now, handler, arg, own_op, mirror_op, own_seq,
+                         own_seq if dst == REPRESENTATIVE else clock.reserve())
+        sent = self._sent
+        sent[own_op] = mirror
+        sent[mirror_op] = mirror
         key = (tag, sender, REPRESENTATIVE, size_bytes)
         early = self._early_m.get(key)
         if early:
-            mirror.recv, mirror.recv_arg = early.popleft()
+            mirror.recv, mirror.recv_arg = early.pop(0)
             if not early:
                 del self._early_m[key]
         else:
-            self._unreceived_m.setdefault(key, deque()).append(mirror)
+            waiting = self._unreceived_m.get(key)
+            if waiting is None:
+                self._unreceived_m[key] = [mirror]
+            else:
+                waiting.append(mirror)
         horizon = now + self.lookahead_ns
         if horizon < clock.horizon_ns:
             clock.horizon_ns = horizon
@@ -136,9 +150,13 @@ class MirrorPort(NetworkPort):
         key = (tag, src, dst, size_bytes)
         waiting = self._unreceived_m.get(key)
         if not waiting:
-            self._early_m.setdefault(key, deque()).append((handler, arg))
+            early = self._early_m.get(key)
+            if early is None:
+                self._early_m[key] = [(handler, arg)]
+            else:
+                early.append((handler, arg))
             return
-        mirror = waiting.popleft()
+        mirror = waiting.pop(0)
         if not waiting:
             del self._unreceived_m[key]
         clock = self.clock
@@ -165,36 +183,29 @@ class MirrorPort(NetworkPort):
                 from None
 
     def _arrival(self, op: int, time_ns: int) -> None:
+        mirror = self._sent.pop(op)
         clock = self.clock
-        own = self._own.pop(op, None)
-        if own is not None:
-            handler, arg, mirror_op, own_seq = own
-            checked = mirror_op != op
-            if checked:
-                self._check(op, time_ns)
-            if handler is not None:
-                clock.schedule_at(time_ns, own_seq, handler, arg)
-            if checked:
+        own_op, mirror_op = mirror.own_op, mirror.mirror_op
+        if own_op != mirror_op:
+            # a message and its mirror left together; they must arrive together
+            first = mirror.first_arrival
+            if first < 0:
+                mirror.first_arrival = time_ns
+            elif first != time_ns:
+                raise SymmetryBroken(f"a message and its relabelled copy arrive at {first} "
+                                     f"and {time_ns} ns: the network is not symmetric")
+        if op == own_op:
+            if mirror.send is not None:
+                clock.schedule_at(time_ns, mirror.own_seq, mirror.send, mirror.send_arg)
+            if op != mirror_op:
                 return
-        mirror, own_op = self._mirrors.pop(op)
-        if own_op != op:
-            self._check(own_op, time_ns)
         mirror.arrival = time_ns
         slot = mirror.recv_seq if mirror.recv_seq >= 0 else mirror.seq
-        clock.schedule_at(time_ns, slot, self._arrive, mirror)
-
-    def _check(self, own_op: int, time_ns: int) -> None:
-        """A message and its mirror left together; they must arrive together."""
-        first = self._first_arrival.pop(own_op, None)
-        if first is None:
-            self._first_arrival[own_op] = time_ns
-        elif first != time_ns:
-            raise SymmetryBroken(f"a message and its relabelled copy arrive at {first} and "
-                                 f"{time_ns} ns: the network is not symmetric")
+        clock.schedule_at(time_ns, slot, self._arrive_m, mirror)
 
     def _arrive(self, mirror: _Mirror) -> None:
         if mirror.recv is not None:
-            guard = self.clock.guard
+            guard = self._guard
             guard.actor = natural_actor(mirror.recv, mirror.recv_arg)
             guard.stamp(2, mirror.sent_ns)
             mirror.recv(mirror.recv_arg)

@@ -27,7 +27,12 @@ def natural_actor(handler: Callable[[Any], None], arg: Any) -> object:
     """Whose work a callback is, from the object it is bound to."""
     owner = getattr(handler, "__self__", None)
     if isinstance(owner, PhaseAlgorithm):
-        return stream_actor(owner.stream)
+        # stream_actor(owner.stream), its memo looked at here first: asked for most events
+        stream = owner.stream
+        memo = stream.actor_memo
+        if memo is not None and memo[0] == stream.phase_index and memo[1] == stream.queue:
+            return memo[2]
+        return stream_actor(stream)
     recv = getattr(arg, "recv", None)          # a message arrival: its receive's algorithm
     if recv is not None and isinstance(getattr(recv, "__self__", None), PhaseAlgorithm):
         return stream_actor(recv.__self__.stream)
@@ -51,7 +56,7 @@ class GuardedEventQueue(EventQueue):
         actor, handler, arg = event
         guard = self.guard
         guard.actor = actor
-        if actor == WORKLOAD:
+        if actor is WORKLOAD:
             guard.touch(WORKLOAD)
         handler(arg)
 
@@ -73,37 +78,37 @@ class ReducedNpu(Npu):
         super().__init__(npu_id, context, queue, network)
         self.guard = queue.guard
         self.guard.queues = self.queues
-        self._actors: dict[int, list[tuple[object, int]]] = {}
+        # per tick: (handler, arg, actor, registered at ns), in registration order
+        self._buckets: dict[int, list[tuple[Callable[[Any], None], Any, object, int]]] = {}
         self._all_queues = tuple(range(len(self.queues.queues)))
 
     def register_event(self, delay: int, handler: Callable[[Any], None], arg: Any) -> None:
-        now = self.clock.now_ns
+        """``Npu.register_event``, remembering each callback's actor and when it was
+        registered. The tick's wake-up is filed as ``GuardedEventQueue.schedule`` would file
+        it: under the registering actor for this nanosecond, else under this NPU
+        (``natural_actor`` of ``run_tick``), without working that out per event."""
+        clock = self.clock
+        now = clock.now_ns
         actor = self.guard.actor if delay == 0 else natural_actor(handler, arg)
         tick = now + delay
-        actors = self._actors.get(tick)
-        if actors is None:
-            self._actors[tick] = [(actor, now)]
+        bucket = self._buckets.get(tick)
+        if bucket is None:
+            self._buckets[tick] = [(handler, arg, actor, now)]
+            EventQueue.schedule(clock, delay, clock._run,
+                                (self.guard.actor if delay == 0 else self, self._run_tick, tick))
         else:
-            actors.append((actor, now))
-        super().register_event(delay, handler, arg)
+            bucket.append((handler, arg, actor, now))
 
     def run_tick(self, tick: int) -> None:
-        bucket = self._buckets[tick]
-        actors = self._actors[tick]
         guard = self.guard
-        index = 0
-        while index < len(bucket):
-            handler, arg = bucket[index]
-            actor, since = actors[index]
+        for handler, arg, actor, since in self._buckets[tick]:   # appended ones too
             guard.actor = actor
-            if actor == WORKLOAD:
+            if actor is WORKLOAD:
                 guard.touch(WORKLOAD)
             elif since < tick:
                 guard.stamp(1, since)
             handler(arg)
-            index += 1
         del self._buckets[tick]
-        del self._actors[tick]
 
     def generate_collective(self, kind: str, size_bytes: int, involved: Sequence[bool],
                             preference: str, on_finished: Callable[[DataSet], None],

@@ -78,6 +78,10 @@ class Npu:
         self.network = network
         self.endpoint_delay = context.endpoint_delay
         self.reduction_cycles = context.reduction_cycles
+        # what a packet algorithm calls per message, bound once here rather than per phase:
+        # (register_event, reduction_cycles, endpoint_delay, network send, network recv, id)
+        self.packet_hooks = (self.register_event, self.reduction_cycles, self.endpoint_delay,
+                             network.send, network.recv, npu_id)
         self.queues = context.queue_set(context.queues_count, context.active_chunks,
                                         self._start_stream)
         self.streams_injected = 0
@@ -111,12 +115,9 @@ class Npu:
             bucket.append((handler, arg))
 
     def run_tick(self, tick: int) -> None:
-        bucket = self._buckets[tick]
-        index = 0
-        while index < len(bucket):          # registrations for this tick join the walk
-            handler, arg = bucket[index]
+        # registrations for this tick join the walk (a list's iterator yields appended items)
+        for handler, arg in self._buckets[tick]:
             handler(arg)
-            index += 1
         del self._buckets[tick]
 
     # -- network ----------------------------------------------------------------------------
@@ -198,14 +199,14 @@ class Npu:
     def _start_stream(self, stream: Stream) -> None:
         stream.initialized = True
         stream.started_ns = self.clock.now_ns
-        phase = stream.phase
-        stream.algorithm = phase.algorithm(self, stream, phase)
-        stream.algorithm.start()
+        phase = stream.phases[stream.phase_index]          # stream.phase, without the call
+        algorithm = stream.algorithm = phase.algorithm(self, stream, phase)
+        algorithm.start()
 
     def phase_finished(self, stream: Stream) -> None:
         """Called by an algorithm when this NPU's part of the stream's phase is done."""
-        stream.phase_log.append((stream.phase.dim, stream.queued_ns, stream.started_ns,
-                                 self.clock.now_ns))
+        stream.phase_log.append((stream.phases[stream.phase_index].dim, stream.queued_ns,
+                                 stream.started_ns, self.clock.now_ns))
         barrier = self.context.barrier
         if barrier is not None:
             released = barrier.arrive(self, stream)
@@ -236,7 +237,7 @@ class Npu:
             return
         stream.phase_index += 1
         stream.queued_ns = self.clock.now_ns
-        stream.queue = stream.phase.queue
+        stream.queue = stream.phases[stream.phase_index].queue
         stream.initialized = False
         if self._boost:
             self._advance_boosted(stream, previous)

@@ -30,8 +30,11 @@ class RingView:
         return npu + (index - self.index(npu)) * self.stride
 
     def peer(self, npu: int, steps: int) -> int:
-        """The member ``steps`` positions further round the ring (negative: backwards)."""
-        return self.member(npu, (self.index(npu) + steps) % self.size)
+        """The member ``steps`` positions further round the ring (negative: backwards).
+        ``member(npu, (index(npu) + steps) % size)``, written out: asked twice per phase."""
+        size, stride = self.size, self.stride
+        index = (npu // stride) % size
+        return npu + ((index + steps) % size - index) * stride
 
 
 @dataclass(frozen=True, slots=True)

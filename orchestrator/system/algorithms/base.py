@@ -11,6 +11,8 @@ the next phase, known when phases are planned) and ``supports`` (the collectives
 §4.4): each "insert" queues one packet and releases it through the memory bus (``endpoint
 delay``, plus the reduction cost when the packet carries data to reduce); every release ends
 in a *general* step that may send the next queued packet; a receive triggers the next insert.
+A packet that reduces nothing registers its general step for the end of the bus crossing
+directly (1.0 runs it inside the release's callback, in the same tick: the same order).
 Subclasses supply how many packets a round has, where each packet goes and its size.
 """
 
@@ -75,16 +77,12 @@ class PacketAlgorithm(PhaseAlgorithm):
         self._nonzero = 0
         self._toggle = False
         self._packets: deque[tuple[int, int, int]] = deque()   # (dst, src, bytes)
-        # Hot path (one pass per message): bind methods and constants once per phase.
-        self._after_bus = self.after_bus
-        self._on_receive = self.on_receive
-        self._general = self.general_step
-        self._register = npu.register_event
-        self._reduction = npu.reduction_cycles
-        self._endpoint_delay = npu.endpoint_delay
-        self._net_send = npu.network.send
-        self._net_recv = npu.network.recv
-        self._me = npu.id
+        # Hot path (one pass per message): the NPU's methods and constants, bound once per
+        # NPU (Npu.packet_hooks). The instance keeps none of its own bound methods: one would
+        # make it a reference cycle, freed only by the cyclic collector (a phase each), where
+        # binding at each use costs less than the collections.
+        (self._register, self._reduction, self._endpoint_delay, self._net_send,
+         self._net_recv, self._me) = npu.packet_hooks
         self._tag = stream.num
         self._reduces_always = self.kind == REDUCE_SCATTER
         self._reduces_first_round = self.kind == ALL_REDUCE
@@ -95,15 +93,9 @@ class PacketAlgorithm(PhaseAlgorithm):
         raise NotImplementedError
 
     def next_packet(self) -> tuple[int, int, int]:
-        """Destination, source and size of the packet being inserted."""
+        """Destination, source and size of the packet being inserted; a subclass whose packets
+        differ advances its per-packet state (peer, size) here."""
         raise NotImplementedError
-
-    def after_insert(self) -> None:
-        """Advance per-packet state (peer, size) once a packet has been released."""
-
-    def on_general(self) -> None:
-        self.ready()
-        self.iteratable()
 
     # -- shared machinery ----------------------------------------------------------------
     def start(self) -> None:
@@ -123,23 +115,25 @@ class PacketAlgorithm(PhaseAlgorithm):
         self._packets.append(packet)
         if self._zero > 0:
             self._zero -= 1
-            processed = False
         else:
             self._nonzero -= 1
-            processed = self._reduces_always or (self._reduces_first_round and self._toggle)
-        # The bundle crosses the memory bus; a reducing one then pays the reduction.
-        self._register(self._endpoint_delay, self._after_bus, packet[2] if processed else -1)
-        self.after_insert()
+            if self._reduces_always or (self._reduces_first_round and self._toggle):
+                # The bundle crosses the memory bus, then pays the reduction.
+                self._register(self._endpoint_delay, self.after_bus, packet[2])
+                return
+        # The bundle crosses the memory bus; the general step follows at once.
+        self._register(self._endpoint_delay, self.general_step, None)
 
     def after_bus(self, reduced_bytes: int) -> None:
-        if reduced_bytes >= 0:
-            self._register(self._reduction(reduced_bytes), self._general, None)
-        else:
-            self.general_step(None)
+        self._register(self._reduction(reduced_bytes), self.general_step, None)
 
     def general_step(self, _arg: object) -> None:
+        """A packet has cleared the bus: send what may be sent, and finish the phase once
+        everything is sent and no packet is in flight."""
         self.free_packets += 1
-        self.on_general()
+        self.ready()
+        if self.sends_left == 0 and self.free_packets == self.parallel:     # iteratable()
+            self.npu.phase_finished(self.stream)
 
     def ready(self) -> None:
         if self._packets and self.sends_left > 0 and self.free_packets > 0:
@@ -147,7 +141,7 @@ class PacketAlgorithm(PhaseAlgorithm):
             me, tag = self._me, self._tag
             # 1.0's send-completion handler does nothing, so none is given.
             self._net_send(me, dst, size, tag, None, None)
-            self._net_recv(src, me, size, tag, self._on_receive, None)
+            self._net_recv(src, me, size, tag, self.on_receive, None)
             self.sends_left -= 1
             self.free_packets -= 1
 

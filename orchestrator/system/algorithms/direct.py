@@ -29,13 +29,12 @@ class Direct(Ring):
         return self.parallel
 
     def next_packet(self) -> tuple[int, int, int]:
-        ring, me, step = self.ring, self.npu.id, self._step * self._direction
+        ring, me, step = self.ring, self._me, self._step * self._direction
+        self._step = self._step % self._peers + 1
         return ring.peer(me, step), ring.peer(me, -step), self.msg_size
 
-    def after_insert(self) -> None:
-        self._step = self._step % self._peers + 1
-
-    def on_general(self) -> None:
+    def general_step(self, _arg: object) -> None:
+        self.free_packets += 1
         if self.kind == ALL_REDUCE and self.sends_left <= self._peers:
             # second wave: only once every first-wave message has arrived
             if self.received < self._peers:

@@ -60,8 +60,6 @@ class DoubleBinaryTree(PhaseAlgorithm):
         self._children = [ring.member(npu.id, i) for i in children[me]]
         self._state = BEGIN
         self._reductions = 0
-        self._general = self.general
-        self._received = self.received
 
     # -- events ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -77,13 +75,13 @@ class DoubleBinaryTree(PhaseAlgorithm):
     def _bundle(self, reduce: bool) -> None:
         npu = self.npu
         delay = npu.endpoint_delay + (npu.reduction_cycles(self.size_bytes) if reduce else 0)
-        npu.register_event(delay, self._general, None)
+        npu.register_event(delay, self.general, None)   # bound here: see PacketAlgorithm
 
     def _send(self, dst: int) -> None:
         self.npu.send(dst, self.size_bytes, self.stream.num)
 
     def _recv(self, src: int) -> None:
-        self.npu.recv(src, self.size_bytes, self.stream.num, self._received)
+        self.npu.recv(src, self.size_bytes, self.stream.num, self.received)
 
     def _step(self, event: int, begin: bool = False) -> None:
         state = self._state

@@ -35,15 +35,19 @@ class HalvingDoubling(PacketAlgorithm):
         return self._steps - 1
 
     def next_packet(self) -> tuple[int, int, int]:
-        me = self.npu.id
+        me = self._me
         if self._distance == 0:
-            return me, me, self.msg_size          # upstream's last insert points at itself
-        index = self.ring.index(me)
-        offset = self._distance if (index // self._distance) % 2 == 0 else -self._distance
-        partner = self.ring.peer(me, offset)
-        return partner, partner, self.msg_size
+            packet = me, me, self.msg_size        # upstream's last insert points at itself
+        else:
+            index = self.ring.index(me)
+            offset = self._distance if (index // self._distance) % 2 == 0 else -self._distance
+            partner = self.ring.peer(me, offset)
+            packet = partner, partner, self.msg_size
+        self._advance_peer()
+        return packet
 
-    def after_insert(self) -> None:
+    def _advance_peer(self) -> None:
+        """The next packet's distance and size."""
         if self._doubling:
             self._distance *= 2
             self.msg_size //= 2
