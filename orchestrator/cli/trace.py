@@ -93,18 +93,19 @@ def convert_command(args: argparse.Namespace) -> int:
     _check_conversion(workload, args)
     group = workload.loop_cls.model_parallel_group(workload.header)
     boundary = None
+    logical = _network_dims(args.network) if args.network else None
     if group is not None:
-        if not args.network:
+        if logical is None:
             raise InputError(f"{workload.loop_name} places model parallelism on the network's "
                              "dimensions: give --network", args.workload)
         try:
-            boundary, _ = break_dimension(_network_dims(args.network), group)
+            boundary, logical = break_dimension(logical, group)
         except ValueError as exc:
             raise InputError(str(exc), args.workload, workload.header_line) from None
     dims = workload.loop_cls.dimensions(workload.header, boundary)
     loop = workload.loop_cls(workload.layers, workload.header, dims)
     result = convert_workload(workload, loop, args.num_passes, args.compute_scale,
-                              args.comm_scale)
+                              args.comm_scale, logical)
     for npu in range(args.npus):
         chakra.write_trace(chakra.trace_path(args.out, npu), result.nodes)
     removed = chakra.remove_ranks_from(args.out, args.npus)

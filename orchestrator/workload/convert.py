@@ -44,8 +44,12 @@ class Conversion:
 
 
 def convert_workload(workload: TextWorkload, loop: TrainingLoop, num_passes: int = 1,
-                     compute_scale: float = 1.0, comm_scale: float = 1.0) -> Conversion:
-    """One NPU's graph (every NPU of a 1.0 workload runs the same one)."""
+                     compute_scale: float = 1.0, comm_scale: float = 1.0,
+                     dim_sizes: list[int] | None = None) -> Conversion:
+    """One NPU's graph (every NPU of a 1.0 workload runs the same one). ``dim_sizes``: the
+    network's logical dimensions, when known; a collective spanning none of them with more
+    than one NPU is left out, as a 1.0 run skips it (a 2.x run would refuse it: upstream
+    hangs on it)."""
     nodes: list[Node] = []
     last: int | None = None              # the node the next compute follows
     waits: list[int] = []                # collectives the next node must wait for
@@ -75,7 +79,7 @@ def convert_workload(workload: TextWorkload, loop: TrainingLoop, num_passes: int
             last = add(node, prior())
             waits = []
         elif kind is Issue or kind is IssueBlocking:
-            node = _collective(step.layer, step.kind, loop, comm_scale)
+            node = _collective(step.layer, step.kind, loop, comm_scale, dim_sizes)
             if node is None:
                 continue
             node_id = add(node, prior())
@@ -91,12 +95,15 @@ def convert_workload(workload: TextWorkload, loop: TrainingLoop, num_passes: int
                       sum(1 for n in nodes if n.type == chakra.NodeType.COMM_COLL_NODE))
 
 
-def _collective(layer: Layer, kind: str, loop: TrainingLoop, comm_scale: float) -> Node | None:
+def _collective(layer: Layer, kind: str, loop: TrainingLoop, comm_scale: float,
+                dim_sizes: list[int] | None) -> Node | None:
     spec = getattr(layer, f"{kind}_comm")
     if spec.is_none:
         return None
     involved = list(loop.layer_dimensions(layer, kind))
-    if not any(involved):
+    spanned = involved if dim_sizes is None else \
+        [flag for flag, size in zip(involved, dim_sizes) if size > 1]
+    if not any(spanned):
         return None
     node = Node(name=f"{layer.name}_{_KIND_NAME[kind]}_{spec.kind}",
                 type=chakra.NodeType.COMM_COLL_NODE)

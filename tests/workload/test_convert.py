@@ -91,3 +91,18 @@ def test_converted_trace_round_trips(tmp_path: Path) -> None:
     assert list(second_fwd.data_deps) == [5, 6]
     assert chakra.int_attribute(trace.nodes[0], chakra.DURATION_NS, "t") == 1500
     assert trace.nodes[0].duration_micros == 2     # 1.5 us rounded for other readers
+
+
+def test_collectives_over_no_dimension_of_the_network_are_left_out(tmp_path: Path) -> None:
+    """Model parallelism over all 8 NPUs leaves the data-parallel collectives (weight
+    gradients) no dimension with more than one NPU. A 1.0 run skips them; converted, they
+    made a trace every 2.x run refused ("upstream hangs here")."""
+    _files(tmp_path, "HYBRID_TRANSFORMER model_parallel_NPU_group: 8\n1\n"
+                     "l0 -1 300 ALLGATHER 4096 100 REDUCESCATTER 4096 10 ALLREDUCE 1048576 10\n")
+    assert main(["trace", "convert", "--workload", str(tmp_path / "w.txt"), "--npus", "8",
+                 "--network", str(tmp_path / "net.json"), "--out",
+                 str(tmp_path / "et" / "w")]) == 0
+    nodes = chakra.read_trace(chakra.trace_path(str(tmp_path / "et" / "w"), 0)).nodes
+    collectives = [node.name for node in nodes if node.type == chakra.NodeType.COMM_COLL_NODE]
+    assert collectives == ["l0_FWD_ALLGATHER", "l0_IG_REDUCESCATTER"]
+    assert _total(tmp_path, "et/w", "sys.json", "net.yml") > 0
