@@ -51,10 +51,9 @@ def test_a_1_0_run_loads_no_protobuf_yaml_or_adapter_machinery(tmp_path):
     for name in NEVER_IN_AN_IN_PROCESS_RUN + ("google.protobuf", "orchestrator.workload.chakra",
                                               "orchestrator.experiment.run_v2",
                                               "adapters.analytical.config_v2",
-                                              # ascending + FIFO: no scheduling policy's code
+                                              # ascending: no inter-dimension policy's code
                                               "orchestrator.system.scheduling.dimension_order",
-                                              "orchestrator.system.scheduling.ordered",
-                                              "orchestrator.system.scheduling.intra"):
+                                              "orchestrator.system.scheduling.ordered"):
         assert not _loaded(modules, name), f"a 1.0 run imported {_loaded(modules, name)}"
 
 

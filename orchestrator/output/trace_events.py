@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
-from orchestrator.output.recorder import ComputeSpan, Recorder, WaitSpan
+from orchestrator.output.recorder import Recorder
 from orchestrator.output.results import RunResult
 
+_NPU_OF = attrgetter("npu")
 COMPUTE_TID = 1
 WAIT_TID = 2
 COLLECTIVE_TID = 100
@@ -70,12 +72,12 @@ def trace_events(result: RunResult, recorder: Recorder) -> list[dict[str, Any]]:
         threads[(pid, COMPUTE_TID)] = "compute"
     # grouped by NPU, each in the order it ran: the same file whether the NPUs were simulated
     # together (spans interleaved) or one was and its spans copied (orchestrator/symmetry)
-    for span in sorted(recorder.compute, key=_npu_of):
+    for span in sorted(recorder.compute, key=_NPU_OF):
         if span.npu in recorder.npus:
             events.append(_span(span.name, f"compute.{span.kind}", span.npu + 1, COMPUTE_TID,
                                 span.start_ns, span.start_ns + span.duration_ns,
                                 {"kind": span.kind, "duration_ns": span.duration_ns}))
-    for wait in sorted(recorder.waits, key=_npu_of):
+    for wait in sorted(recorder.waits, key=_NPU_OF):
         if wait.npu in recorder.npus:
             threads[(wait.npu + 1, WAIT_TID)] = "waiting for comm"
             events.append(_span(f"wait {wait.layer}.{wait.kind}", "exposed", wait.npu + 1,
@@ -87,10 +89,6 @@ def trace_events(result: RunResult, recorder: Recorder) -> list[dict[str, Any]]:
         events.append(_meta("thread_name", pid, tid, name))
         events.append(_meta("thread_sort_index", pid, tid, tid))
     return events
-
-
-def _npu_of(span: ComputeSpan | WaitSpan) -> int:
-    return span.npu
 
 
 def _collective_events(recorder: Recorder, npu: int, threads: dict[tuple[int, int], str]

@@ -62,10 +62,7 @@ class OrderGuard:
         actor have an order only the full run knows."""
         now = self.clock.now_ns
         if now != self._time:
-            if self._touched:
-                self.settle()
-            elif self._stamps:             # settle(), without the call: nothing to check
-                self._stamps = {}
+            self.settle()
             self._time = now
         key = (self.actor, since_ns)
         stamps = self._stamps

@@ -27,12 +27,7 @@ def natural_actor(handler: Callable[[Any], None], arg: Any) -> object:
     """Whose work a callback is, from the object it is bound to."""
     owner = getattr(handler, "__self__", None)
     if isinstance(owner, PhaseAlgorithm):
-        # stream_actor(owner.stream), its memo looked at here first: asked for most events
-        stream = owner.stream
-        memo = stream.actor_memo
-        if memo is not None and memo[0] == stream.phase_index and memo[1] == stream.queue:
-            return memo[2]
-        return stream_actor(stream)
+        return stream_actor(owner.stream)
     recv = getattr(arg, "recv", None)          # a message arrival: its receive's algorithm
     if recv is not None and isinstance(getattr(recv, "__self__", None), PhaseAlgorithm):
         return stream_actor(recv.__self__.stream)

@@ -56,8 +56,9 @@ def why_traces_differ(prefix: str, npus_count: int, names: bool = False) -> str:
                 continue
         if canonical is None:
             canonical = _canonical(first, names)
-        if _canonical(chakra.read_trace(path), names) != canonical:
-            if names and _canonical(chakra.read_trace(path), False) == _canonical(first, False):
+        other = chakra.read_trace(path)
+        if _canonical(other, names) != canonical:
+            if names and _canonical(other, False) == _canonical(first, False):
                 return (f"NPU {npu}'s trace names its nodes differently from NPU 0's, and the "
                         "trace file shows other NPUs than NPU 0")
             return f"NPU {npu}'s trace differs from NPU 0's"

@@ -132,8 +132,7 @@ class PacketAlgorithm(PhaseAlgorithm):
         everything is sent and no packet is in flight."""
         self.free_packets += 1
         self.ready()
-        if self.sends_left == 0 and self.free_packets == self.parallel:     # iteratable()
-            self.npu.phase_finished(self.stream)
+        self.iteratable()
 
     def ready(self) -> None:
         if self._packets and self.sends_left > 0 and self.free_packets > 0:

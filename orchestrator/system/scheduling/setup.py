@@ -9,7 +9,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from orchestrator.system.scheduler import QueueSet
-from orchestrator.system.scheduling.policies import ASCENDING, FIFO, ROUND_ROBIN
+from orchestrator.system.scheduling.intra import queue_set_factory
+from orchestrator.system.scheduling.policies import ASCENDING, ROUND_ROBIN
 
 if TYPE_CHECKING:
     from orchestrator.system.collective import CollectivePlanner
@@ -38,13 +39,9 @@ def build_scheduling(system: SystemConfig, planner: CollectivePlanner,
     """The chunking (None for ascending) and the queue class of the configured policies. A
     dimension split for model parallelism keeps its physical bandwidth in both halves.
 
-    The default (ascending, FIFO) imports none of the policies' modules: most runs use it."""
+    Ascending order (most runs) imports none of the inter-dimension policies' modules."""
+    queue_set = queue_set_factory(system.intra_dimension_scheduling)
     policy = system.inter_dimension_scheduling
-    if system.intra_dimension_scheduling == FIFO:
-        queue_set: Callable[..., QueueSet] = QueueSet
-    else:
-        from orchestrator.system.scheduling.intra import queue_set_factory
-        queue_set = queue_set_factory(system.intra_dimension_scheduling)
     if policy == ASCENDING:
         return None, queue_set
     from orchestrator.system.scheduling.dimension_order import ThemisScheduler
